@@ -1,0 +1,31 @@
+# Two entry points for a fresh clone: `make app` and `make test`.
+# Each creates .venv and installs the project first (skipped when up to date).
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup browser app test eval
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Debian's Chromium and a CJK font, for the real-browser test.
+browser:
+	@command -v chromium >/dev/null && fc-list | grep -qi wqy || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-wqy-microhei)
+
+app: setup
+	$(BIN)/rag ingest
+	$(BIN)/streamlit run app.py
+
+test: setup browser
+	$(BIN)/python -m pytest -q
+	$(BIN)/rag eval --baseline
+
+eval: setup
+	$(BIN)/rag eval --baseline

@@ -1,0 +1,175 @@
+"""The Streamlit app: chat with the news articles, with sources a person can check.
+
+``streamlit run app.py``. Settings become an index and a chain once per server
+process (``ui.resources``, ``st.cache_resource``); the chat lives in
+``st.session_state``; answers stream in and are then replaced by the final,
+citation-checked ``Answer``, rendered by ``ui.render``. Pages: Chat (here),
+Corpus and Eval results (``pages/``). Errors a user can act on (``RagError``)
+show as a short message and the conversation survives.
+
+What it leaves out: retrieval, prompts and citation logic (all in ``rag``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+from pydantic import ValidationError
+
+from rag.errors import RagError
+from rag.models import Answer
+from ui import render, resources
+
+STARTERS = [
+    "Why did Musk leave OpenAI?",
+    "微软持有OpenAI多少股份？",
+    "How much did Musk's group offer to buy OpenAI?",
+    "Character.ai 在和哪些公司洽谈合作？",
+]
+HISTORY_TURNS = 6  # question/answer pairs passed to the chain for follow-ups
+log = logging.getLogger("rag.app")
+
+
+def _settings():
+    try:
+        return resources.settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        st.error(f"Invalid setting {where}: {err['msg']}. Fix it in the environment or .env and restart.")
+        st.stop()
+
+
+def _index(s):
+    try:
+        return resources.index(s)
+    except RagError as exc:
+        st.error(f"The article index cannot be opened: {exc}")
+        st.stop()
+
+
+def chain_history(messages: list[dict]) -> list[dict[str, str]]:
+    """Answered turns only (a failed question is not context), newest last."""
+    history: list[dict[str, str]] = []
+    for prev, msg in zip(messages, messages[1:]):
+        if prev["role"] == "user" and msg["role"] == "assistant" and "answer" in msg:
+            history += [{"role": "user", "content": prev["content"]},
+                        {"role": "assistant", "content": msg["answer"].answer}]
+    return history[-2 * HISTORY_TURNS:]
+
+
+def _queue(question: str) -> None:
+    st.session_state["pending"] = question
+
+
+def _new_conversation() -> None:
+    st.session_state["messages"] = []
+
+
+def _show(msg: dict) -> None:
+    with st.chat_message(msg["role"]):
+        if msg["role"] == "user":
+            st.markdown(render.md_escape(msg["content"]))
+        elif "answer" in msg:
+            render.answer(msg["answer"])
+        else:
+            st.error(msg["error"], icon=":material/error:")
+
+
+def _ask(question: str, chain, k: int) -> None:
+    messages = st.session_state["messages"]
+    history = chain_history(messages)
+    messages.append({"role": "user", "content": question})
+    _show(messages[-1])
+    with st.chat_message("assistant"):
+        slot = st.empty()
+        final: Answer | None = None
+        text = ""
+        try:
+            for item in chain.stream(question, history, k):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    text += item
+                    slot.markdown(render.md_escape(text) + " ▌")
+        except RagError as exc:
+            error = f"Couldn't answer: {render.md_escape(str(exc))}. Your conversation is kept; ask again."
+        except Exception as exc:  # never show a traceback; the log has it
+            log.exception("question failed")
+            error = f"Something went wrong ({type(exc).__name__}). Your conversation is kept; try again."
+        else:
+            error = None if final is not None else "The answerer returned nothing; try again."
+        if error:
+            slot.empty()
+            st.error(error, icon=":material/error:")
+            messages.append({"role": "assistant", "error": error})
+            return
+        with slot.container():
+            render.answer(final)
+        messages.append({"role": "assistant", "answer": final})
+
+
+def chat_page() -> None:
+    s = _settings()
+    idx = _index(s)
+    st.session_state.setdefault("messages", [])
+    with st.sidebar:
+        st.button("New conversation", icon=":material/add_comment:", on_click=_new_conversation, width="stretch")
+        k = st.slider("Passages to retrieve (k)", 1, max(20, s.k), value=s.k, key="k")
+        st.caption("Try asking · 试着问")
+        for i, q in enumerate(STARTERS):
+            st.button(q, key=f"starter-{i}", on_click=_queue, args=(q,), width="stretch")
+    st.title("News Q&A · 新闻问答")
+    try:
+        chain = resources.chain(s, idx)
+    except RagError as exc:
+        st.error(f"The answerer cannot start: {render.md_escape(str(exc))}", icon=":material/error:")
+        return
+    if not st.session_state["messages"]:
+        st.markdown(
+            "Ask about the news articles in English or Chinese. Every answer cites the passages it "
+            "comes from, so you can check it. · 用中文或英文提问，每个回答都标注了出处。"
+        )
+    for msg in st.session_state["messages"]:
+        _show(msg)
+    typed = st.chat_input("Ask about the articles… · 输入你的问题…", max_chars=2000)
+    question = typed or st.session_state.pop("pending", None)
+    if question:
+        _ask(question, chain, k)
+
+
+def status_sidebar() -> None:
+    """Models and index status, on every page."""
+    s = _settings()
+    idx = _index(s)
+    try:
+        extractive = resources.chain(s, idx).extractive
+    except RagError:
+        extractive = None
+    with st.sidebar:
+        st.divider()
+        st.markdown("**Models**")
+        answerer = f"Answerer: `{s.chat_model}`"
+        if extractive:
+            answerer += " — offline extractive (quotes article sentences, no LLM)"
+        elif extractive is None:
+            answerer += " — not available (see the message on the Chat page)"
+        st.caption(answerer)
+        st.caption(f"Embeddings: `{s.embedding_model}`")
+        docs = resources.documents(s, idx)
+        st.markdown("**Index**")
+        st.caption(f"{len(docs)} articles · {idx.count()} passages")
+        st.caption(f"Last ingest: {resources.last_ingest(s) or 'unknown'}")
+
+
+st.set_page_config(page_title="News Q&A", page_icon=":material/newspaper:")
+nav = st.navigation(
+    [
+        st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),
+        st.Page("pages/corpus.py", title="Corpus", icon=":material/library_books:"),
+        st.Page("pages/eval_results.py", title="Eval results", icon=":material/monitoring:"),
+    ]
+)
+nav.run()
+status_sidebar()

@@ -1,0 +1,282 @@
+"""The ``rag`` command line: ingest, ask, chat, eval, bench.
+
+Each command reads ``Settings`` (environment and ``.env``), builds the same
+chain the app uses, and prints either text for people or JSON for programs.
+Every ``RagError`` becomes ``error: <message>`` on stderr and exit code 2; no
+traceback reaches the user. Evaluation and benchmarking live in their own
+modules and are only imported when their command runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from rag.errors import RagError
+from rag.models import Answer
+
+EXIT_USAGE = 2
+
+
+def _settings(**overrides: Any) -> Any:
+    from dotenv import load_dotenv
+
+    from rag.config import Settings
+
+    load_dotenv(".env", override=False)  # OPENAI_* and CHROMA_* are read by their clients too
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A click progress bar on stderr, fed by ``(done, total, name)`` callbacks."""
+    bar: Any = None
+    state = {"done": 0}
+
+    def update(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True,
+                                    item_show_func=lambda n: n)
+            bar.__enter__()
+        bar.update(done - state["done"], name)
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _open(settings: Any) -> Any:
+    """The store, built from the seeds on first use."""
+    from rag.factory import ensure_ingested, open_store
+
+    index = open_store(settings)
+    if not index.count():
+        click.echo("No index yet: ingesting the articles first.", err=True)
+        with _progress("Ingesting") as progress:
+            report = ensure_ingested(index, settings, progress)
+        if report:
+            click.echo(report.summary(), err=True)
+    return index
+
+
+def _format_sources(answer: Answer) -> str:
+    lines = []
+    for c in answer.citations:
+        head = " · ".join(x for x in (c.outlet, c.published) if x)
+        lines.append(f"[{c.n}] {c.title}" + (f" — {head}" if head else "") + f"  ({c.chunk_id})")
+        lines.append(f"    “{c.quote}”")
+        if c.url:
+            lines.append(f"    {c.url}")
+    return "\n".join(lines)
+
+
+def _print_answer(answer: Answer, streamed: str) -> None:
+    if streamed and streamed.strip() != answer.answer.strip():
+        click.echo("\n\nChecked answer (citation markers verified):")
+        click.echo(answer.answer)
+    elif not streamed:
+        click.echo(answer.answer)
+    else:
+        click.echo()
+    if answer.refused:
+        return
+    if answer.notice and answer.notice != "extractive":
+        click.echo(f"\nNote: {answer.notice}")
+    if answer.citations:
+        click.echo("\nSources:\n" + _format_sources(answer))
+
+
+def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, live: bool) -> Answer:
+    streamed = ""
+    answer: Answer | None = None
+    for item in chain.stream(question, history, k):
+        if isinstance(item, Answer):
+            answer = item
+        elif live:
+            streamed += item
+            click.echo(item, nl=False)
+    assert answer is not None
+    _print_answer(answer, streamed)
+    return answer
+
+
+class _Group(click.Group):
+    """Turns ``RagError`` into a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="rag-news-chat")
+def main() -> None:
+    """Ask questions about news articles in English or Chinese, with cited answers.
+
+    \b
+    Examples:
+      rag ingest                       # index the articles in seeds/
+      rag ask "Why did Musk leave OpenAI?"
+      rag ask --json "马斯克为什么离开OpenAI？"
+      rag chat
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def ingest(paths: tuple[Path, ...]) -> None:
+    """Add, update and remove articles in the index (only what changed is embedded).
+
+    PATHS are files or directories (default: RAG_SEEDS_DIR, i.e. seeds/). Files
+    deleted from a directory given here are removed from the index.
+
+    \b
+    Examples:
+      rag ingest
+      rag ingest seeds/ extra/new-article.md
+    """
+    from rag.factory import open_store
+
+    settings = _settings()
+    targets = list(paths) or [Path(settings.seeds_dir)]
+    if not paths and not targets[0].is_dir():
+        raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
+    index = open_store(settings)
+    with _progress("Ingesting") as progress:
+        report = index.ingest(targets, progress)
+    for err in report.errors:
+        click.echo(f"error: {err}", err=True)
+    click.echo(report.summary())
+    if report.errors:
+        sys.exit(EXIT_USAGE)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer object as JSON (one line).")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default RAG_K).")
+def ask(question: str, as_json: bool, k: int | None) -> None:
+    """Answer QUESTION with numbered citations. Use - to read questions from stdin.
+
+    \b
+    Examples:
+      rag ask "Why did Musk leave OpenAI?"
+      rag ask -k 8 "微软持有OpenAI多少股份？"
+      rag ask --json "马斯克为什么离开OpenAI？" | jq .citations
+      printf 'Q1\\nQ2\\n' | rag ask --json -     # one JSON object per line
+    """
+    from rag.factory import build_chain
+
+    settings = _settings()
+    chain = build_chain(settings, _open(settings))
+    if question != "-":
+        if as_json:
+            click.echo(chain.ask(question, k=k).model_dump_json())
+        else:
+            _ask_stream(chain, question, [], k, live=sys.stdout.isatty())
+        return
+    failed = False
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = chain.ask(line.rstrip("\n"), k=k)
+        except RagError as exc:
+            failed = True
+            if as_json:
+                click.echo(json.dumps({"question": line.strip(), "error": str(exc)}, ensure_ascii=False))
+            else:
+                click.echo(f"error: {exc}", err=True)
+            continue
+        if as_json:
+            click.echo(answer.model_dump_json())
+        else:
+            click.echo(f"Q: {answer.question}")
+            _print_answer(answer, "")
+            click.echo()
+    if failed:
+        sys.exit(EXIT_USAGE)
+
+
+@main.command()
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default RAG_K).")
+def chat(k: int | None) -> None:
+    """A conversation in the terminal; follow-up questions use the earlier turns.
+
+    Type /new to start over, /quit (or Ctrl-D) to leave.
+
+    \b
+    Example:
+      rag chat
+      > Why did Musk leave OpenAI?
+      > When did he leave?
+    """
+    from rag.factory import build_chain
+
+    settings = _settings()
+    chain = build_chain(settings, _open(settings))
+    mode = "offline extractive answers" if chain.extractive else f"model {settings.chat_model}"
+    click.echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            question = input("\n> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if question.strip() in ("/quit", "/exit"):
+            return
+        if question.strip() == "/new":
+            history.clear()
+            click.echo("New conversation.")
+            continue
+        if not question.strip():
+            continue
+        try:
+            answer = _ask_stream(chain, question, history, k, live=True)
+        except RagError as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+@main.command(name="eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+              add_help_option=False)
+@click.pass_context
+def eval_(ctx: click.Context) -> None:
+    """Score the chatbot on the gold Q&A sets (see `rag eval --help`)."""
+    from rag.evaluation.command import eval_command
+
+    eval_command.main(args=ctx.args, prog_name="rag eval", standalone_mode=True)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+              add_help_option=False)
+@click.pass_context
+def bench(ctx: click.Context) -> None:
+    """Measure ingest, query, start-up and memory (see `rag bench --help`)."""
+    from rag.bench import bench_command
+
+    bench_command.main(args=ctx.args, prog_name="rag bench", standalone_mode=True)
+
+
+if __name__ == "__main__":
+    main()

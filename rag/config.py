@@ -1,0 +1,71 @@
+"""Settings: one pydantic-settings class, read from the environment and ``.env``.
+
+Variables are prefixed ``RAG_`` except the ones other tools already name
+(``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CHROMA_*``). Only ``cli.py`` and
+``app.py`` read settings; every other module takes plain arguments, built here
+by the ``*_kwargs`` helpers and ``build_chain``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.embeddings import DEFAULT_EMBEDDING_MODEL
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    chat_model: str = Field(
+        "extractive",
+        description="Answerer: 'extractive' (offline), any init_chat_model string such as "
+        "'openai:gpt-4o-mini', or a bare model name served at OPENAI_BASE_URL.",
+    )
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="Embedder as provider:model.")
+    judge_model: str | None = Field(None, description="Optional LLM judge for evals, as provider:model.")
+    seeds_dir: Path = Field(PROJECT_DIR / "seeds", description="Directory of articles ingested by default.")
+    persist_dir: Path = Field(PROJECT_DIR / ".rag" / "chroma", description="Local Chroma store directory.")
+    k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    candidates: int = Field(30, ge=5, le=500, description="Candidates per ranking before fusion.")
+    chunk_tokens: int = Field(200, ge=32, le=2000, description="Chunk budget in cl100k tokens.")
+    overlap_tokens: int = Field(40, ge=0, le=500, description="Tokens of trailing sentences repeated in the next chunk.")
+    min_relevance_en: float = Field(
+        0.30,
+        description="Refuse English questions whose best mean-centred sentence cosine is below this "
+        "(calibrated on evals/datasets: ~p10 of answerable questions).",
+    )
+    min_relevance_zh: float = Field(
+        0.38, description="The same threshold for Chinese questions."
+    )
+    timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
+    temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")
+    embed_threads: int | None = Field(None, description="Threads for the offline embedder (default: all cores).")
+    openai_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"), repr=False,
+        description="Key for OpenAI or an OpenAI-compatible server.",
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp server).",
+    )
+    chroma_host: str | None = Field(None, validation_alias=AliasChoices("CHROMA_HOST", "RAG_CHROMA_HOST"))
+    chroma_port: int = Field(8000, validation_alias=AliasChoices("CHROMA_PORT", "RAG_CHROMA_PORT"))
+    chroma_ssl: bool = Field(False, validation_alias=AliasChoices("CHROMA_SSL", "RAG_CHROMA_SSL"))
+    chroma_auth_token: str | None = Field(
+        None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN", "RAG_CHROMA_AUTH_TOKEN"), repr=False
+    )
+
+    def model_options(self) -> dict:
+        return {
+            "api_key": self.openai_api_key,
+            "base_url": self.openai_base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "temperature": self.temperature,
+        }

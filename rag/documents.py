@@ -1,0 +1,261 @@
+"""Load article files into clean ``Document`` objects.
+
+What it does: decodes the bytes (UTF-8, else GB18030/GBK), lifts metadata
+(title, outlet, author, published date, URL) out of front matter and
+metadata lines, strips boilerplate (image links, cover-image lines, WeChat
+follow/QR/reader-group prompts, share widgets, disclaimers and exchange ads,
+trailing related-article lists, price headline lists and tables), and drops a
+body that the page repeats. The cleaned text keeps each remaining line
+verbatim except for Markdown emphasis and list/quote/heading markers.
+
+What it leaves out: chunking, language per passage, and anything about the
+index. Site-specific rules are data (the tables below), not code paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from rag.errors import InputError
+from rag.models import Document
+from rag.text import detect_language
+
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+# Lines removed wherever they stand.
+_DROP_LINE = re.compile(
+    "|".join(
+        [
+            r"^!\[[^\]]*\]\([^)]*\)\s*$",  # image-only line
+            r"^封面图链接[:：]",
+            r"^发布地[:：]",
+            r"^[图圖]\s*[|｜]",
+            r"^编辑\s*[|｜]",
+            r"^复制成功$",
+            r"^分享至$",
+            r"^正在阅读[:：]?$",
+            r"^主页\s*>",  # breadcrumb
+            r"^扫一扫",
+            r"^扫码",
+            r"关注我.*标星",
+            r"^点这里",
+            r"^和作者及时互动",
+            r"^和同行学习交流",
+            r"^加[入⼊].*社群$",
+            r"^和全球数字资产投资者交流讨论$",
+            r"^\[Source Link\]\(",
+            r"^-{3,}$",
+            r"^END$",
+        ]
+    )
+)
+# A line that ends the article: it and everything after it are dropped.
+_END_MARKER = re.compile(
+    r"^(END$|免责声明|本文为转载内容|相关推荐$|扫码加入读者群|评论$|暂无评论|Related( articles| stories)?:?$)"
+)
+# Trailing lines of these shapes are lists of links, tickers or tables.
+_TRAILING_JUNK = re.compile(r"^([-*•·]\s|\d+\s*\||.*\|\s*$|[-|\s]+$)")
+# Outlet named by a marker anywhere in the raw file.
+_OUTLET_MARKERS = [
+    (re.compile(r"界面新闻"), "界面新闻"),
+    (re.compile(r"OKEx学院"), "OKEx学院"),
+    (re.compile(r"金色财经"), "金色财经"),
+    (re.compile(r"ft\.com/"), "Financial Times"),
+    (re.compile(r"mp\.weixin\.qq\.com"), "WeChat"),
+]
+_URL_LINE = re.compile(r"^(?:\[(?:原文链接|Source Link|Original)\]\((\S+?)\)|原文链接[:：]\s*(\S+))$")
+_AUTHOR_LINE = re.compile(r"^(?:文章作者\s*[:：]|作者\s*[:：]|文\s*[|｜]|Author:|By\s)\s*(.+)$")
+_DATE_LINE = re.compile(r"^(?:发布时间[:：]\s*)?(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?(?:[ T][\d:.]+Z?)?$")
+_MARKUP = re.compile(r"\*\*|__")
+_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[*•]\s+)")
+
+
+class _HTMLText(HTMLParser):
+    """Collect visible text and the <title>, skipping script and style."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style", "noscript", "template"):
+            self._skip += 1
+        self._in_title = tag == "title"
+        if tag in ("p", "br", "div", "h1", "h2", "h3", "li", "tr", "section", "article"):
+            self.lines.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "noscript", "template") and self._skip:
+            self._skip -= 1
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.lines.append(data)
+
+
+def decode(raw: bytes, name: str) -> str:
+    """Bytes → text; UTF-8 first, then GB18030 (a superset of GBK); reject binaries."""
+    if not raw.strip():
+        raise InputError(f"{name}: the file is empty")
+    if b"\x00" in raw[:8192]:
+        raise InputError(f"{name}: looks like a binary file, not text")
+    for codec in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls > len(text[:8192]) * 0.01:
+            raise InputError(f"{name}: looks like a binary file, not text")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise InputError(f"{name}: not valid UTF-8 or GBK text; save it as UTF-8")
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Split simple ``key: value`` front matter from the body; tolerate broken YAML."""
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 4)
+    if end < 0:
+        return {}, text[4:]  # unterminated: treat everything as body
+    meta = {}
+    for line in text[4:end].splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and not key.startswith((" ", "-")):
+            meta[key.strip().lower()] = value.strip().strip("'\"")
+    return meta, text[end + 4 :].lstrip("-")
+
+
+def _iso_date(value: str) -> str | None:
+    m = re.search(r"(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})", value)
+    return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else None
+
+
+def _strip_markup(line: str) -> str:
+    line = _PREFIX.sub("", line)
+    return _MARKUP.sub("", line).strip()
+
+
+def _drop_repeats(lines: list[str], title: str) -> list[str]:
+    """Drop lines equal to the title, and a body the page repeats.
+
+    A long line (10+ chars) seen before is a repeat; short lines standing
+    between repeats (section numbers, bylines) belong to the repeated block.
+    """
+    seen: set[str] = set()
+    dup: list[bool | None] = []  # True repeat, False new, None short
+    for line in lines:
+        if len(line) < 10:
+            dup.append(None)
+        else:
+            dup.append(line in seen)
+            seen.add(line)
+    keep = []
+    for i, line in enumerate(lines):
+        if line == title:
+            continue
+        if dup[i] is None:
+            before = next((dup[j] for j in range(i - 1, -1, -1) if dup[j] is not None), None)
+            after = next((dup[j] for j in range(i + 1, len(lines)) if dup[j] is not None), None)
+            if before and after is not False:
+                continue
+        elif dup[i]:
+            continue
+        keep.append(line)
+    return keep
+
+
+def clean(text: str, *, fallback_title: str, is_html: bool = False) -> dict:
+    """Cleaned body plus metadata from raw article text."""
+    meta, body = _front_matter(text)
+    title = meta.get("title", "")
+    if is_html or re.match(r"\s*(<!doctype html|<html)", body, re.I):
+        parser = _HTMLText()
+        parser.feed(body)
+        title = title or html.unescape(parser.title).strip()
+        body = "".join(parser.lines)
+    url = published = None
+    authors: list[str] = []
+    lines: list[str] = []
+    for raw_line in body.split("\n"):
+        line = raw_line.strip()
+        if not line:
+            continue
+        if _END_MARKER.match(line):
+            break
+        if m := _URL_LINE.match(line):
+            url = url or m[1] or m[2]
+            continue
+        if not title and line.startswith("# "):
+            title = line[2:].strip()
+            continue
+        if m := _AUTHOR_LINE.match(line):
+            authors.append(m[1].strip())
+            continue
+        if (m := _DATE_LINE.match(line)) and not published:
+            published = _iso_date(line)
+            continue
+        if _DROP_LINE.search(line):
+            continue
+        line = _strip_markup(line)
+        if line:
+            lines.append(line)
+    while lines and _TRAILING_JUNK.match(lines[-1]):
+        lines.pop()
+    if not title and lines and len(lines[0]) <= 100:
+        title = lines.pop(0)
+    title = title or fallback_title
+    lines = _drop_repeats(lines, title)
+    outlet = next((name for rx, name in _OUTLET_MARKERS if rx.search(text)), None)
+    return {
+        "title": title,
+        "text": "\n".join(lines),
+        "url": url or meta.get("url") or meta.get("source"),
+        "author": "; ".join(dict.fromkeys(authors)) or meta.get("author"),
+        "outlet": outlet or meta.get("outlet"),
+        "published": published or _iso_date(meta.get("date", "")),
+    }
+
+
+def load_document(path: Path, *, cleaned: bool = True) -> Document:
+    """Read and clean one article file; ``InputError`` says why one can't be used.
+
+    ``cleaned=False`` keeps the decoded file as it is (the naive baseline's view).
+    """
+    name = path.name
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{name}: unsupported file type; use one of {', '.join(sorted(SUFFIXES))}")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{name}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+    text = decode(raw, name)
+    if cleaned:
+        fields = clean(text, fallback_title=path.stem, is_html=path.suffix.lower() in (".html", ".htm"))
+    else:
+        fields = {"title": path.stem, "text": text.strip(), "url": None, "author": None, "outlet": None,
+                  "published": None}
+    if len(fields["text"]) < 20:
+        raise InputError(f"{name}: no article text left after cleaning")
+    return Document(
+        doc_id=path.stem,
+        language=detect_language(fields["text"]),
+        source=str(path.absolute()),
+        file_hash=hashlib.sha256(raw).hexdigest(),
+        **fields,
+    )

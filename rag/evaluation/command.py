@@ -1,0 +1,126 @@
+"""The ``rag eval`` command: run the gold datasets, write the reports, gate on thresholds.
+
+What it does: reads ``Settings()`` (so RAG_* variables and .env apply, as in
+the app), builds the app's chain (and the naive baseline with ``--baseline``),
+runs the datasets with a progress bar on stderr, writes report.json/.md/.html,
+prints the headline table, and exits 1 when a threshold in
+``evals/thresholds.toml`` fails (2 on a configuration or input error).
+
+What it leaves out: registering itself in ``rag/cli.py``, and all scoring and
+rendering (``runner.py``, ``report.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from rag.config import PROJECT_DIR, Settings
+from rag.errors import RagError
+
+EVALS_DIR = PROJECT_DIR / "evals"
+DEFAULT_DATASETS = (EVALS_DIR / "datasets" / "ft_summary.jsonl", EVALS_DIR / "datasets" / "corpus.jsonl")
+DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.toml"
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+HELP = """Score the chatbot on the gold datasets and write report.json, report.md and report.html.
+
+Every case goes through the same chain the app uses (RAG_CHAT_MODEL,
+RAG_EMBEDDING_MODEL, ...). With RAG_JUDGE_MODEL set, an LLM judge adds
+faithfulness, correctness and ALCE citation scores. Exits 1 when a metric
+misses its threshold, 2 on a configuration error.
+
+\b
+Examples:
+  rag eval                                  # both datasets, thresholds gate
+  rag eval --baseline                       # also run the naive baseline
+  rag eval --limit 5 --out /tmp/quick       # first 5 cases per dataset
+  rag eval --dataset evals/datasets/ft_summary.jsonl --k 8
+  rag eval --compare evals/runs/20250101-120000
+  RAG_JUDGE_MODEL=openai:gpt-4o-mini rag eval
+"""
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("eval", help=HELP)
+@click.option("--dataset", "datasets", type=_FILE, multiple=True,
+              help="A JSONL dataset; repeat for several. Default: both files in evals/datasets.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Report directory. Default: evals/runs/<timestamp>/.")
+@click.option("--compare", type=click.Path(exists=True, path_type=Path),
+              help="A previous run directory or its report.json: show each metric's change and flipped cases.")
+@click.option("--k", type=click.IntRange(1, 50), help="Passages retrieved per question (default: RAG_K).")
+@click.option("--baseline/--no-baseline", default=False, show_default=True,
+              help="Also run the naive baseline (dense-only, uncleaned text) for comparison.")
+@click.option("--limit", type=click.IntRange(min=1), help="Run only the first N cases of each dataset.")
+@click.option("--thresholds", type=_FILE, help=f"Thresholds TOML. Default: {DEFAULT_THRESHOLDS.relative_to(PROJECT_DIR)}.")
+def eval_command(
+    datasets: tuple[Path, ...],
+    out: Path | None,
+    compare: Path | None,
+    k: int | None,
+    baseline: bool,
+    limit: int | None,
+    thresholds: Path | None,
+) -> None:
+    from rag.evaluation import report
+    from rag.evaluation.judge import make_judge
+    from rag.evaluation.metrics import make_similarity_embeddings
+    from rag.evaluation.runner import build_systems, load_datasets, run_eval
+
+    started = time.perf_counter()
+    try:
+        settings = Settings()
+        k = k or settings.k
+        infos, cases = load_datasets(list(datasets or DEFAULT_DATASETS), limit)
+        gate_file = thresholds or (DEFAULT_THRESHOLDS if DEFAULT_THRESHOLDS.exists() else None)
+        limits = report.load_thresholds(gate_file) if gate_file else {}
+        previous = report.load_report(compare) if compare else None
+        click.echo("Opening the index (building it from the seeds on first use)…", err=True)
+        systems = build_systems(settings, baseline)
+        judge = make_judge(settings)
+        similarity = make_similarity_embeddings(settings.embed_threads)
+        total = sum(len(c) for c in cases.values()) * len(systems)
+        with click.progressbar(length=total, label=f"eval {', '.join(systems)}", file=sys.stderr) as bar:
+            run = run_eval(systems, infos, cases, settings=settings, k=k, similarity=similarity,
+                           judge=judge, progress=lambda: bar.update(1))
+    except RagError as exc:
+        _fail(str(exc))
+        return
+    if gate_file:
+        run.thresholds_file = str(gate_file)
+        run.threshold_failures, skipped = report.check_thresholds(run, limits)
+        if skipped:
+            click.echo(f"thresholds skipped for datasets not run: {', '.join(skipped)}", err=True)
+    if previous is not None and compare is not None:
+        run.comparison = report.compare(run, previous, str(compare))
+    run.wall_time_s = round(time.perf_counter() - started, 2)
+    out = out or EVALS_DIR / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    paths = report.write_reports(run, out)
+
+    click.echo(report.summary_line(run).replace("`", ""))
+    click.echo(report.text_table(*report.headline(run)))
+    if run.comparison:
+        flips = run.comparison["flips"]
+        click.echo(f"\nvs {compare}:")
+        click.echo(report.text_table(*report.comparison_table(run)))
+        for kind, title in (("pass_to_fail", "pass → fail"), ("fail_to_pass", "fail → pass")):
+            ids = ", ".join(f"{i['dataset']}/{i['id']}" for i in flips[kind]) or "none"
+            click.echo(f"{title}: {ids}")
+    click.echo(f"\nreports: {paths['md']}  {paths['html']}  {paths['json']}")
+    if run.threshold_failures:
+        click.echo(f"\n{len(run.threshold_failures)} threshold(s) failed:", err=True)
+        for failure in run.threshold_failures:
+            click.echo(f"  {report.describe_failure(failure)}", err=True)
+        sys.exit(1)
+    if gate_file:
+        click.echo(f"all thresholds in {gate_file} pass")

@@ -1,0 +1,53 @@
+"""A small bilingual glossary of names that news about AI companies uses.
+
+The keyword index matches words, so an English question cannot match a Chinese
+passage by keywords alone; expanding names across scripts (Musk ↔ 马斯克)
+lets the keyword side help cross-lingual questions. It holds proper names and
+a few fixed terms only, no general vocabulary; dense retrieval carries meaning.
+"""
+
+from __future__ import annotations
+
+# Each group: spellings of one name, English first.
+GROUPS: list[list[str]] = [
+    ["Musk", "Elon Musk", "马斯克", "埃隆", "伊隆"],
+    ["Altman", "Sam Altman", "奥特曼", "奥尔特曼", "阿尔特曼", "山姆"],
+    ["Brockman", "布罗克曼", "布洛克曼"],
+    ["Microsoft", "微软"],
+    ["Tesla", "特斯拉"],
+    ["Google", "谷歌"],
+    ["Twitter", "推特"],
+    ["Nvidia", "英伟达"],
+    ["Intel", "英特尔"],
+    ["Amazon", "亚马逊"],
+    ["Meta", "Facebook", "脸书"],
+    ["Nadella", "纳德拉"],
+    ["Karpathy", "卡帕西"],
+    ["Wall Street Journal", "华尔街日报"],
+    ["New York Times", "纽约时报"],
+    ["Bloomberg", "彭博"],
+    ["San Francisco", "旧金山"],
+    ["Silicon Valley", "硅谷"],
+    ["OKEx", "欧易"],
+    ["Optimus", "擎天柱"],
+    ["DeepMind", "深度思维"],
+    ["AGI", "通用人工智能"],
+    ["LLM", "大型语言模型", "大语言模型"],
+    ["nonprofit", "non-profit", "非营利", "非盈利"],
+    ["lawsuit", "诉讼", "起诉"],
+]
+
+_INDEX: dict[str, list[str]] = {}
+for _group in GROUPS:
+    for _term in _group:
+        _INDEX[_term.lower()] = _group
+
+
+def expansions(text: str) -> list[str]:
+    """Spellings in other scripts of every glossary name that ``text`` contains."""
+    lowered = text.lower()
+    out: list[str] = []
+    for term, group in _INDEX.items():
+        if term in lowered:
+            out.extend(t for t in group if t.lower() not in lowered and t not in out)
+    return out

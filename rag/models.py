@@ -1,0 +1,109 @@
+"""Pydantic types shared by every stage: Document, Chunk, Passage, Citation, Answer.
+
+One ``Answer`` feeds the CLI's ``--json``, the app's source cards and the eval
+harness, so what a user sees is what the evals score. No behaviour lives here
+beyond small derived properties.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Language = Literal["en", "zh"]
+
+
+class Document(BaseModel):
+    """A cleaned article: boilerplate removed, metadata lifted out of the body."""
+
+    doc_id: str = Field(description="File stem of the source file.")
+    title: str
+    text: str = Field(description="Cleaned body text; chunk spans index into it.")
+    outlet: str | None = None
+    author: str | None = None
+    published: str | None = Field(None, description="Publication date as ISO 8601 where known.")
+    url: str | None = None
+    language: Language
+    source: str = Field(description="Path of the file it was loaded from.")
+    file_hash: str = Field(description="sha256 of the raw file bytes.")
+
+
+class Chunk(BaseModel):
+    """A span of a document's cleaned text, packed from whole sentences."""
+
+    chunk_id: str = Field(description="'<doc_id>#<nnnn>'.")
+    doc_id: str
+    text: str
+    start: int = Field(description="Character offset of the chunk in Document.text.")
+    end: int
+    content_hash: str
+    language: Language
+    sentences: list[tuple[int, int]] = Field(
+        default_factory=list, description="Sentence spans, relative to the chunk text."
+    )
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with its metadata and the scores that ranked it."""
+
+    n: int = Field(0, description="1-based number used in [n] markers; 0 until numbered.")
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    language: Language
+    outlet: str | None = None
+    published: str | None = None
+    url: str | None = None
+    score: float = Field(0.0, description="Fused (RRF) score.")
+    dense_score: float | None = None
+    keyword_score: float | None = None
+
+
+class Citation(BaseModel):
+    """One [n] marker resolved to the passage it names and the sentence that supports it."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    outlet: str | None = None
+    published: str | None = None
+    url: str | None = None
+    quote: str = Field(description="Supporting sentence, verbatim from the passage.")
+    span: tuple[int, int] = Field(description="Character span of quote in the passage text.")
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Answer(BaseModel):
+    """The one result object of a question."""
+
+    question: str
+    answer: str
+    refused: bool
+    language: Language
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    model: str
+    embedding_model: str
+    standalone_question: str | None = Field(
+        None, description="The question as sent to retrieval after follow-up condensing."
+    )
+    relevance: float | None = Field(
+        None, description="Best mean-centred question–sentence cosine; below the threshold → refused."
+    )
+    incomplete: bool = Field(False, description="True when the model stream broke off.")
+    notice: str | None = Field(None, description="A note for the reader, e.g. extractive mode.")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    usage: Usage | None = None
+
+    @property
+    def cited_passages(self) -> list[Passage]:
+        cited = {c.n for c in self.citations}
+        return [p for p in self.passages if p.n in cited]

@@ -1,0 +1,99 @@
+"""Script-aware text helpers used by every stage: language, sentences, tokens.
+
+Covers Chinese (Han script) and English (Latin). Sentence spans are offsets into
+the text given, so callers can quote verbatim. Keyword tokens are CJK
+character bigrams plus lower-cased Latin/number runs, the scheme Lucene's
+CJKAnalyzer uses; it needs no dictionary and no start-up time. This module does
+no I/O and knows nothing of documents or the index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rag.models import Language
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+# A sentence ends at CJK terminators (optionally followed by closing quotes),
+# at . ! ? followed by whitespace, or at a line break.
+_SENT_END_RE = re.compile(
+    r"[。！？；!?;…]+[”’」』\"')）]*"
+    r"|(?<=[a-zA-Z0-9)\]】\"”’])[.!?]+[\"”’)]*(?=\s)"
+    r"|\n+"
+)
+_TOKEN_RE = re.compile(f"[{_CJK}]+|[a-z0-9]+(?:[.'][a-z0-9]+)*")
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of Han characters among Han characters plus Latin words."""
+    han = len(_CJK_RE.findall(text))
+    words = len(_LATIN_WORD_RE.findall(text))
+    return han / (han + 2 * words) if han + words else 0.0
+
+
+def detect_language(text: str) -> Language:
+    """'zh' when Han characters dominate, else 'en' (two Han chars ≈ one word)."""
+    return "zh" if cjk_ratio(text) >= 0.5 else "en"
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences in ``text``, whitespace trimmed, empty ones dropped."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_END_RE.finditer(text):
+        end = m.end() if m.group().strip() else m.start()
+        spans.append((start, end))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, punctuation to spaces: the form metrics and matching compare."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text)
+
+
+# Function words carry no topic; dropping them keeps BM25 from matching on "the".
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have he her his how i if in
+    into is it its me my no not of on or our she so than that the their them then there these they this to
+    was we were what when where which who whom why will with would you your about after all also any because
+    before between both each more most other over some such only own same too very just should now""".split()
+)
+# Chinese question words and particles, cut out so bigrams do not straddle them.
+_ZH_QUESTION_RE = re.compile("为什么|什么|怎么样|怎么|多少|哪些|哪个|哪里|是否|如何|有没有|吗|呢|吧")
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """CJK bigrams (a lone character stays a unigram) and Latin/number runs, no stopwords."""
+    out: list[str] = []
+    text = _ZH_QUESTION_RE.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    for run in _TOKEN_RE.findall(text):
+        if _CJK_RE.match(run):
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        elif run not in STOPWORDS:
+            out.append(run)
+    return out
+
+
+def char_tokens(text: str) -> list[str]:
+    """One token per CJK character plus Latin/number runs: the eval tokenizer."""
+    out: list[str] = []
+    for run in _TOKEN_RE.findall(normalize(text)):
+        out.extend(run if _CJK_RE.match(run) else [run])
+    return out

@@ -1,0 +1,96 @@
+"""The LLM path over real HTTP: the real openai client and ChatOpenAI against a scripted local server."""
+
+from __future__ import annotations
+
+import pytest
+
+from openai_server import ScriptedOpenAI
+from rag.errors import ModelError
+from rag.factory import build_chain
+from rag.models import Answer
+
+KEY = "sk-test-SECRET-123456"
+
+
+@pytest.fixture
+def server():
+    with ScriptedOpenAI() as s:
+        yield s
+
+
+def chain_for(server: ScriptedOpenAI, settings_factory, **extra):
+    settings = settings_factory(
+        chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url, openai_api_key=KEY,
+        timeout=2, max_retries=0, **extra,
+    )
+    return build_chain(settings)
+
+
+def test_streamed_answer_is_cited_and_in_the_question_language(server, settings_factory) -> None:
+    server.replies.append("马斯克认为OpenAI成功的可能性为零，因此离开 [1]。他计划在特斯拉内部打造竞争对手 [1]。")
+    chain = chain_for(server, settings_factory)
+    pieces = list(chain.stream("马斯克为什么离开OpenAI？"))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and len(pieces) > 3  # streamed in several pieces
+    assert not answer.refused and answer.language == "zh"
+    assert answer.citations and answer.citations[0].n == 1
+    c = answer.citations[0]
+    passage = answer.passages[0]
+    assert passage.text[c.span[0] : c.span[1]] == c.quote
+    assert answer.usage and answer.usage.total_tokens > 0
+    body = server.requests[-1]["body"]
+    assert body["stream"] is True
+    system = body["messages"][0]["content"]
+    assert "Simplified Chinese" in system and "<passages>" in system and "untrusted" in system
+    headers = {k.lower(): v for k, v in server.requests[-1]["headers"].items()}
+    assert headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_markers_to_passages_that_do_not_exist_are_dropped(server, settings_factory) -> None:
+    server.replies.append("Microsoft holds 49% of OpenAI [1][9]. It invested billions [42].")
+    answer = chain_for(server, settings_factory).ask("How much of OpenAI does Microsoft own?")
+    assert "[9]" not in answer.answer and "[42]" not in answer.answer and "[1]" in answer.answer
+    assert [c.n for c in answer.citations] == [1]
+
+
+def test_no_valid_citation_falls_back_to_extractive_sources(server, settings_factory) -> None:
+    server.replies.append("Microsoft holds 49% of OpenAI [7].")
+    answer = chain_for(server, settings_factory).ask("How much of OpenAI does Microsoft own?")
+    assert answer.citations and "cited no passage" in (answer.notice or "")
+
+
+def test_model_refusal_phrase_marks_the_answer_refused(server, settings_factory) -> None:
+    server.replies.append("The articles don't cover this.")
+    answer = chain_for(server, settings_factory).ask("Why did Musk leave OpenAI?")
+    assert answer.refused and answer.citations == []
+
+
+@pytest.mark.parametrize(
+    "reply, expected",
+    [({"status": 500}, "HTTP 500"), ({"status": 429}, "429"), ({"delay": 4, "text": "late"}, "did not answer in time")],
+)
+def test_server_errors_become_clear_messages_without_the_key(server, settings_factory, reply, expected) -> None:
+    server.replies.append(reply)
+    with pytest.raises(ModelError) as err:
+        chain_for(server, settings_factory).ask("Why did Musk leave OpenAI?")
+    assert expected in str(err.value) and KEY not in str(err.value)
+
+
+def test_dead_server_is_a_clear_error(settings_factory) -> None:
+    settings = settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url="http://127.0.0.1:9/v1",
+                                openai_api_key=KEY, timeout=2, max_retries=0)
+    with pytest.raises(ModelError, match="cannot reach"):
+        build_chain(settings).ask("Why did Musk leave OpenAI?")
+
+
+def test_irrelevant_question_is_refused_without_calling_the_model(server, settings_factory) -> None:
+    answer = chain_for(server, settings_factory).ask("How do I bake sourdough bread at home?")
+    assert answer.refused and answer.answer == "The articles don't cover this." and server.requests == []
+
+
+def test_follow_up_is_condensed_by_the_model_before_retrieval(server, settings_factory) -> None:
+    server.replies.extend(["Why did Musk leave OpenAI?", "He thought OpenAI would fail [1]."])
+    history = [{"role": "user", "content": "Who is Musk?"}, {"role": "assistant", "content": "An investor."}]
+    answer = chain_for(server, settings_factory).ask("Why did he leave?", history)
+    assert answer.standalone_question == "Why did Musk leave OpenAI?"
+    assert len(server.requests) == 2 and not server.requests[0]["body"].get("stream")

@@ -1,0 +1,50 @@
+"""The offline default: extractive, cited, refusing, following up, on the real seeds index."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.errors import InputError
+
+
+@pytest.mark.parametrize(
+    "question, doc",
+    [
+        ("马斯克为什么离开OpenAI？", "002_cf0a488ea6d0060a"),
+        ("微软持有OpenAI多少股份？", "003_45c7622f861a0cf2"),
+        ("How much did Musk offer to buy OpenAI?", "004_8dfb9935f69a8e59"),
+    ],
+)
+def test_answers_cite_the_right_article_with_verbatim_quotes(seeds_chain, question: str, doc: str) -> None:
+    answer = seeds_chain.ask(question)
+    assert not answer.refused and answer.citations
+    assert doc in {c.doc_id for c in answer.citations}
+    by_n = {p.n: p for p in answer.passages}
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.answer
+        assert by_n[c.n].text[c.span[0] : c.span[1]] == c.quote
+
+
+def test_answer_language_follows_the_question(seeds_chain) -> None:
+    assert seeds_chain.ask("Why did Musk leave OpenAI?").answer.startswith("From the articles")
+    assert seeds_chain.ask("马斯克为什么离开OpenAI？").answer.startswith("根据文章")
+
+
+@pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "今天北京的天气怎么样？"])
+def test_unrelated_questions_are_refused_in_their_language(seeds_chain, question: str) -> None:
+    answer = seeds_chain.ask(question)
+    assert answer.refused and not answer.citations
+    assert answer.answer == ("The articles don't cover this." if question.isascii() else "文章中没有涉及这个问题。")
+
+
+def test_offline_follow_up_carries_the_topic(seeds_chain) -> None:
+    history = [{"role": "user", "content": "马斯克出价多少收购OpenAI？"}, {"role": "assistant", "content": "974亿美元"}]
+    answer = seeds_chain.ask("奥特曼怎么回应他？", history)
+    assert "马斯克出价" in (answer.standalone_question or "")
+    assert "004_8dfb9935f69a8e59" in {c.doc_id for c in answer.citations}
+
+
+@pytest.mark.parametrize("question, message", [("", "empty"), ("   \n\t", "empty"), ("x" * 10_001, "limit")])
+def test_bad_questions_get_clear_errors(seeds_chain, question: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        seeds_chain.ask(question)

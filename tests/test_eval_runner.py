@@ -1,0 +1,196 @@
+"""The eval runner end to end on a few cases with the real offline chain, the reports, compare and the gate."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.errors import ConfigError
+from rag.evaluation import report
+from rag.evaluation.command import eval_command
+from rag.evaluation.metrics import METRICS, make_similarity_embeddings
+from rag.evaluation.runner import (
+    BASELINE,
+    PIPELINE,
+    CaseResult,
+    EvalRun,
+    build_systems,
+    load_dataset,
+    load_datasets,
+    run_eval,
+    totals_by_system,
+)
+from rag.factory import build_chain
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = ROOT / "evals" / "datasets"
+
+
+def pick(path: Path, ids: list[str]) -> list[dict]:
+    rows = {json.loads(line)["id"]: json.loads(line) for line in path.read_text().splitlines() if line.strip()}
+    return [rows[i] for i in ids]
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    rows = pick(DATASETS / "corpus.jsonl", ["c001", "c002", "c063", "c081"])
+    rows += pick(DATASETS / "ft_summary.jsonl", ["ft-q1-en"])
+    html_case = {**rows[0], "id": "html", "question": "What did <b>Musk</b> offer for OpenAI & what happened?"}
+    too_long = {**rows[0], "id": "too-long", "question": "x" * 10_001}  # the chain raises InputError
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [*rows, html_case, too_long]))
+    return path
+
+
+def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, small_dataset: Path, tmp_path: Path) -> None:
+    settings = settings_factory(openai_api_key="sk-secret-never-written")
+    systems = build_systems(settings, baseline=False)
+    # A stand-in for the naive baseline (dense-only over the same index), so this
+    # test does not build a second index; the real one is run by `rag eval --baseline`.
+    systems[BASELINE] = build_chain(settings, signals=("dense",))
+    infos, cases = load_datasets([small_dataset])
+    ticks: list[int] = []
+    run = run_eval(systems, infos, cases, settings=settings, k=5, similarity=make_similarity_embeddings(),
+                   progress=lambda: ticks.append(1))
+    n = len(load_dataset(small_dataset))
+    assert len(ticks) == len(run.cases) == 2 * n
+    assert run.systems == [PIPELINE, BASELINE] and run.models["chat_model"] == "extractive"
+
+    rows = {r.id: r for r in run.rows(PIPELINE)}
+    assert rows["too-long"].error and rows["too-long"].error.startswith("InputError")
+    assert not rows["too-long"].passed and rows["too-long"].fail_reasons[0].startswith("error:")
+    assert rows["c063"].history and rows["c063"].standalone_question != rows["c063"].user_input
+    c001 = rows["c001"]
+    assert c001.response and c001.retrieved_context_ids and c001.retrieved_doc_ids
+    assert c001.metrics["doc_hit"] == 1.0 and "answer_similarity" in c001.metrics
+    assert set(c001.metrics) >= {"doc_recall", "passage_ndcg", "context_precision", "fact_recall", "quote_check"}
+    assert rows["c081"].answerable is False and "doc_hit" not in rows["c081"].metrics
+    for row in run.cases:
+        if not row.error:
+            assert row.passed == (not row.fail_reasons)
+
+    overall = run.totals[PIPELINE].overall
+    assert overall.cases == n and overall.errors == 1
+    assert overall.metrics["error_rate"] == pytest.approx(1 / n)
+    assert overall.counts["doc_hit"] == 5  # answerable cases that ran
+    assert set(run.totals[PIPELINE].by_dataset) == {"small"}
+    assert overall.metrics["input_tokens"] is None and overall.metrics["cost_usd"] is None  # extractive: no usage
+    assert set(overall.metrics) <= set(METRICS)
+
+    paths = report.write_reports(run, tmp_path / "out")
+    data = json.loads(paths["json"].read_text())
+    assert EvalRun.model_validate(data).totals[BASELINE].overall.cases == n
+    assert "sk-secret" not in paths["json"].read_text()
+    assert "openai_api_key" not in data["settings"] and data["settings"]["k"] == 5
+    assert data["datasets"][0]["sha256"] and data["models"]["similarity_model"]
+    assert {"user_input", "response", "reference", "retrieved_context_ids", "reference_doc_ids"} <= set(data["cases"][0])
+
+    md = paths["md"].read_text()
+    assert "## Headline (all datasets)" in md and "Δ pipeline − baseline" in md
+    assert "| doc hit@5 |" in md and "## Failures: pipeline" in md and "small/too-long" in md
+
+    page = paths["html"].read_text()
+    assert page.startswith("<!doctype html>") and "<style>" in page
+    assert not re.search(r"<script|<link|<img|<iframe|\ssrc=", page, re.I), "the page must be self-contained"
+    assert "&lt;b&gt;Musk&lt;/b&gt;" in page and "<b>Musk</b>" not in page
+    assert page.count("<details id='case-small-") == n
+    assert "Passages" in page and "Citations" in page and "Gold answer" in page
+    if any(r.missed_facts for r in run.cases):
+        assert "Missed facts" in page
+
+
+# ---- compare and flips -------------------------------------------------------------------
+
+
+def fake_row(case_id: str, passed: bool, recall: float, system: str = PIPELINE) -> CaseResult:
+    return CaseResult(
+        system=system, dataset="d", id=case_id, tags=[], user_input=f"question {case_id}", history=[],
+        reference="gold", answerable=True, language="en", response="answer", refused=False,
+        reference_doc_ids=["a"], reference_contexts=["q"], facts=[["x"]], metrics={"fact_recall": recall},
+        passed=passed, fail_reasons=[] if passed else ["missed 1/1 facts"], latency_ms=10.0,
+    )
+
+
+def fake_run(rows: list[CaseResult]) -> EvalRun:
+    return EvalRun(
+        created="2025-01-01T00:00:00+00:00", wall_time_s=1.0, k=5, settings={}, models={"chat_model": "x", "embedding_model": "e"},
+        datasets=[], systems=[PIPELINE], judged=False, totals=totals_by_system(rows, False), cases=rows,
+    )
+
+
+def test_compare_reports_deltas_and_flips() -> None:
+    before = fake_run([fake_row("a", True, 1.0), fake_row("b", False, 0.0), fake_row("c", True, 1.0), fake_row("gone", True, 1.0)])
+    after = fake_run([fake_row("a", False, 0.0), fake_row("b", True, 1.0), fake_row("c", True, 1.0), fake_row("new", False, 0.0)])
+    result = report.compare(after, before, "prev/report.json")
+    assert [f["id"] for f in result["flips"]["pass_to_fail"]] == ["a"]
+    assert [f["id"] for f in result["flips"]["fail_to_pass"]] == ["b"]
+    assert result["flips"]["pass_to_fail"][0]["reasons"] == ["missed 1/1 facts"]
+    assert result["only_before"] == 1 and result["only_now"] == 1
+    recall = result["metrics"][PIPELINE]["overall"]["fact_recall"]
+    assert recall == {"before": 0.75, "after": 0.5, "delta": pytest.approx(-0.25)}
+    after.comparison = result
+    md = report.render_markdown(after)
+    assert "Pass → fail** (1)" in md and "d/a" in md and "-0.250 (worse)" in md
+    assert report.fmt_delta("latency_p95_ms", -5.0) == "-5 (better)"
+
+
+# ---- thresholds --------------------------------------------------------------------
+
+
+def test_thresholds_file_is_checked_strictly(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text("[overall.min]\nfact_recal = 0.5\n")
+    with pytest.raises(ConfigError, match="unknown metric 'fact_recal'"):
+        report.load_thresholds(path)
+    path.write_text("[overall.least]\nfact_recall = 0.5\n")
+    with pytest.raises(ConfigError, match="only 'min' and 'max'"):
+        report.load_thresholds(path)
+    path.write_text("[overall.min]\nfact_recall = 0.6\n[overall.max]\nerror_rate = 0.0\n[datasets.other.min]\npass_rate = 1\n")
+    limits = report.load_thresholds(path)
+    run = fake_run([fake_row("a", True, 1.0), fake_row("b", False, 0.0)])
+    failures, skipped = report.check_thresholds(run, limits)
+    assert [(f.metric, f.bound, f.value) for f in failures] == [("fact_recall", "min", 0.5)]
+    assert skipped == ["other"]
+    assert report.describe_failure(failures[0]) == "overall: fact_recall = 0.500, needs ≥ 0.600"
+    failures, _ = report.check_thresholds(run, {"overall": {"min": {"faithfulness": 0.5}}})
+    assert failures[0].value is None, "a threshold on a metric not measured fails"
+
+
+def test_eval_command_gates_on_thresholds_and_compares(settings_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_factory()
+    monkeypatch.setenv("RAG_PERSIST_DIR", str(settings.persist_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(settings.seeds_dir))
+    strict, loose = tmp_path / "strict.toml", tmp_path / "loose.toml"
+    strict.write_text("[overall.min]\ndoc_hit = 0.5\n[overall.max]\nlatency_p50_ms = 0.001\n")
+    loose.write_text("[overall.min]\ndoc_hit = 0.5\n[datasets.corpus.min]\npass_rate = 1.0\n")
+    args = ["--dataset", str(DATASETS / "ft_summary.jsonl"), "--limit", "2"]
+    runner = CliRunner()
+
+    failed = runner.invoke(eval_command, [*args, "--out", str(tmp_path / "r1"), "--thresholds", str(strict)])
+    assert failed.exit_code == 1, failed.output
+    assert "1 threshold(s) failed" in failed.stderr and "latency_p50_ms" in failed.stderr
+    assert "doc hit@5" in failed.stdout and "pass rate" in failed.stdout
+    assert {p.name for p in (tmp_path / "r1").iterdir()} == {"report.json", "report.md", "report.html"}
+    assert "threshold(s) failed" in (tmp_path / "r1" / "report.md").read_text()
+
+    ok = runner.invoke(eval_command, [*args, "--k", "3", "--out", str(tmp_path / "r2"), "--thresholds", str(loose),
+                                      "--compare", str(tmp_path / "r1")])
+    assert ok.exit_code == 0, ok.output
+    assert "thresholds skipped for datasets not run: corpus" in ok.stderr
+    assert "doc hit@3" in ok.stdout and "pass → fail:" in ok.stdout and "all thresholds" in ok.stdout
+    data = json.loads((tmp_path / "r2" / "report.json").read_text())
+    assert data["k"] == 3 and data["comparison"]["previous"].endswith("r1")
+
+    bad = runner.invoke(eval_command, ["--dataset", str(strict)])
+    assert bad.exit_code == 2 and "error:" in bad.stderr
+
+
+def test_eval_command_help_has_examples() -> None:
+    result = CliRunner().invoke(eval_command, ["--help"])
+    assert result.exit_code == 0
+    for option in ("--dataset", "--out", "--compare", "--k", "--baseline", "--limit", "--thresholds", "rag eval --baseline"):
+        assert option in result.output

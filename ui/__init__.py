@@ -1,0 +1,4 @@
+"""Streamlit helpers for ``app.py`` and ``pages/``: cached resources, rendering, uploads, eval reports.
+
+Only the app imports this package; ``rag/`` never imports Streamlit or ``ui``.
+"""

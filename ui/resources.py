@@ -1,0 +1,102 @@
+"""Long-lived app resources: settings, the index and the chain, once per server process.
+
+What it does: reads ``Settings`` (the only ``ui`` module that does), opens the
+store and builds the chain through ``rag.factory`` under ``st.cache_resource``
+keyed by the settings (so tests with other settings get their own), ingests the
+seeds with a progress bar when the index is empty, lists the indexed articles,
+and records when the app last ingested (``last_ingest.json`` in the persist dir).
+
+What it leaves out: rendering, and any retrieval or prompt logic.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from rag.chain import RagChain
+from rag.config import Settings
+from rag.factory import build_chain, ensure_ingested, open_store
+from rag.index import DocInfo, Index, IngestReport
+
+STAMP = "last_ingest.json"
+
+
+def settings() -> Settings:
+    """Settings from the environment and ``.env``; cheap enough to read on every rerun."""
+    return Settings()
+
+
+def key(s: Settings) -> str:
+    """What the cached resources depend on (used as a cache key only, never shown)."""
+    return s.model_dump_json()
+
+
+@st.cache_resource(show_spinner="Opening the article index…")
+def _open_index(cache_key: str, _s: Settings) -> Index:
+    return open_store(_s)
+
+
+@st.cache_resource(show_spinner="Loading the answerer…")
+def _build_chain(cache_key: str, _s: Settings, _index: Index) -> RagChain:
+    return build_chain(_s, _index)
+
+
+@st.cache_data(show_spinner=False)
+def _documents(cache_key: str, count: int, _index: Index) -> list[DocInfo]:
+    return _index.documents()
+
+
+def index(s: Settings) -> Index:
+    """The shared index; the first start on an empty store ingests the seeds, with progress."""
+    idx = _open_index(key(s), s)
+    if not idx.count():
+        bar = st.progress(0.0, text="Indexing the articles for the first time…")
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / max(total, 1), text=f"Indexing {name} ({done}/{total})")
+
+        report = ensure_ingested(idx, s, progress)
+        bar.empty()
+        if report is not None:
+            after_ingest(s, report)
+    return idx
+
+
+def chain(s: Settings, idx: Index) -> RagChain:
+    """The shared chain over ``idx``; raises ``RagError`` (e.g. a missing API key) uncached."""
+    return _build_chain(key(s), s, idx)
+
+
+def documents(s: Settings, idx: Index) -> list[DocInfo]:
+    return _documents(key(s), idx.count(), idx)
+
+
+def after_ingest(s: Settings, report: IngestReport) -> None:
+    """Record the ingest and rebuild what depends on the index's contents (keyword index, lists)."""
+    stamp = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "summary": report.summary()}
+    try:
+        Path(s.persist_dir).mkdir(parents=True, exist_ok=True)
+        (Path(s.persist_dir) / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    except OSError:
+        st.session_state["last_ingest"] = stamp
+    _build_chain.clear()
+    _documents.clear()
+
+
+def last_ingest(s: Settings) -> str | None:
+    """When the index was last ingested: the app's stamp, else the store's last write."""
+    path = Path(s.persist_dir) / STAMP
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["time"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if "last_ingest" in st.session_state:
+        return str(st.session_state["last_ingest"]["time"])
+    db = Path(s.persist_dir) / "chroma.sqlite3"
+    if db.exists():
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(db.stat().st_mtime)) + " (store written)"
+    return None
