@@ -4,8 +4,9 @@
 process (``ui.resources``, ``st.cache_resource``); the chat lives in
 ``st.session_state``; answers stream in and are then replaced by the final,
 citation-checked ``Answer``, rendered by ``ui.render``. Pages: Chat (here),
-Corpus and Eval results (``pages/``). Errors a user can act on (``RagError``)
-show as a short message and the conversation survives.
+Corpus and Eval results (``app_pages/``: a folder named ``pages/`` would also be
+served as old-style pages on a direct link). Errors a user can act on
+(``RagError``) show as a short message and the conversation survives.
 
 What it leaves out: retrieval, prompts and citation logic (all in ``rag``).
 """
@@ -37,7 +38,7 @@ def _settings():
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "settings"
-        st.error(f"Invalid setting {where}: {err['msg']}. Fix it in the environment or .env and restart.")
+        st.error(f"Invalid setting {where}: {err['msg']}. Fix it in the environment or .env and reload the page.")
         st.stop()
 
 
@@ -160,15 +161,15 @@ def status_sidebar() -> None:
         docs = resources.documents(s, idx)
         st.markdown("**Index**")
         st.caption(f"{len(docs)} articles · {idx.count()} passages")
-        st.caption(f"Last ingest: {resources.last_ingest(s) or 'unknown'}")
+        st.caption(f"Last ingest: {resources.last_ingest(s) or 'not recorded (built outside the app)'}")
 
 
 st.set_page_config(page_title="News Q&A", page_icon=":material/newspaper:")
 nav = st.navigation(
     [
         st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),
-        st.Page("pages/corpus.py", title="Corpus", icon=":material/library_books:"),
-        st.Page("pages/eval_results.py", title="Eval results", icon=":material/monitoring:"),
+        st.Page("app_pages/corpus.py", title="Corpus", icon=":material/library_books:"),
+        st.Page("app_pages/eval_results.py", title="Eval results", icon=":material/monitoring:"),
     ]
 )
 nav.run()

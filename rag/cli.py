@@ -4,7 +4,7 @@ Each command reads ``Settings`` (environment and ``.env``), builds the same
 chain the app uses, and prints either text for people or JSON for programs.
 Every ``RagError`` becomes ``error: <message>`` on stderr and exit code 2; no
 traceback reaches the user. Evaluation and benchmarking live in their own
-modules and are only imported when their command runs.
+packages and are only imported when their command runs.
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ def eval_(ctx: click.Context) -> None:
 @click.pass_context
 def bench(ctx: click.Context) -> None:
     """Measure ingest, query, start-up and memory (see `rag bench --help`)."""
-    from rag.bench import bench_command
+    from rag.bench.command import bench_command
 
     bench_command.main(args=ctx.args, prog_name="rag bench", standalone_mode=True)
 

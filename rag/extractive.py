@@ -57,8 +57,9 @@ def select(
     question_vector: Sequence[float],
     passages: Sequence[Passage],
     sentences: dict[str, list[dict]],
-    max_sentences: int = 3,
-    max_chars: int = 420,
+    max_sentences: int = 4,
+    max_chars: int = 600,
+    margin: float = 0.15,
 ) -> list[Pick]:
     """Best sentences, most relevant first, from different places."""
     q_terms = set(keyword_tokens(question))
@@ -89,7 +90,7 @@ def select(
     chosen: list[Pick] = []
     used = 0
     for c in candidates:
-        if len(chosen) == max_sentences or (chosen and c.score < chosen[0].score - 0.05):
+        if len(chosen) == max_sentences or (chosen and c.score < chosen[0].score - margin):
             break
         if any(c.text == x.text or c.text in x.text or x.text in c.text for x in chosen):
             continue

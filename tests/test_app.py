@@ -126,7 +126,10 @@ def test_answer_has_source_card_naming_an_article(app_env: None, seeds_index_dir
 
 
 def test_follow_up_carries_the_conversation(app_env: None) -> None:
-    at = ask(ask(start(), "Why did Musk leave OpenAI?"), "Why did he leave?")
+    at = start()
+    at.sidebar.slider(key="k").set_value(3).run()
+    at = ask(ask(at, "Why did Musk leave OpenAI?"), "Why did he leave?")
+    assert len(at.session_state["messages"][1]["answer"].passages) <= 3  # the k slider is used
     assert len(assistant(at)) == 2
     follow = at.session_state["messages"][-1]["answer"]
     assert "Musk" in (follow.standalone_question or "")
@@ -221,7 +224,7 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 
 
 def test_upload_good_and_bad_files(corpus_env: Path) -> None:
-    at = start().switch_page("pages/corpus.py").run()
+    at = start().switch_page("app_pages/corpus.py").run()
     assert len(at.dataframe[0].value) == 5
     at = upload(at, "../../zephyr robotics.md", GOOD.encode())
     assert [s.value for s in at.success] == ["zephyr_robotics.md: added"]
@@ -237,8 +240,7 @@ def test_upload_good_and_bad_files(corpus_env: Path) -> None:
     body = " ".join(h.value for h in at.html)
     assert "&lt;script&gt;" in body and "<script" not in body
 
-    at.switch_page("app.py").run()
-    at = ask(at, "How much did Zephyr Robotics raise from Aurora Capital?")
+    at = ask(start(), "How much did Zephyr Robotics raise from Aurora Capital?")  # a new session sees it
     answer = at.session_state["messages"][-1]["answer"]
     assert "zephyr_robotics" in {c.doc_id for c in answer.citations}
     assert all("<script" not in c for c in cards(assistant(at)[0]))
@@ -304,7 +306,7 @@ REPORT = {
 def test_eval_page(monkeypatch: pytest.MonkeyPatch, app_env: None, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     monkeypatch.setattr(evals, "DEFAULT_RUNS_DIR", runs)
-    at = start().switch_page("pages/eval_results.py").run()
+    at = start().switch_page("app_pages/eval_results.py").run()
     assert any("No eval run yet" in i.value and "rag eval" in i.value for i in at.info)
 
     (runs / "old").mkdir(parents=True)
@@ -326,3 +328,9 @@ def test_eval_report_reader_is_defensive(tmp_path: Path) -> None:
     (tmp_path / "r" / "report.json").write_text("[1, 2]", encoding="utf-8")
     report, problems = evals.latest(tmp_path)
     assert report is None and "not a JSON object" in problems[0]
+
+
+def test_core_never_imports_the_ui() -> None:
+    for path in (ROOT / "rag").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(streamlit|ui)\b", text, re.M), path

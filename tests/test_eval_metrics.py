@@ -140,9 +140,9 @@ class FakeEmbeddings:
 
 def test_answer_similarity_is_cosine_in_one_batch() -> None:
     emb = FakeEmbeddings({"a": [3.0, 4.0], "b": [4.0, 3.0], "c": [1.0, 0.0], "d": [0.0, 2.0]})
-    sims = m.answer_similarity(emb, ["a [1]", "c"], ["b", "d"])  # type: ignore[arg-type]
-    assert sims == pytest.approx([24 / 25, 0.0])
-    assert emb.calls == [["a", "c", "b", "d"]]
+    sims = m.answer_similarity(emb, ["a [1]", "c", "a"], ["b", "d", "b"])  # type: ignore[arg-type]
+    assert sims == pytest.approx([24 / 25, 0.0, 24 / 25])
+    assert emb.calls == [["a", "c", "b", "d"]], "each distinct text is embedded once, in one batch"
     assert m.answer_similarity(emb, [], []) == []  # type: ignore[arg-type]
 
 

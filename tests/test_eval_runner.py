@@ -194,3 +194,24 @@ def test_eval_command_help_has_examples() -> None:
     assert result.exit_code == 0
     for option in ("--dataset", "--out", "--compare", "--k", "--baseline", "--limit", "--thresholds", "rag eval --baseline"):
         assert option in result.output
+
+
+def test_tokens_and_cost_when_the_model_reports_usage(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+
+    from rag.evaluation.runner import aggregate, run_system
+
+    by_id = {c.id: c for c in load_dataset(DATASETS / "corpus.jsonl")}
+    todo = {"corpus": [by_id["c001"], by_id["c002"]]}
+    with ScriptedOpenAI() as server:
+        server.default = "Musk offered 974亿美元 for OpenAI [1]."
+        for model, priced in (("openai:gpt-4o-mini", True), ("openai:my-local-model", False)):
+            settings = settings_factory(chat_model=model, openai_base_url=server.base_url, max_retries=0)
+            rows = run_system("pipeline", build_chain(settings), todo, k=5)
+            assert all(r.usage is not None and r.usage.input_tokens == 50 for r in rows), [r.error for r in rows]
+            totals = aggregate(rows, judged=False)
+            assert totals.metrics["input_tokens"] == 100
+            assert (totals.metrics["cost_usd"] is not None) == priced
+            if priced:
+                out = sum(r.usage.output_tokens for r in rows if r.usage)
+                assert totals.metrics["cost_usd"] == pytest.approx((100 * 0.15 + out * 0.60) / 1e6)

@@ -1,4 +1,4 @@
-"""Streamlit helpers for ``app.py`` and ``pages/``: cached resources, rendering, uploads, eval reports.
+"""Streamlit helpers for ``app.py`` and ``app_pages/``: cached resources, rendering, uploads, eval reports.
 
 Only the app imports this package; ``rag/`` never imports Streamlit or ``ui``.
 """

@@ -11,6 +11,7 @@ What it leaves out: rendering, and any retrieval or prompt logic.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -31,8 +32,8 @@ def settings() -> Settings:
 
 
 def key(s: Settings) -> str:
-    """What the cached resources depend on (used as a cache key only, never shown)."""
-    return s.model_dump_json()
+    """What the cached resources depend on: a digest of every setting (keys never kept in clear)."""
+    return hashlib.sha256(s.model_dump_json().encode()).hexdigest()
 
 
 @st.cache_resource(show_spinner="Opening the article index…")
@@ -88,7 +89,7 @@ def after_ingest(s: Settings, report: IngestReport) -> None:
 
 
 def last_ingest(s: Settings) -> str | None:
-    """When the index was last ingested: the app's stamp, else the store's last write."""
+    """When the app last ingested into this index, if it recorded it."""
     path = Path(s.persist_dir) / STAMP
     try:
         return str(json.loads(path.read_text(encoding="utf-8"))["time"])
@@ -96,7 +97,4 @@ def last_ingest(s: Settings) -> str | None:
         pass
     if "last_ingest" in st.session_state:
         return str(st.session_state["last_ingest"]["time"])
-    db = Path(s.persist_dir) / "chroma.sqlite3"
-    if db.exists():
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(db.stat().st_mtime)) + " (store written)"
-    return None
+    return None  # built outside the app (e.g. ``rag ingest``); Chroma's file times change on open

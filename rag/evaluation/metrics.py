@@ -257,7 +257,7 @@ def answer_similarity(embeddings: Embeddings, responses: Sequence[str], referenc
     """Cosine similarity of each response to its reference.
 
     1. Remove citation markers from the responses.
-    2. Embed responses and references in one batch (``embed_documents``, so
+    2. Embed every distinct text once, in one batch (``embed_documents``, so
        both sides get the same e5 "passage:" treatment).
     3. Return the cosine of each pair (vectors are re-normalized, so any embedder works).
     """
@@ -265,11 +265,13 @@ def answer_similarity(embeddings: Embeddings, responses: Sequence[str], referenc
         raise ValueError("responses and references differ in length")
     if not responses:
         return []
-    texts = [strip_markers(r).strip() or " " for r in responses] + [r.strip() or " " for r in references]
-    v = np.asarray(embeddings.embed_documents(texts), dtype=np.float64)
+    left = [strip_markers(r).strip() or " " for r in responses]
+    right = [r.strip() or " " for r in references]
+    unique = list(dict.fromkeys(left + right))
+    v = np.asarray(embeddings.embed_documents(unique), dtype=np.float64)
     v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-    n = len(responses)
-    return [float(v[i] @ v[n + i]) for i in range(n)]
+    row = {text: i for i, text in enumerate(unique)}
+    return [float(v[row[a]] @ v[row[b]]) for a, b in zip(left, right, strict=True)]
 
 
 # ---- citations -----------------------------------------------------------------------

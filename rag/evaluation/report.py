@@ -308,7 +308,7 @@ th{background:#f4f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:.3rem .6rem}details[open]{background:#fcfcfd}
 summary{cursor:pointer}pre,.text{white-space:pre-wrap;word-break:break-word;margin:.2rem 0}
 .box{background:#f6f6f8;border-radius:4px;padding:.4rem .6rem}.rel{border-left:4px solid #0a7d32}
-.quote{background:#fff6d5}code{font-size:12px}
+.quote{background:#fff6d5}code{font-size:12px}.sys{border-top:2px solid #ddd;margin-top:.8rem}
 """
 
 
@@ -388,10 +388,15 @@ def _system_block(row: CaseResult, k: int) -> str:
 def _case_html(rows: Sequence[CaseResult], k: int) -> str:
     main = rows[0]
     status = "pass" if main.passed else "fail"
+    others = "".join(
+        f" <span class='muted'>{_e(r.system)}</span> <span class={'pass' if r.passed else 'fail'}>"
+        f"{'✔' if r.passed else '✘'}</span>"
+        for r in rows[1:]
+    )
     head = (
         f"<summary><span class={status}>{'✔' if main.passed else '✘'}</span> "
         f"<b>{_e(main.dataset)}/{_e(main.id)}</b> {_e(main.user_input)} "
-        f"<span class=muted>{_e(' '.join(main.tags))}</span></summary>"
+        f"<span class=muted>{_e(' '.join(main.tags))}</span>{others}</summary>"
     )
     info = [f"<p><b>Question</b> ({_e(main.language)}): {_e(main.user_input)}</p>"]
     if main.history:
@@ -407,7 +412,7 @@ def _case_html(rows: Sequence[CaseResult], k: int) -> str:
         info.append(f"<p><b>Evidence</b></p><ul>{quotes}</ul>")
         facts = "".join(f"<li>{_e(' / '.join(f))}</li>" for f in main.facts)
         info.append(f"<p><b>Facts</b></p><ul>{facts}</ul>")
-    systems = "".join(f"<div>{_system_block(r, k)}</div>" for r in rows)
+    systems = "".join(f"<div class=sys>{_system_block(r, k)}</div>" for r in rows)
     return f"<details id='{_e(_anchor(main))}'>{head}{''.join(info)}{systems}</details>"
 
 

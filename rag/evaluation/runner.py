@@ -332,7 +332,11 @@ def aggregate(rows: Sequence[CaseResult], judged: bool) -> Totals:
         out[key] = _mean(values)
         counts[key] = len(values)
     out.update(m.refusal_scores([(bool(r.refused), r.answerable) for r in ok]))
+    counts["refusal_precision"] = sum(bool(r.refused) for r in ok)
+    counts["refusal_recall"] = sum(not r.answerable for r in ok)
+    counts["over_refusal_rate"] = sum(r.answerable for r in ok)
     latencies = [r.latency_ms for r in ok if r.latency_ms is not None]
+    counts["latency_p50_ms"] = counts["latency_p95_ms"] = len(latencies)
     out["latency_p50_ms"] = m.percentile(latencies, 50)
     out["latency_p95_ms"] = m.percentile(latencies, 95)
     used = [r for r in ok if r.usage is not None]
