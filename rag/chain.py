@@ -151,13 +151,7 @@ class RagChain:
         for pick in picks:
             if any(c.n == pick.n for c in out):
                 continue
-            p = by_n[pick.n]
-            out.append(
-                Citation(
-                    n=p.n, doc_id=p.doc_id, chunk_id=p.chunk_id, title=p.title, outlet=p.outlet,
-                    published=p.published, url=p.url, quote=pick.text, span=pick.span,
-                )
-            )
+            out.append(by_n[pick.n].cite(pick.text, pick.span))
         return out
 
     # ---- the pipeline ----------------------------------------------------------------

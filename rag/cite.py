@@ -118,17 +118,5 @@ def build_citations(
             s, e = (sentence_spans(p.text) or [(0, len(p.text))])[0]
             best[n] = (0.0, p.text[s:e], (s, e))
         _, quote, span = best[n]
-        citations.append(
-            Citation(
-                n=n,
-                doc_id=p.doc_id,
-                chunk_id=p.chunk_id,
-                title=p.title,
-                outlet=p.outlet,
-                published=p.published,
-                url=p.url,
-                quote=quote,
-                span=span,
-            )
-        )
+        citations.append(p.cite(quote, span))
     return cleaned, citations

@@ -278,5 +278,15 @@ def bench(ctx: click.Context) -> None:
     bench_command.main(args=ctx.args, prog_name="rag bench", standalone_mode=True)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+              add_help_option=False)
+@click.pass_context
+def model(ctx: click.Context) -> None:
+    """Manage local GGUF models (see `rag model --help`)."""
+    from rag.model_fetch import model_command
+
+    model_command.main(args=ctx.args, prog_name="rag model", standalone_mode=True)
+
+
 if __name__ == "__main__":
     main()

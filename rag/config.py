@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
     temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")
+    llama_threads: int | None = Field(None, description="llama.cpp threads (default: all cores).")
+    llama_ctx: int = Field(4096, ge=512, le=131072, description="llama.cpp context size in tokens.")
+    llama_max_tokens: int = Field(512, ge=16, le=8192, description="Most tokens a local model may generate.")
+    models_dir: Path = Field(PROJECT_DIR / "models", description="Where `rag model fetch` puts GGUF files.")
     embed_threads: int | None = Field(None, description="Threads for the offline embedder (default: all cores).")
     openai_api_key: str | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"), repr=False,
@@ -67,4 +71,7 @@ class Settings(BaseSettings):
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "temperature": self.temperature,
+            "llama_threads": self.llama_threads,
+            "llama_ctx": self.llama_ctx,
+            "llama_max_tokens": self.llama_max_tokens,
         }

@@ -9,16 +9,13 @@ is. Problems come back as one-line messages, never as exceptions.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from rag.documents import SUFFIXES
+from rag.files import display_name
 
-
-def display_name(name: str) -> str:
-    """A file name safe to print: bytes that are not UTF-8 shown as U+FFFD."""
-    return os.fsencode(name).decode("utf-8", "replace")
+__all__ = ["discover", "display_name"]
 
 
 def _walk(root_arg: Path, root: Path, files: list[Path], errors: list[str]) -> None:

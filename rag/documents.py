@@ -1,12 +1,17 @@
-"""Load article files into clean ``Document`` objects.
+"""Load article files into clean ``Document`` objects, or say in one line why not.
 
-What it does: decodes the bytes (UTF-8, else GB18030/GBK), lifts metadata
-(title, outlet, author, published date, URL) out of front matter and
-metadata lines, strips boilerplate (image links, cover-image lines, WeChat
-follow/QR/reader-group prompts, share widgets, disclaimers and exchange ads,
-trailing related-article lists, price headline lists and tables), and drops a
-body that the page repeats. The cleaned text keeps each remaining line
-verbatim except for Markdown emphasis and list/quote/heading markers.
+What it does: reads and decodes the file through ``rag.files`` (size limit,
+UTF-8 / GBK / Windows-1252, binaries refused), refuses file names that are not
+UTF-8 and text over ``MAX_TEXT_CHARS`` after cleaning (so no one file can stall
+an ingest), lifts metadata (title, outlet, author, published date, URL) out of
+front matter and metadata lines (broken front matter is read as body), drops
+script and style blocks (in HTML and in text files alike), strips boilerplate
+(image links, cover-image lines, WeChat follow/QR/reader-group prompts, share
+widgets, disclaimers and exchange ads, trailing related-article lists, price
+headline lists and tables), and drops a body that the page repeats. The
+cleaned text keeps each remaining line verbatim except for Markdown emphasis
+and list/quote/heading markers. Every refusal is an ``InputError`` naming the
+file.
 
 What it leaves out: chunking, language per passage, and anything about the
 index. Site-specific rules are data (the tables below), not code paths.
@@ -21,11 +26,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import InputError
+from rag.files import MAX_FILE_BYTES, decode, display_name, read_limited
 from rag.models import Document
 from rag.text import detect_language
 
+__all__ = ["MAX_FILE_BYTES", "MAX_TEXT_CHARS", "SUFFIXES", "clean", "decode", "load_document"]
+
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
-MAX_FILE_BYTES = 5 * 1024 * 1024
+# About 30,000 English words or a 200,000-character Chinese report: more is not one article,
+# and would take minutes to embed.
+MAX_TEXT_CHARS = 200_000
 
 # Lines removed wherever they stand.
 _DROP_LINE = re.compile(
@@ -73,6 +83,8 @@ _AUTHOR_LINE = re.compile(r"^(?:文章作者\s*[:：]|作者\s*[:：]|文\s*[|�
 _DATE_LINE = re.compile(r"^(?:发布时间[:：]\s*)?(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?(?:[ T][\d:.]+Z?)?$")
 _MARKUP = re.compile(r"\*\*|__")
 _PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[*•]\s+)")
+# Script and style blocks in text that is not parsed as HTML (e.g. raw HTML inside Markdown).
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 
 
 class _HTMLText(HTMLParser):
@@ -103,24 +115,6 @@ class _HTMLText(HTMLParser):
             self.title += data
         elif not self._skip:
             self.lines.append(data)
-
-
-def decode(raw: bytes, name: str) -> str:
-    """Bytes → text; UTF-8 first, then GB18030 (a superset of GBK); reject binaries."""
-    if not raw.strip():
-        raise InputError(f"{name}: the file is empty")
-    if b"\x00" in raw[:8192]:
-        raise InputError(f"{name}: looks like a binary file, not text")
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
-        if controls > len(text[:8192]) * 0.01:
-            raise InputError(f"{name}: looks like a binary file, not text")
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise InputError(f"{name}: not valid UTF-8 or GBK text; save it as UTF-8")
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -184,8 +178,11 @@ def clean(text: str, *, fallback_title: str, is_html: bool = False) -> dict:
     if is_html or re.match(r"\s*(<!doctype html|<html)", body, re.I):
         parser = _HTMLText()
         parser.feed(body)
+        parser.close()
         title = title or html.unescape(parser.title).strip()
         body = "".join(parser.lines)
+    else:
+        body = _SCRIPT_BLOCK.sub("\n", body)
     url = published = None
     authors: list[str] = []
     lines: list[str] = []
@@ -234,16 +231,12 @@ def load_document(path: Path, *, cleaned: bool = True) -> Document:
 
     ``cleaned=False`` keeps the decoded file as it is (the naive baseline's view).
     """
-    name = path.name
+    name = display_name(path.name)
+    if name != path.name:
+        raise InputError(f"{name}: the file name is not valid UTF-8; rename the file")
     if path.suffix.lower() not in SUFFIXES:
         raise InputError(f"{name}: unsupported file type; use one of {', '.join(sorted(SUFFIXES))}")
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{name}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+    raw = read_limited(path, name)
     text = decode(raw, name)
     if cleaned:
         fields = clean(text, fallback_title=path.stem, is_html=path.suffix.lower() in (".html", ".htm"))
@@ -252,6 +245,11 @@ def load_document(path: Path, *, cleaned: bool = True) -> Document:
                   "published": None}
     if len(fields["text"]) < 20:
         raise InputError(f"{name}: no article text left after cleaning")
+    if len(fields["text"]) > MAX_TEXT_CHARS:
+        raise InputError(
+            f"{name}: {len(fields['text']):,} characters of text is over the {MAX_TEXT_CHARS:,} limit "
+            "for one article; split the file"
+        )
     return Document(
         doc_id=path.stem,
         language=detect_language(fields["text"]),

@@ -44,33 +44,36 @@ class Chunk(BaseModel):
     )
 
 
-class Passage(BaseModel):
-    """A retrieved chunk with its metadata and the scores that ranked it."""
+class SourceRef(BaseModel):
+    """Where a passage comes from: the chunk and its article's metadata."""
 
-    n: int = Field(0, description="1-based number used in [n] markers; 0 until numbered.")
     chunk_id: str
     doc_id: str
     title: str
-    text: str
-    language: Language
     outlet: str | None = None
     published: str | None = None
     url: str | None = None
+
+
+class Passage(SourceRef):
+    """A retrieved chunk with its metadata and the scores that ranked it."""
+
+    n: int = Field(0, description="1-based number used in [n] markers; 0 until numbered.")
+    text: str
+    language: Language
     score: float = Field(0.0, description="Fused (RRF) score.")
     dense_score: float | None = None
     keyword_score: float | None = None
 
+    def cite(self, quote: str, span: tuple[int, int]) -> Citation:
+        """A citation of this passage, supported by ``quote`` at ``span`` in its text."""
+        return Citation(n=self.n, quote=quote, span=span, **self.model_dump(include=set(SourceRef.model_fields)))
 
-class Citation(BaseModel):
+
+class Citation(SourceRef):
     """One [n] marker resolved to the passage it names and the sentence that supports it."""
 
     n: int
-    doc_id: str
-    chunk_id: str
-    title: str
-    outlet: str | None = None
-    published: str | None = None
-    url: str | None = None
     quote: str = Field(description="Supporting sentence, verbatim from the passage.")
     span: tuple[int, int] = Field(description="Character span of quote in the passage text.")
 

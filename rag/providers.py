@@ -2,7 +2,7 @@
 
 One registry maps a provider name to a factory. Built in: ``extractive`` (no
 model), ``openai`` (ChatOpenAI, also any OpenAI-compatible server through
-``base_url``), and every other provider ``init_chat_model`` knows, as long as its
+``base_url``), ``llamacpp:/path/model.gguf`` (in-process llama.cpp), and every other provider ``init_chat_model`` knows, as long as its
 integration package is installed. A bare model name (``qwen2.5:7b``) goes to
 the OpenAI-compatible server at ``OPENAI_BASE_URL``. Tests register scripted
 models here, so the code under test never knows. Errors name the fix.
@@ -81,7 +81,14 @@ def _langchain(provider: str) -> ChatFactory:
     return factory
 
 
+def _llamacpp(model: str, options: dict[str, Any]) -> BaseChatModel:
+    from rag.llamacpp import make_chat_model  # imports llama_cpp only when asked for
+
+    return make_chat_model(model, options)
+
+
 register_chat_model("openai", _openai)
+register_chat_model("llamacpp", _llamacpp)
 
 
 def resolve_chat_model(spec: str, **options: Any) -> BaseChatModel | None:

@@ -10,7 +10,7 @@ import pytest
 
 from rag.documents import load_document
 from rag.errors import InputError
-from rag.evaluation.runner import EvalCase, load_dataset
+from rag.evaluation.datasets import EvalCase, load_dataset
 from rag.text import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,16 @@ import pytest
 from openai_server import ScriptedOpenAI
 
 from rag.cite import answer_sentences
-from rag.evaluation.judge import JUDGE_SYSTEM, JudgeError, JudgeReply, make_judge, parse_reply, score
-from rag.evaluation.runner import EvalCase, aggregate, finish, load_dataset, run_system
+from rag.evaluation.datasets import EvalCase, load_dataset
+from rag.evaluation.judge import (
+    JUDGE_SYSTEM,
+    JudgeError,
+    JudgeReply,
+    make_judge,
+    parse_reply,
+    score,
+)
+from rag.evaluation.runner import aggregate, finish, run_system
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "evals" / "datasets" / "corpus.jsonl"

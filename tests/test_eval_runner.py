@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from rag.errors import ConfigError
 from rag.evaluation import report
 from rag.evaluation.command import eval_command
+from rag.evaluation.datasets import load_dataset, load_datasets
 from rag.evaluation.metrics import METRICS, make_similarity_embeddings
 from rag.evaluation.runner import (
     BASELINE,
@@ -19,8 +20,6 @@ from rag.evaluation.runner import (
     CaseResult,
     EvalRun,
     build_systems,
-    load_dataset,
-    load_datasets,
     run_eval,
     totals_by_system,
 )
@@ -134,7 +133,8 @@ def test_compare_reports_deltas_and_flips() -> None:
     assert recall == {"before": 0.75, "after": 0.5, "delta": pytest.approx(-0.25)}
     after.comparison = result
     md = report.render_markdown(after)
-    assert "Pass → fail** (1)" in md and "d/a" in md and "-0.250 (worse)" in md
+    assert "Pass → fail** (1)" in md and "d/a: question a — now fails: missed 1/1 facts" in md
+    assert "d/b: question b — failed before: missed 1/1 facts" in md and "-0.250 (worse)" in md
     assert report.fmt_delta("latency_p95_ms", -5.0) == "-5 (better)"
 
 

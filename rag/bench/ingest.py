@@ -2,8 +2,9 @@
 
 The real ``Index.ingest`` runs unchanged. Phases are timed from outside: the
 embedder is wrapped (every ``embed_documents`` call is timed and its texts
-counted) and the two Chroma collections are wrapped (``upsert``/``delete`` are
-store writes, ``get``/``count``/``query`` store reads). Cleaning+chunking
+counted) and the Chroma client is wrapped so every collection it hands out is
+too (``upsert``/``delete``/``modify`` and creating or dropping collections are
+store writes; ``get``/``count``/``query`` and listing are store reads). Cleaning+chunking
 happens inside the ingest where it cannot be wrapped, so it is timed by running
 ``load_document`` + ``chunk_document`` on the same files just before; whatever
 is left of the wall time (hashing, metadata, locking) is reported as ``other``.
@@ -25,11 +26,12 @@ from langchain_core.embeddings import Embeddings
 from rag.bench.measure import Stopwatch
 from rag.chunking import chunk_document
 from rag.documents import load_document
-from rag.index import Index, discover
+from rag.discover import discover
+from rag.index import Index, make_client
 from rag.tokens import count_tokens
 
 Progress = Callable[[int, int, str], None]
-_WRITES = {"upsert", "add", "update", "delete"}
+_WRITES = {"upsert", "add", "update", "delete", "modify"}
 _READS = {"get", "count", "query", "peek"}
 
 
@@ -75,6 +77,28 @@ class TimedCollection:
         return timed
 
 
+class TimedClient:
+    """A Chroma client whose collections come back wrapped in ``TimedCollection``."""
+
+    def __init__(self, inner: Any, watch: Stopwatch) -> None:
+        self._inner = inner
+        self._watch = watch
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+        wraps = name in ("get_collection", "get_or_create_collection", "create_collection")
+        phase = "store_write" if name in ("delete_collection", "create_collection") else "store_read"
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self._watch.time(phase):
+                out = attr(*args, **kwargs)
+            return TimedCollection(out, self._watch) if wraps else out
+
+        return timed
+
+
 @dataclass
 class IngestFigures:
     documents: int
@@ -114,30 +138,32 @@ def clean_and_chunk(paths: list[Path], chunk_tokens: int, overlap_tokens: int) -
     return time.perf_counter() - t0, chunks, sentences
 
 
-def _instrument(index: Index) -> tuple[Stopwatch, TimedEmbeddings, tuple[Any, Any, Any]]:
+def _instrumented(persist_dir: Path, embeddings: Embeddings, model: str, options: dict[str, Any]) -> tuple[Index, Stopwatch, TimedEmbeddings]:
     watch = Stopwatch()
-    saved = (index.embeddings, index.chunks, index.sentences)
-    timed = TimedEmbeddings(index.embeddings, watch)
-    index.embeddings = timed
-    index.chunks = TimedCollection(index.chunks, watch)
-    index.sentences = TimedCollection(index.sentences, watch)
-    return watch, timed, saved
+    timed = TimedEmbeddings(embeddings, watch)
+    index = Index(TimedClient(make_client(persist_dir), watch), timed, model, lock_dir=persist_dir, **options)
+    return index, watch, timed
 
 
-def _restore(index: Index, saved: tuple[Any, Any, Any]) -> None:
-    index.embeddings, index.chunks, index.sentences = saved
+def timed_ingest(
+    persist_dir: Path,
+    embeddings: Embeddings,
+    model: str,
+    paths: list[Path],
+    progress: Progress | None = None,
+    **options: Any,
+) -> tuple[IngestFigures, ReingestFigures]:
+    """Ingest ``paths`` into a new store at ``persist_dir`` timed by phase, then ingest them again.
 
-
-def timed_ingest(index: Index, paths: list[Path], progress: Progress | None = None) -> IngestFigures:
-    """Ingest ``paths`` into ``index`` (expected empty) and time each phase."""
+    ``options`` go to ``Index`` (chunk_tokens, overlap_tokens). The instrumented
+    index is dropped afterwards: open a plain one on the same directory to query.
+    """
+    index, watch, timed = _instrumented(persist_dir, embeddings, model, options)
     clean_s, n_chunks, n_sents = clean_and_chunk(paths, index.chunk_tokens, index.overlap_tokens)
-    watch, timed, saved = _instrument(index)
+    watch.seconds.clear()  # opening the store is not part of the ingest
     t0 = time.perf_counter()
-    try:
-        report = index.ingest(paths, progress)
-    finally:
-        wall = time.perf_counter() - t0
-        _restore(index, saved)
+    report = index.ingest(paths, progress)
+    wall = time.perf_counter() - t0
     embed = watch.get("embed")
     phases = {
         "clean_chunk": clean_s,
@@ -147,7 +173,7 @@ def timed_ingest(index: Index, paths: list[Path], progress: Progress | None = No
     }
     phases["other"] = wall - sum(phases.values())
     docs = len(report.added) + len(report.updated)
-    return IngestFigures(
+    first = IngestFigures(
         documents=docs,
         chunks=n_chunks,
         sentences=n_sents,
@@ -161,22 +187,16 @@ def timed_ingest(index: Index, paths: list[Path], progress: Progress | None = No
         embed_texts_per_s=round(timed.documents / embed, 2) if embed else None,
         errors=report.errors,
     )
-
-
-def timed_reingest(index: Index, paths: list[Path]) -> ReingestFigures:
-    """Ingest the same, unchanged ``paths`` again: time it and count what gets embedded."""
-    _, timed, saved = _instrument(index)
+    timed.documents = 0
     t0 = time.perf_counter()
-    try:
-        report = index.ingest(paths)
-    finally:
-        wall = time.perf_counter() - t0
-        _restore(index, saved)
-    return ReingestFigures(
+    again = index.ingest(paths)
+    wall = time.perf_counter() - t0
+    second = ReingestFigures(
         wall_s=round(wall, 3),
-        unchanged=len(report.unchanged),
-        changed=len(report.added) + len(report.updated) + len(report.removed),
-        embedded_chunks=report.embedded_chunks,
-        embedded_sentences=report.embedded_sentences,
+        unchanged=len(again.unchanged),
+        changed=len(again.added) + len(again.updated) + len(again.removed),
+        embedded_chunks=again.embedded_chunks,
+        embedded_sentences=again.embedded_sentences,
         embedded_texts=timed.documents,
     )
+    return first, second

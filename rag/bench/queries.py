@@ -19,6 +19,7 @@ What it leaves out: answer quality (that is ``rag eval``) and any assertion.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -195,7 +196,8 @@ def run_queries(
         systems["server_naive_langchain"] = naive_over(server_retriever.index)
     for run in systems.values():  # one warm-up call each, not measured
         run("warm-up")
-    parts = {k: [] for k in parts}
+    for values in parts.values():
+        values.clear()
     floor_search.clear()
 
     latencies: dict[str, list[float]] = {name: [] for name in systems}
@@ -313,6 +315,7 @@ def run_load(
     """``n`` questions (the list, cycled) from ``threads`` threads through one shared chain."""
     work = [questions[i % len(questions)] for i in range(n)]
     done = [0]
+    lock = threading.Lock()
 
     def one(q: Question) -> tuple[float, Answer | None]:
         t0 = time.perf_counter()
@@ -321,9 +324,10 @@ def run_load(
         except Exception:  # noqa: BLE001 - any failure under load is counted, not raised
             answer = None
         ms = (time.perf_counter() - t0) * 1000
-        done[0] += 1
-        if progress:
-            progress(done[0], n, q.id)
+        with lock:
+            done[0] += 1
+            if progress:
+                progress(done[0], n, q.id)
         return ms, answer
 
     t0 = time.perf_counter()

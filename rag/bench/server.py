@@ -112,6 +112,18 @@ class ChromaServerProcess:
             time.sleep(0.1)
         self.proc = None
 
+    def peak_rss_mb(self) -> float | None:
+        """The server's peak resident memory so far (VmHWM), in MiB; None when not running."""
+        if self.proc is None:
+            return None
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            return None
+        return None
+
     def restart(self) -> ChromaServerProcess:
         self.stop()
         return self.start()

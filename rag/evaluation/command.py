@@ -62,7 +62,8 @@ def _fail(message: str) -> None:
 @click.option("--baseline/--no-baseline", default=False, show_default=True,
               help="Also run the naive baseline (dense-only, uncleaned text) for comparison.")
 @click.option("--limit", type=click.IntRange(min=1), help="Run only the first N cases of each dataset.")
-@click.option("--thresholds", type=_FILE, help=f"Thresholds TOML. Default: {DEFAULT_THRESHOLDS.relative_to(PROJECT_DIR)}.")
+@click.option("--thresholds", type=_FILE,
+              help=f"Thresholds TOML. Default: {DEFAULT_THRESHOLDS.relative_to(PROJECT_DIR)}.")
 def eval_command(
     datasets: tuple[Path, ...],
     out: Path | None,
@@ -73,9 +74,10 @@ def eval_command(
     thresholds: Path | None,
 ) -> None:
     from rag.evaluation import report
+    from rag.evaluation.datasets import load_datasets
     from rag.evaluation.judge import make_judge
     from rag.evaluation.metrics import make_similarity_embeddings
-    from rag.evaluation.runner import build_systems, load_datasets, run_eval
+    from rag.evaluation.runner import build_systems, run_eval
 
     started = time.perf_counter()
     try:
@@ -104,15 +106,16 @@ def eval_command(
     if previous is not None and compare is not None:
         run.comparison = report.compare(run, previous, str(compare))
     run.wall_time_s = round(time.perf_counter() - started, 2)
-    out = out or EVALS_DIR / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = out or Path(settings.eval_runs_dir) / datetime.now().strftime("%Y%m%d-%H%M%S")
     paths = report.write_reports(run, out)
 
     click.echo(report.summary_line(run).replace("`", ""))
     click.echo(report.text_table(*report.headline(run)))
     if run.comparison:
         flips = run.comparison["flips"]
-        click.echo(f"\nvs {compare}:")
-        click.echo(report.text_table(*report.comparison_table(run)))
+        header, rows = report.comparison_table(run, changed_only=True)
+        click.echo(f"\nvs {compare} (metrics that changed):")
+        click.echo(report.text_table(header, rows) if rows else "no metric changed")
         for kind, title in (("pass_to_fail", "pass → fail"), ("fail_to_pass", "fail → pass")):
             ids = ", ".join(f"{i['dataset']}/{i['id']}" for i in flips[kind]) or "none"
             click.echo(f"{title}: {ids}")

@@ -23,9 +23,18 @@ from pydantic import ValidationError
 
 from rag.errors import ConfigError
 from rag.evaluation.metrics import METRICS
-from rag.evaluation.runner import BASELINE, PIPELINE, CaseResult, EvalRun, ThresholdFailure, Totals
+from rag.evaluation.runner import (
+    BASELINE,
+    PIPELINE,
+    CaseResult,
+    EvalRun,
+    ThresholdFailure,
+    Totals,
+)
 
 Thresholds = dict[str, dict[str, dict[str, float]]]  # scope → "min"/"max" → metric → bound
+# Flip kinds: (key, title, whose fail reasons are shown).
+FLIPS = (("pass_to_fail", "Pass → fail", "now fails"), ("fail_to_pass", "Fail → pass", "failed before"))
 
 PASS_RULE = (
     "A case passes when it ran without error or judge error and: unanswerable → refused; "
@@ -87,9 +96,9 @@ def check_thresholds(run: EvalRun, thresholds: Thresholds) -> tuple[list[Thresho
                 value = totals.metrics.get(metric)
                 bad = value is None or (value < threshold if bound == "min" else value > threshold)
                 if bad:
-                    failures.append(
-                        ThresholdFailure(scope=scope, metric=metric, bound=bound, threshold=threshold, value=value)  # type: ignore[arg-type]
-                    )
+                    failures.append(ThresholdFailure.model_validate(
+                        {"scope": scope, "metric": metric, "bound": bound, "threshold": threshold, "value": value}
+                    ))
     return failures, skipped
 
 
@@ -241,9 +250,16 @@ def dataset_table(run: EvalRun) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def comparison_table(run: EvalRun, system: str = PIPELINE, scope: str = "overall") -> tuple[list[str], list[list[str]]]:
+def comparison_table(
+    run: EvalRun, system: str = PIPELINE, scope: str = "overall", changed_only: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """before / now / Δ per metric; ``changed_only`` drops the metrics whose value did not move."""
     cmp = (run.comparison or {}).get("metrics", {}).get(system, {}).get(scope, {})
-    rows = [[label(mt, run.k), fmt(mt, d["before"]), fmt(mt, d["after"]), fmt_delta(mt, d["delta"])] for mt, d in cmp.items()]
+    rows = [
+        [label(mt, run.k), fmt(mt, d["before"]), fmt(mt, d["after"]), fmt_delta(mt, d["delta"])]
+        for mt, d in cmp.items()
+        if not changed_only or d["delta"] is None or abs(d["delta"]) > 1e-12
+    ]
     return ["metric", "before", "now", "Δ"], rows
 
 
@@ -282,10 +298,11 @@ def render_markdown(run: EvalRun) -> str:
         if c["datasets_changed"]:
             out += [f"Datasets changed since then: {', '.join(c['datasets_changed'])}.", ""]
         out += [md_table(*comparison_table(run)), ""]
-        for kind, title in (("pass_to_fail", "Pass → fail"), ("fail_to_pass", "Fail → pass")):
+        for kind, title, when in FLIPS:
             items = c["flips"][kind]
             out += [f"**{title}** ({len(items)}):", ""]
-            out += [f"- {i['dataset']}/{i['id']}: {i['question']} — {'; '.join(i['reasons'])}" for i in items] or ["- none"]
+            lines = [f"- {i['dataset']}/{i['id']}: {i['question']} — {when}: {'; '.join(i['reasons'])}" for i in items]
+            out += lines or ["- none"]
             out += [""]
     for system in run.systems:
         failed = [r for r in run.rows(system) if not r.passed]
@@ -300,9 +317,11 @@ def render_markdown(run: EvalRun) -> str:
 # ---- report.html ---------------------------------------------------------------------
 
 _CSS = """
-body{font:14px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d1d1f}
+body{font:14px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif;
+margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}h3{font-size:1rem}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.5rem 0}
+td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 th{background:#f4f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .pass{color:#0a7d32}.fail{color:#b3261e}.muted{color:#666}
 details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:.3rem .6rem}details[open]{background:#fcfcfd}
@@ -429,10 +448,10 @@ def render_html(run: EvalRun) -> str:
     if run.comparison:
         c = run.comparison
         parts.append(f"<h2>Compared with {_e(c['previous'])}</h2>{_html_table(*comparison_table(run))}")
-        for kind, title in (("pass_to_fail", "Pass → fail"), ("fail_to_pass", "Fail → pass")):
+        for kind, title, when in FLIPS:
             items = "".join(
                 f"<li><a href='#case-{_e(i['dataset'])}-{_e(i['id'])}'>{_e(i['dataset'])}/{_e(i['id'])}</a> "
-                f"{_e(i['question'])} <span class=muted>{_e('; '.join(i['reasons']))}</span></li>"
+                f"{_e(i['question'])} <span class=muted>{_e(when)}: {_e('; '.join(i['reasons']))}</span></li>"
                 for i in c["flips"][kind]
             )
             parts.append(f"<h3>{title}</h3><ul>{items or '<li>none</li>'}</ul>")
@@ -446,10 +465,13 @@ def render_html(run: EvalRun) -> str:
         f"<span class=muted>{_e('; '.join(r.fail_reasons))}</span></li>"
         for r in failed
     )
-    parts.append(f"<h2>Failures: {_e(run.systems[0])} ({len(failed)} of {len(main_rows)})</h2><ul>{links or '<li>none</li>'}</ul>")
+    title = f"Failures: {run.systems[0]} ({len(failed)} of {len(main_rows)})"
+    parts.append(f"<h2>{_e(title)}</h2><ul>{links or '<li>none</li>'}</ul>")
     parts.append(f"<h2>Cases</h2><p class=muted>{_e(PASS_RULE)} Click a case to open it.</p>")
     parts += [_case_html(rows, run.k) for rows in by_key.values()]
-    defs = "".join(f"<li><b>{_e(label(k, run.k))}</b> <code>{_e(k)}</code>: {_e(v.meaning)}</li>" for k, v in METRICS.items())
+    defs = "".join(
+        f"<li><b>{_e(label(k, run.k))}</b> <code>{_e(k)}</code>: {_e(v.meaning)}</li>" for k, v in METRICS.items()
+    )
     parts.append(f"<h2>What the numbers mean</h2><ul>{defs}</ul></body></html>")
     return "\n".join(parts)
 

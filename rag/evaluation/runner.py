@@ -1,6 +1,6 @@
-"""Load gold datasets, run every case through one or more chains, score and total the rows.
+"""Run every case through one or more chains, score and total the rows.
 
-What it does: validates dataset files into ``EvalCase`` objects; asks each
+What it does: asks each
 system (the pipeline from ``build_chain``, optionally the naive baseline) every
 case with the case's history; records a ``RagError`` as an error row instead of
 stopping; scores each row with ``metrics`` (and the judge, when given); decides
@@ -18,119 +18,24 @@ the command line (``command.py``) and the judge's prompt (``judge.py``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field
 
 from rag import factory
 from rag.chain import RagChain
 from rag.config import Settings
-from rag.errors import ConfigError, InputError, RagError
+from rag.errors import ConfigError, RagError
 from rag.evaluation import metrics as m
+from rag.evaluation.datasets import DatasetInfo, EvalCase, Turn
 from rag.evaluation.judge import Judge, JudgeResult
 from rag.models import Answer, Citation, Language, Passage, Usage
 
 PIPELINE, BASELINE = "pipeline", "baseline"
-
-
-# ---- datasets ------------------------------------------------------------------------
-
-
-class Turn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Literal["user", "assistant"]
-    content: str = Field(min_length=1)
-
-
-class EvalCase(BaseModel):
-    """One gold case: a question, its gold answer and what a good answer must show."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1)
-    question: str = Field(min_length=1)
-    answer: str = Field(min_length=1, description="Gold answer text.")
-    sources: list[str] = Field(description="Doc ids that hold the answer; empty when unanswerable.")
-    evidence: list[str] = Field(description="Verbatim quotes from the cleaned articles.")
-    facts: list[list[str]] = Field(description="Facts the answer must state; each a list of surface forms.")
-    answerable: bool
-    language: Language
-    history: list[Turn] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> EvalCase:
-        if self.answerable and not (self.sources and self.evidence and self.facts):
-            raise ValueError("an answerable case needs sources, evidence and facts")
-        if not self.answerable and (self.sources or self.evidence or self.facts):
-            raise ValueError("an unanswerable case must have empty sources, evidence and facts")
-        if any(not forms or not all(f.strip() for f in forms) for forms in self.facts):
-            raise ValueError("every fact needs at least one non-empty surface form")
-        if any(not q.strip() for q in self.evidence):
-            raise ValueError("evidence quotes must be non-empty")
-        return self
-
-
-def load_dataset(path: Path) -> list[EvalCase]:
-    """Cases of one JSONL file; ``InputError`` names the line of a bad or duplicate case."""
-    cases: list[EvalCase] = []
-    seen: set[str] = set()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    for no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            case = EvalCase.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path.name}:{no}: not valid JSON ({exc.msg})") from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "case"
-            raise InputError(f"{path.name}:{no}: {where}: {first['msg']}") from None
-        if case.id in seen:
-            raise InputError(f"{path.name}:{no}: duplicate case id {case.id!r}")
-        seen.add(case.id)
-        cases.append(case)
-    if not cases:
-        raise InputError(f"{path}: no cases")
-    return cases
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class DatasetInfo(BaseModel):
-    name: str
-    path: str
-    sha256: str
-    cases: int = Field(description="Cases in the file.")
-    run: int = Field(description="Cases run (fewer with --limit).")
-
-
-def load_datasets(paths: Sequence[Path], limit: int | None = None) -> tuple[list[DatasetInfo], dict[str, list[EvalCase]]]:
-    """Each file's cases (the first ``limit`` of each when given), keyed by the file's stem."""
-    infos: list[DatasetInfo] = []
-    cases: dict[str, list[EvalCase]] = {}
-    for path in paths:
-        name = path.stem
-        if name in cases:
-            raise InputError(f"two datasets are named {name!r}; rename one file")
-        all_cases = load_dataset(path)
-        cases[name] = all_cases[:limit] if limit else all_cases
-        infos.append(
-            DatasetInfo(name=name, path=str(path), sha256=file_sha256(path), cases=len(all_cases), run=len(cases[name]))
-        )
-    return infos, cases
 
 
 # ---- one row per (system, case) ------------------------------------------------------
@@ -419,7 +324,9 @@ def build_systems(settings: Settings, baseline: bool) -> dict[str, RagChain]:
     if baseline:
         build_baseline = getattr(factory, "build_baseline_chain", None)
         if build_baseline is None:
-            raise ConfigError("this version has no naive baseline (rag.factory.build_baseline_chain); run without --baseline")
+            raise ConfigError(
+                "this version has no naive baseline (rag.factory.build_baseline_chain); run without --baseline"
+            )
         systems[BASELINE] = build_baseline(settings)
     return systems
 

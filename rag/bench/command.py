@@ -1,0 +1,120 @@
+"""The ``rag bench`` click command: parse options, run the benchmark, write JSON, print the table.
+
+Progress bars go to stderr, the table to stdout, the results to ``--out``.
+Settings (embedder, k, candidates, chunking) come from the environment and
+``.env`` like every other command; the answerer is always the offline
+extractive one and ``CHROMA_HOST`` is ignored (``--chroma-server`` starts its
+own server). What it leaves out: the measuring itself (``runs``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rag.errors import RagError
+
+
+def _scales(value: str) -> list[float]:
+    try:
+        scales = sorted({float(x) for x in value.split(",") if x.strip()})
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give numbers separated by commas, e.g. 1,10,100") from None
+    if not scales or any(s <= 0 or s > 1000 for s in scales):
+        raise click.BadParameter("scales must be in (0, 1000], e.g. 1,10,100 (0.1 = a tiny synthetic corpus)")
+    return scales
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Any]:
+    bar: Any = None
+    state = {"done": 0}
+
+    def update(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label=label.ljust(22), file=sys.stderr, show_pos=True,
+                                    show_eta=True, item_show_func=lambda n: n)
+            bar.__enter__()
+        bar.update(max(done - state["done"], 0), name)
+        state["done"] = max(done, state["done"])
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--scale", "scale", default="1,10", show_default=True,
+              help="Corpus sizes in multiples of the seeds: 1 = the seeds; 10, 100 = seeds plus synthetic "
+                   "articles; below 1 = a small synthetic corpus only.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=Path("bench-results.json"),
+              show_default=True, help="JSON results file.")
+@click.option("--chroma-server", is_flag=True,
+              help="Also run the query benchmark against a local Chroma server started for the run.")
+@click.option("--questions", type=click.IntRange(1, None), default=None,
+              help="Use the first N eval questions (default: all of evals/datasets/*.jsonl).")
+@click.option("--load-questions", type=click.IntRange(0, None), default=200, show_default=True,
+              help="Questions in the threaded load test on the largest scale (0 skips it).")
+@click.option("--load-threads", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Threads sharing one chain in the load test.")
+@click.option("--cold-starts", type=click.IntRange(0, 20), default=3, show_default=True,
+              help="Fresh `rag ask` processes timed for the cold start (0 skips it).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic corpora.")
+@click.option("--datasets", "datasets_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory of eval *.jsonl files giving the questions (default evals/datasets).")
+@click.option("--work-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Keep corpora and stores here instead of a temp dir that is removed afterwards.")
+def bench_command(
+    scale: str, out: Path, chroma_server: bool, questions: int | None, load_questions: int, load_threads: int,
+    cold_starts: int, seed: int, datasets_dir: Path | None, work_dir: Path | None,
+) -> None:
+    """Measure ingest, retrieval, answers, start-up and memory as the corpus grows.
+
+    Every figure sits beside its reference from the same run: the exact numpy
+    floor, a naive LangChain Chroma search, HNSW recall against exact search.
+    Targets are printed as PASS/MISS with their margins.
+
+    \b
+    Examples:
+      rag bench                              # scales 1 and 10: a few minutes on 2 cores
+      rag bench --scale 1,10,100 --out bench-100.json   # 100× takes about an hour
+      rag bench --scale 1 --chroma-server    # also query through a local Chroma server
+      rag bench --scale 0.1 --questions 5 --load-questions 0 --cold-starts 1   # a smoke run
+    """
+    from dotenv import load_dotenv
+    from pydantic import ValidationError
+
+    from rag.bench.report import render
+    from rag.bench.runs import BenchOptions, run_bench
+    from rag.config import PROJECT_DIR, Settings
+
+    load_dotenv(".env", override=False)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise click.UsageError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    options = BenchOptions(
+        scales=_scales(scale), questions=questions, chroma_server=chroma_server, load_questions=load_questions,
+        load_threads=load_threads, cold_starts=cold_starts, seed=seed,
+        datasets_dir=datasets_dir or PROJECT_DIR / "evals" / "datasets", work_dir=work_dir,
+    )
+    if not any(options.datasets_dir.glob("*.jsonl")):
+        raise click.UsageError(f"no *.jsonl question files in {options.datasets_dir}")
+    try:
+        results = run_bench(settings, options, progress=_bar, log=lambda m: click.echo(m, err=True))
+    except RagError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(results.to_json() + "\n", encoding="utf-8")
+    click.echo(render(results))
+    click.echo(f"\nresults: {out.resolve()}")

@@ -1,0 +1,370 @@
+"""One whole benchmark run: every scale, then cold start, memory, growth slopes and the targets.
+
+Per scale, in a fresh temp store: write the corpus (``synthetic``), ingest it
+timed by phase and ingest it again (``ingest``), measure the store on disk and
+the cost of building the retriever (the BM25 keyword index is rebuilt from the
+store's documents at that moment), optionally copy the vectors to a Chroma
+server, then run the query figures with their references interleaved and the
+answers (``queries``); the threaded load runs on the largest scale. Cold start
+runs ``rag ask`` as a fresh process over the first scale's store. Everything
+lands in one ``BenchResults`` that serializes to JSON.
+
+What it leaves out: printing (``report``), the command line (``command``), and
+any LLM: answers are the offline extractive ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rag.bench import measure
+from rag.bench.ingest import IngestFigures, ReingestFigures, timed_ingest
+from rag.bench.queries import (
+    AnswerFigures,
+    ExactSearch,
+    LoadFigures,
+    QueryFigures,
+    Question,
+    load_questions,
+    run_answers,
+    run_load,
+    run_queries,
+)
+from rag.bench.server import ChromaServerProcess
+from rag.bench.synthetic import Corpus, make_corpus, relevant_docs
+from rag.config import PROJECT_DIR, Settings
+from rag.index import ChromaServer, Index, open_index
+
+SCHEMA = "rag-bench/1"
+COLD_QUESTION = "Why did Musk leave OpenAI?"
+Progress = Callable[[int, int, str], None]
+ProgressFactory = Callable[[str], AbstractContextManager[Progress | None]]
+
+
+def no_progress(label: str) -> AbstractContextManager[Progress | None]:
+    return nullcontext(None)
+
+
+@dataclass
+class BenchOptions:
+    scales: list[float]
+    questions: int | None = None  # first N questions of the eval datasets (default all)
+    chroma_server: bool = False
+    load_questions: int = 200
+    load_threads: int = 8
+    cold_starts: int = 3
+    seed: int = 0
+    datasets_dir: Path = PROJECT_DIR / "evals" / "datasets"
+    work_dir: Path | None = None  # default: a temp dir, removed afterwards
+
+
+@dataclass
+class ServerFigures:
+    port: int
+    started_s: float | None  # spawn to first heartbeat
+    copy_s: float  # writing every chunk and sentence row (with its vector) to the server
+    rows_per_s: float
+    retriever_build_s: float  # keyword index + language means, read back from the server
+
+
+@dataclass
+class ScaleResult:
+    scale: float
+    documents: int
+    seed_documents: int
+    synthetic_documents: int
+    corpus_chars: int
+    chunks: int
+    sentences: int
+    ingest: IngestFigures
+    reingest: ReingestFigures
+    retriever_build_s: float  # whole Retriever.build: read the store, keyword index, language means
+    keyword_index_s: float  # of which: reading chunk texts from the store and building BM25
+    disk_bytes: int
+    disk_mb_per_1000_chunks: float
+    query: QueryFigures
+    answers: AnswerFigures
+    server: ServerFigures | None = None
+
+
+@dataclass
+class ColdStart:
+    runs: int
+    first_answer_s: list[float]
+    median_s: float | None
+    in_process_answer_ms: float | None  # the answer's own timings_ms.total (the rest is start-up)
+    exit_s: float | None
+    peak_rss_mb: float | None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Target:
+    name: str
+    scale: float | None
+    target: str
+    measured: str
+    passed: bool | None  # None: not measured in this run
+    margin: str
+    dominant: str
+
+
+@dataclass
+class BenchResults:
+    schema: str
+    started: str
+    wall_s: float
+    machine: measure.Machine
+    settings: dict[str, Any]
+    scales: list[ScaleResult]
+    cold_start: ColdStart | None
+    memory: dict[str, float | None]
+    load: LoadFigures | None
+    growth: dict[str, dict[str, Any]]
+    targets: list[Target]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+
+# ---- pieces ---------------------------------------------------------------------------
+
+
+def _timed_build(settings: Settings, index: Index) -> tuple[Any, float, float]:
+    """(chain, seconds for the whole Retriever.build, seconds to rebuild BM25 from the store)."""
+    from rag.factory import build_chain
+    from rag.keyword import KeywordIndex
+
+    t0 = time.perf_counter()
+    chain = build_chain(settings, index)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ids, texts = [], []
+    for cid, _, extra in index.records(["documents"]):
+        ids.append(cid)
+        texts.append(extra["documents"])
+    KeywordIndex(ids, texts)
+    return chain, round(build_s, 3), round(time.perf_counter() - t0, 3)
+
+
+def _copy_to_server(local: Index, remote: Index) -> tuple[float, int]:
+    """Copy every row (id, vector, text, metadata) of both collections; seconds and rows."""
+    rows = 0
+    t0 = time.perf_counter()
+    for src, dst in ((local.chunks, remote.chunks), (local.sentences, remote.sentences)):
+        offset = 0
+        while True:
+            page = src.get(include=["embeddings", "documents", "metadatas"], limit=1000, offset=offset)
+            if not page["ids"]:
+                break
+            dst.upsert(
+                ids=page["ids"], embeddings=page["embeddings"], documents=page["documents"],
+                metadatas=page["metadatas"],
+            )
+            rows += len(page["ids"])
+            offset += len(page["ids"])
+    return time.perf_counter() - t0, rows
+
+
+def _rag_command() -> list[str]:
+    exe = Path(sys.executable).parent / "rag"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
+
+
+def cold_start(settings: Settings, store: Path, corpus: Path, runs: int, cwd: Path) -> ColdStart:
+    """``rag ask --json`` as a fresh process over an already-built store: spawn to answer."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHROMA_")}
+    env.update(
+        RAG_PERSIST_DIR=str(store), RAG_SEEDS_DIR=str(corpus), RAG_CHAT_MODEL="extractive",
+        RAG_EMBEDDING_MODEL=settings.embedding_model, RAG_K=str(settings.k),
+        RAG_CANDIDATES=str(settings.candidates),
+    )
+    if settings.embed_threads:
+        env["RAG_EMBED_THREADS"] = str(settings.embed_threads)
+    firsts: list[float] = []
+    inside: list[float] = []
+    exits: list[float] = []
+    rss: list[float] = []
+    errors: list[str] = []
+    for _ in range(runs):
+        child = measure.run_child([*_rag_command(), "ask", "--json", COLD_QUESTION], env, cwd=cwd)
+        rss.append(child.max_rss_mb)
+        if child.returncode != 0 or child.first_line_s is None:
+            errors.append(f"exit {child.returncode}: {child.stderr_tail.strip()[-300:]}")
+            continue
+        firsts.append(child.first_line_s)
+        exits.append(child.exit_s)
+        try:
+            inside.append(float(json.loads(child.first_line)["timings_ms"]["total"]))
+        except (ValueError, KeyError):
+            pass
+    return ColdStart(
+        runs=runs,
+        first_answer_s=firsts,
+        median_s=measure.percentile(firsts, 50),
+        in_process_answer_ms=round(measure.percentile(inside, 50) or 0, 1) if inside else None,
+        exit_s=measure.percentile(exits, 50),
+        peak_rss_mb=max(rss) if rss else None,
+        errors=errors,
+    )
+
+
+# ---- the run --------------------------------------------------------------------------
+
+
+@contextmanager
+def _work_dir(options: BenchOptions) -> Iterator[Path]:
+    if options.work_dir:
+        options.work_dir.mkdir(parents=True, exist_ok=True)
+        yield options.work_dir
+        return
+    path = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def run_bench(
+    settings: Settings,
+    options: BenchOptions,
+    progress: ProgressFactory = no_progress,
+    log: Callable[[str], None] = lambda _: None,
+) -> BenchResults:
+    from rag.bench.report import compute_growth, evaluate_targets
+    from rag.embeddings import make_embeddings
+
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t_start = time.perf_counter()
+    machine = measure.machine()
+    settings = settings.model_copy(update={"chat_model": "extractive", "chroma_host": None})
+    embeddings = make_embeddings(
+        settings.embedding_model, threads=settings.embed_threads, api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url, timeout=settings.timeout, max_retries=settings.max_retries,
+    )
+    questions: list[Question] = load_questions(options.datasets_dir, options.questions)
+    results: list[ScaleResult] = []
+    load: LoadFigures | None = None
+    cold: ColdStart | None = None
+    server_proc: ChromaServerProcess | None = None
+    server_rss: float | None = None
+    scales = sorted(options.scales)
+    with _work_dir(options) as work:
+        try:
+            if options.chroma_server:
+                log("starting a Chroma server")
+                server_proc = ChromaServerProcess(work / "chroma-server").start()
+            first_store: tuple[Path, Path] | None = None
+            for scale in scales:
+                log(f"scale {scale:g}×: writing the corpus")
+                corpus = make_corpus(Path(settings.seeds_dir), work / f"corpus-{scale:g}", scale, options.seed)
+                store = work / f"store-{scale:g}"
+                scale_settings = settings.model_copy(update={"persist_dir": store})
+                with progress(f"ingest {scale:g}×") as bar:
+                    figures, again = timed_ingest(
+                        store, embeddings, settings.embedding_model, [corpus.directory], bar,
+                        chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                    )
+                log(f"scale {scale:g}×: retriever, queries, answers")
+                disk = measure.dir_bytes(store)
+                index = open_index(
+                    store, embeddings, settings.embedding_model, None,
+                    chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                )
+                chain, build_s, keyword_s = _timed_build(scale_settings, index)
+                server_figs, server_retriever = None, None
+                if server_proc is not None:
+                    server_figs, server_retriever = _server_side(server_proc, index, scale_settings, work)
+                relevant = {q.id: relevant_docs(corpus, q.sources, q.evidence) for q in questions if q.answerable}
+                exact = ExactSearch(index)
+                with progress(f"queries {scale:g}×") as bar:
+                    query = run_queries(chain.retriever, exact, questions, relevant,
+                                        server_retriever=server_retriever, progress=bar)
+                with progress(f"answers {scale:g}×") as bar:
+                    answers = run_answers(chain, questions, bar)
+                if scale == scales[-1] and options.load_questions > 0:
+                    with progress(f"load {scale:g}× ({options.load_threads} threads)") as bar:
+                        load = run_load(chain, questions, options.load_questions, options.load_threads,
+                                        answers.answers, bar)
+                if server_proc is not None and server_retriever is not None:
+                    server_rss = server_proc.peak_rss_mb()
+                    remote = server_retriever.index
+                    for name in (remote.chunks.name, remote.sentences.name):
+                        remote.client.delete_collection(name)
+                chunks = index.count()
+                results.append(
+                    ScaleResult(
+                        scale=scale, documents=corpus.documents, seed_documents=len(corpus.seed_docs),
+                        synthetic_documents=len(corpus.synthetic_docs), corpus_chars=corpus.chars,
+                        chunks=chunks, sentences=index.sentences.count(), ingest=figures, reingest=again,
+                        retriever_build_s=build_s, keyword_index_s=keyword_s, disk_bytes=disk,
+                        disk_mb_per_1000_chunks=round(disk / 2**20 / chunks * 1000, 3) if chunks else 0.0,
+                        query=query, answers=answers, server=server_figs,
+                    )
+                )
+                first_store = first_store or (store, corpus.directory)
+            if options.cold_starts > 0 and first_store:
+                log("cold start: rag ask in a fresh process")
+                cold = cold_start(settings, first_store[0], first_store[1], options.cold_starts, work)
+        finally:
+            if server_proc is not None:
+                server_proc.stop()
+    machine.loadavg_end = measure.loadavg()
+    growth = compute_growth(results)
+    bench = BenchResults(
+        schema=SCHEMA,
+        started=started,
+        wall_s=round(time.perf_counter() - t_start, 1),
+        machine=machine,
+        settings={
+            "embedding_model": settings.embedding_model, "chat_model": settings.chat_model, "k": settings.k,
+            "candidates": settings.candidates, "chunk_tokens": settings.chunk_tokens,
+            "overlap_tokens": settings.overlap_tokens, "embed_threads": settings.embed_threads,
+            "questions": len(questions), "scales": scales, "seed": options.seed,
+            "chroma_server": options.chroma_server,
+        },
+        scales=results,
+        cold_start=cold,
+        memory={
+            "bench_peak_rss_mb": measure.peak_rss_mb(),
+            "rag_ask_peak_rss_mb": cold.peak_rss_mb if cold else None,
+            "chroma_server_peak_rss_mb": server_rss,
+        },
+        load=load,
+        growth=growth,
+        targets=[],
+    )
+    bench.targets = evaluate_targets(bench)
+    return bench
+
+
+def _server_side(
+    server: ChromaServerProcess, local: Index, settings: Settings, work: Path
+) -> tuple[ServerFigures, Any]:
+    """Copy the local store's rows to the server and build a retriever over the server."""
+    from rag.index import make_client
+
+    client = make_client(work, ChromaServer("127.0.0.1", server.port))
+    remote = Index(client, local.embeddings, local.embedding_model, lock_dir=work / "server-lock",
+                   chunk_tokens=local.chunk_tokens, overlap_tokens=local.overlap_tokens)
+    copy_s, rows = _copy_to_server(local, remote)
+    server_settings = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": server.port})
+    chain, build_s, _ = _timed_build(server_settings, remote)
+    return (
+        ServerFigures(
+            port=server.port, started_s=server.started_s, copy_s=round(copy_s, 3),
+            rows_per_s=round(rows / copy_s, 1) if copy_s else 0.0, retriever_build_s=build_s,
+        ),
+        chain.retriever,
+    )

@@ -1,0 +1,123 @@
+"""Generations: how an index is replaced whole, so readers never see half an ingest.
+
+A generation is a pair of Chroma collections, ``<base>-gNNNNNN-chunks`` and
+``<base>-gNNNNNN-sentences``. The ``<base>-head`` collection's metadata names the
+committed generation and the one before it; changing it is a single write, the
+commit. Generation 0 is the pre-generation layout (``<name>-chunks`` /
+``<name>-sentences``), so stores built before generations still open and are
+carried into generation 1 by their next ingest. A new generation is numbered
+one above the head; a leftover of that number from a killed ingest is dropped
+first. Generations other than the committed one and the one before it are
+deleted. Nothing here knows about files, chunking or embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class View:
+    """The two collections of one generation."""
+
+    generation: int
+    chunks: Any
+    sentences: Any
+
+
+def upsert(collection: Any, ids: list[str], vectors: Any, docs: list[str], metas: list[dict]) -> None:
+    for i in range(0, len(ids), _PAGE):
+        collection.upsert(
+            ids=ids[i : i + _PAGE],
+            embeddings=vectors[i : i + _PAGE],
+            documents=docs[i : i + _PAGE],
+            metadatas=metas[i : i + _PAGE],
+        )
+
+
+class Generations:
+    """Names, the head pointer, creation, commit and clean-up of one index's generations."""
+
+    def __init__(self, client: Any, name: str, metadata: dict[str, Any]) -> None:
+        self.client = client
+        self.name = name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        self.base = name if len(name) <= 40 else f"{name[:31]}-{digest}"  # Chroma names stop at 63
+        self.metadata = metadata
+
+    def names(self, gen: int) -> tuple[str, str]:
+        stem = self.name if gen == 0 else f"{self.base}-g{gen:06d}"
+        return f"{stem}-chunks", f"{stem}-sentences"
+
+    def head(self) -> tuple[int, int | None]:
+        """(committed generation, the previous one) — (0, None) before the first commit."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            meta = self.client.get_collection(f"{self.base}-head", embedding_function=None).metadata or {}
+        except NotFoundError:
+            return 0, None
+        prev = meta.get("previous")
+        return int(meta.get("generation", 0)), None if prev is None else int(prev)
+
+    def open(self, gen: int, create: bool = False) -> View:
+        names = self.names(gen)
+        if gen == 0 or create:
+            cols = [self.client.get_or_create_collection(n, metadata=self.metadata, embedding_function=None)
+                    for n in names]
+        else:
+            cols = [self.client.get_collection(n, embedding_function=None) for n in names]
+        return View(gen, cols[0], cols[1])
+
+    def _drop(self, gen: int) -> None:
+        from chromadb.errors import NotFoundError
+
+        for name in self.names(gen):
+            try:
+                self.client.delete_collection(name)
+            except NotFoundError:
+                pass
+
+    def collect_garbage(self, keep: set[int]) -> None:
+        """Drop generations near the head that are not in ``keep`` (half-written, or two commits old).
+
+        Probes names rather than listing collections: listing makes Chroma build its
+        default embedding function for every collection.
+        """
+        top = max(keep)
+        for gen in {0, *range(max(1, top - 5), top + 3)} - keep:
+            try:
+                self._drop(gen)
+            except Exception:  # noqa: BLE001 - retried by the next ingest; never fails this one
+                pass
+
+    def create(self) -> View:
+        """A new, empty, uncommitted generation above the head (a leftover of that number is dropped)."""
+        gen = max(g or 0 for g in self.head()) + 1
+        self._drop(gen)
+        return self.open(gen, create=True)
+
+    def commit(self, new: int, previous: int) -> None:
+        """The single write that makes generation ``new`` the index."""
+        meta = {"generation": new, "previous": previous}
+        head = self.client.get_or_create_collection(f"{self.base}-head", metadata=meta, embedding_function=None)
+        if head.metadata != meta:
+            head.modify(metadata=meta)
+
+    @staticmethod
+    def copy(old: View, new: View, skip: set[str]) -> None:
+        """Carry every row of documents not in ``skip`` from ``old`` into ``new``, vectors included."""
+        where = {"doc_id": {"$nin": sorted(skip)}} if skip else None
+        for src, dst in ((old.chunks, new.chunks), (old.sentences, new.sentences)):
+            offset = 0
+            while True:
+                page = src.get(where=where, include=["documents", "metadatas", "embeddings"],
+                               limit=_PAGE, offset=offset)
+                if not page["ids"]:
+                    break
+                upsert(dst, page["ids"], page["embeddings"], page["documents"], page["metadatas"])
+                offset += len(page["ids"])

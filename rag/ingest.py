@@ -1,0 +1,189 @@
+"""Ingest: bring an index in step with article files, all or nothing.
+
+Chroma's metadata is the manifest (file hash per row). An unchanged file is
+skipped; an edited file re-embeds only chunks and sentences whose content hash
+is new (the other vectors are reused); documents whose files were deleted from
+a scanned directory are dropped. A file that cannot be used (``InputError``, or
+any error while reading, cleaning or chunking it) is reported in one line and
+the rest of the batch goes on. Everything is written into one new generation
+(``rag.generations``), unchanged rows copied in, and committed at the end: an
+exception or a kill before the commit leaves the index as it was, and the next
+run starts over. Crash points for tests: ``chunked``, ``embedded``,
+``written``, ``copied``, ``committed`` (``rag.lock.checkpoint``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.chunking import chunk_document
+from rag.discover import discover, display_name
+from rag.documents import load_document
+from rag.errors import InputError, RagError
+from rag.generations import View, upsert
+from rag.lock import checkpoint, ingest_lock
+from rag.models import Chunk, Document
+
+if TYPE_CHECKING:
+    from rag.index import Index
+
+Progress = Callable[[int, int, str], None]
+Manifest = dict[str, tuple[set[str], str | None]]  # doc_id → (file hashes of its rows, source)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    embedded_sentences: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, rejected {len(self.errors)}; "
+            f"embedded {self.embedded_chunks} chunks and {self.embedded_sentences} sentences"
+        )
+
+
+def _manifest(rows: Iterable[tuple[str, dict[str, Any], dict[str, Any]]]) -> Manifest:
+    out: Manifest = {}
+    for _, meta, _ in rows:
+        hashes, _src = out.setdefault(meta["doc_id"], (set(), meta.get("source")))
+        hashes.add(meta.get("file_hash", ""))
+    return out
+
+
+def _vectors(collection: Any, doc_id: str) -> dict[str, list[float]]:
+    """content_hash → stored vector of a document's rows, for reuse."""
+    got = collection.get(where={"doc_id": doc_id}, include=["metadatas", "embeddings"])
+    return {m["content_hash"]: [float(x) for x in v] for m, v in zip(got["metadatas"], got["embeddings"], strict=True)}
+
+
+def _embed(index: Index, texts: list[str], hashes: list[str], known: dict[str, Any]) -> tuple[list[Any], int]:
+    todo = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+    if todo:
+        try:
+            vectors = index.embeddings.embed_documents([t for _, t in todo])
+        except RagError:
+            raise
+        except Exception as exc:
+            raise RagError(f"embedding failed: {type(exc).__name__}: {exc}") from exc
+        known = {**known, **{h: v for (h, _), v in zip(todo, vectors, strict=True)}}
+    return [known[h] for h in hashes], len(todo)
+
+
+def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new: View, report: IngestReport) -> None:
+    """Embed (reusing ``old`` vectors by content hash) and write one document into ``new``."""
+    vectors, n = _embed(index, [c.text for c in chunks], [c.content_hash for c in chunks],
+                        _vectors(old.chunks, doc.doc_id))
+    report.embedded_chunks += n
+    checkpoint("embedded")
+    s_ids, s_texts, s_hashes, s_metas = [], [], [], []
+    for c in chunks:
+        for k, (s, e) in enumerate(c.sentences):
+            text = c.text[s:e]
+            s_ids.append(f"{c.chunk_id}:{k:03d}")
+            s_texts.append(text)
+            s_hashes.append(hashlib.sha256(text.encode()).hexdigest()[:16])
+            s_metas.append({"doc_id": doc.doc_id, "chunk_id": c.chunk_id, "start": s, "end": e,
+                            "file_hash": doc.file_hash, "content_hash": s_hashes[-1]})
+    s_vectors, n = _embed(index, s_texts, s_hashes, _vectors(old.sentences, doc.doc_id))
+    report.embedded_sentences += n
+    base = {k: v for k, v in {
+        "doc_id": doc.doc_id, "title": doc.title, "outlet": doc.outlet, "author": doc.author,
+        "published": doc.published, "url": doc.url, "source": doc.source, "file_hash": doc.file_hash,
+        "doc_language": doc.language,
+    }.items() if v is not None}
+    metas = [
+        {**base, "chunk_index": i, "start": c.start, "end": c.end, "language": c.language,
+         "content_hash": c.content_hash, "sentences": json.dumps(c.sentences)}
+        for i, c in enumerate(chunks)
+    ]
+    upsert(new.chunks, [c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)
+    checkpoint("written")
+    upsert(new.sentences, s_ids, s_vectors, s_texts, s_metas)
+
+
+def _load(index: Index, path: Path, manifest: Manifest) -> tuple[Document, list[Chunk]] | None:
+    """The document and its chunks, or None when its file is unchanged; ``InputError`` if unusable."""
+    doc = load_document(path, cleaned=index.cleaned)
+    hashes, source = manifest.get(doc.doc_id, (set(), None))
+    if hashes == {doc.file_hash}:
+        if source not in (None, doc.source):
+            raise InputError(
+                f"{display_name(path.name)}: document id {doc.doc_id!r} is already taken by {source}; "
+                "rename one of the files"
+            )
+        return None
+    return doc, chunk_document(doc, index.chunk_tokens, index.overlap_tokens)
+
+
+def _try_load(index: Index, path: Path, manifest: Manifest, report: IngestReport) -> tuple[Document, list[Chunk]] | None:
+    try:
+        loaded = _load(index, path, manifest)
+    except InputError as exc:
+        report.errors.append(str(exc))
+        return None
+    except Exception as exc:  # noqa: BLE001 - one odd file must not sink the batch
+        detail = " ".join(str(exc).split())[:200]
+        report.errors.append(f"{display_name(path.name)}: could not be processed ({type(exc).__name__}: {detail}); skipped")
+        return None
+    if loaded is None:
+        report.unchanged.append(path.stem)
+    return loaded
+
+
+def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+    """Ingest files and directories into ``index``; see the module docstring."""
+    report = IngestReport()
+    files, dirs, report.errors = discover(paths)
+    gens = index.gens
+    with ingest_lock(index.lock_dir):
+        old = index.refresh()
+        gens.collect_garbage({g for g in (old.generation, gens.head()[1]) if g is not None})
+        manifest = _manifest(index.rows(old.chunks, []))
+        new: View | None = None
+        written: set[str] = set()
+        seen: set[str] = set()
+        for i, path in enumerate(files):
+            if progress:
+                progress(i, len(files), display_name(path.name))
+            if path.stem in seen:
+                report.errors.append(f"{display_name(path.name)}: another file already has the id "
+                                     f"{display_name(path.stem)!r}; skipped")
+                continue
+            seen.add(path.stem)
+            loaded = _try_load(index, path, manifest, report)
+            if loaded is None:
+                continue
+            checkpoint("chunked")
+            doc, chunks = loaded
+            new = new or gens.create()
+            _write_doc(index, doc, chunks, old, new, report)
+            written.add(doc.doc_id)
+            (report.updated if doc.doc_id in manifest else report.added).append(doc.doc_id)
+        for doc_id, (_, source) in sorted(manifest.items()):
+            src = Path(source).resolve() if source else None
+            if src and doc_id not in seen and any(src.is_relative_to(d) for d in dirs) and not src.exists():
+                report.removed.append(doc_id)
+        if new is None and report.removed:
+            new = gens.create()
+        if new is not None:
+            gens.copy(old, new, written | set(report.removed))
+            checkpoint("copied")
+            gens.commit(new.generation, old.generation)
+            checkpoint("committed")
+            index.use(new)
+            gens.collect_garbage({new.generation, old.generation})
+        if progress:
+            progress(len(files), len(files), "done")
+    return report
