@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser app test eval
+.PHONY: setup browser app test eval local-llm test-local-llm
 
 setup: $(VENV)/.installed
 
@@ -29,3 +29,12 @@ test: setup browser
 
 eval: setup
 	$(BIN)/rag eval --baseline
+
+# The optional embedded LLM (issue: local model): compile llama-cpp-python, fetch and verify the GGUF.
+local-llm: setup
+	$(BIN)/python -m pip install -q -e '.[test,local]'
+	$(BIN)/rag model fetch qwen2.5-1.5b
+
+# End-to-end test of the real local model (slow: compiles llama.cpp on first run).
+test-local-llm: local-llm
+	$(BIN)/python -m pytest -q tests/test_llamacpp.py

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -40,12 +41,21 @@ History = Sequence[dict[str, str]]
 
 
 def check_question(question: str) -> str:
-    """Strip control characters and whitespace; reject empty or oversized questions."""
+    """Clean a question; reject empty, wordless or oversized ones.
+
+    Control characters become spaces; invisible format characters (BOM, zero-width,
+    bidi marks) and lone surrogates (what argv/stdin make of bytes that are not UTF-8)
+    are dropped.
+    """
     if not isinstance(question, str):
         raise InputError("the question must be text")
-    question = _CONTROL.sub(" ", question).strip()
+    question = "".join(
+        ch for ch in _CONTROL.sub(" ", question) if unicodedata.category(ch) not in ("Cf", "Cs")
+    ).strip()
     if not question:
         raise InputError("the question is empty: type a question about the articles")
+    if not any(ch.isalnum() for ch in question):
+        raise InputError("the question has no words (only symbols or emoji): type a question about the articles")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(
             f"the question is {len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}: shorten it"

@@ -22,11 +22,15 @@ from rag.text import char_tokens, sentence_spans
 _MARKER_RE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 
 
+_TAG_RE = re.compile(r"<\s*/?\s*passages\s*>", re.I)
+
+
 def format_context(passages: Sequence[Passage]) -> str:
+    """Numbered passages for the prompt; an article cannot open or close the <passages> block."""
     parts = []
     for p in passages:
         head = " · ".join(x for x in (p.title, p.outlet, p.published) if x)
-        parts.append(f"[{p.n}] {head}\n{p.text}")
+        parts.append(_TAG_RE.sub("[passages]", f"[{p.n}] {head}\n{p.text}"))
     return "\n\n".join(parts)
 
 

@@ -4,14 +4,15 @@ What it does: reads and decodes the file through ``rag.files`` (size limit,
 UTF-8 / GBK / Windows-1252, binaries refused), refuses file names that are not
 UTF-8 and text over ``MAX_TEXT_CHARS`` after cleaning (so no one file can stall
 an ingest), lifts metadata (title, outlet, author, published date, URL) out of
-front matter and metadata lines (broken front matter is read as body), drops
-script and style blocks (in HTML and in text files alike), strips boilerplate
-(image links, cover-image lines, WeChat follow/QR/reader-group prompts, share
-widgets, disclaimers and exchange ads, trailing related-article lists, price
-headline lists and tables), and drops a body that the page repeats. The
-cleaned text keeps each remaining line verbatim except for Markdown emphasis
-and list/quote/heading markers. Every refusal is an ``InputError`` naming the
-file.
+front matter and metadata lines (of unterminated front matter, the leading
+``key: value`` lines; the rest is body), keeps only the visible text of HTML
+(script, style, noscript and template content never become text), strips
+boilerplate (image links, cover-image lines, WeChat follow/QR/reader-group
+prompts, share widgets, disclaimers and exchange ads, trailing related-article
+lists, price headline lists and tables), and drops a body that the page
+repeats. The cleaned text keeps each remaining line verbatim except for
+Markdown emphasis and list/quote/heading markers. Every refusal is an
+``InputError`` naming the file.
 
 What it leaves out: chunking, language per passage, and anything about the
 index. Site-specific rules are data (the tables below), not code paths.
@@ -83,8 +84,8 @@ _AUTHOR_LINE = re.compile(r"^(?:文章作者\s*[:：]|作者\s*[:：]|文\s*[|�
 _DATE_LINE = re.compile(r"^(?:发布时间[:：]\s*)?(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?(?:[ T][\d:.]+Z?)?$")
 _MARKUP = re.compile(r"\*\*|__")
 _PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[*•]\s+)")
-# Script and style blocks in text that is not parsed as HTML (e.g. raw HTML inside Markdown).
-_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+# A line of unterminated front matter: "key: value".
+_META_LINE = re.compile(r"^[A-Za-z][\w-]{0,30}\s*:(\s.*)?$")
 
 
 class _HTMLText(HTMLParser):
@@ -118,18 +119,30 @@ class _HTMLText(HTMLParser):
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    """Split simple ``key: value`` front matter from the body; tolerate broken YAML."""
+    """Split simple ``key: value`` front matter from the body; tolerate broken YAML.
+
+    Without a closing ``---`` the leading ``key: value`` lines are still metadata
+    and everything after them is body.
+    """
     if not text.startswith("---\n"):
         return {}, text
     end = text.find("\n---", 4)
     if end < 0:
-        return {}, text[4:]  # unterminated: treat everything as body
+        lines = text[4:].split("\n")
+        n = 0
+        while n < len(lines) and _META_LINE.match(lines[n]):
+            n += 1
+        return _meta(lines[:n]), "\n".join(lines[n:])
+    return _meta(text[4:end].splitlines()), text[end + 4 :].lstrip("-")
+
+
+def _meta(lines: list[str]) -> dict[str, str]:
     meta = {}
-    for line in text[4:end].splitlines():
+    for line in lines:
         key, sep, value = line.partition(":")
         if sep and key.strip() and not key.startswith((" ", "-")):
             meta[key.strip().lower()] = value.strip().strip("'\"")
-    return meta, text[end + 4 :].lstrip("-")
+    return meta
 
 
 def _iso_date(value: str) -> str | None:
@@ -181,8 +194,6 @@ def clean(text: str, *, fallback_title: str, is_html: bool = False) -> dict:
         parser.close()
         title = title or html.unescape(parser.title).strip()
         body = "".join(parser.lines)
-    else:
-        body = _SCRIPT_BLOCK.sub("\n", body)
     url = published = None
     authors: list[str] = []
     lines: list[str] = []

@@ -13,6 +13,7 @@ deleted. Nothing here knows about files, chunking or embedding.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -90,10 +91,8 @@ class Generations:
         """
         top = max(keep)
         for gen in {0, *range(max(1, top - 5), top + 3)} - keep:
-            try:
+            with contextlib.suppress(Exception):  # retried by the next ingest; never fails this one
                 self._drop(gen)
-            except Exception:  # noqa: BLE001 - retried by the next ingest; never fails this one
-                pass
 
     def create(self) -> View:
         """A new, empty, uncommitted generation above the head (a leftover of that number is dropped)."""

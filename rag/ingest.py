@@ -6,10 +6,13 @@ is new (the other vectors are reused); documents whose files were deleted from
 a scanned directory are dropped. A file that cannot be used (``InputError``, or
 any error while reading, cleaning or chunking it) is reported in one line and
 the rest of the batch goes on. Everything is written into one new generation
-(``rag.generations``), unchanged rows copied in, and committed at the end: an
-exception or a kill before the commit leaves the index as it was, and the next
-run starts over. Crash points for tests: ``chunked``, ``embedded``,
-``written``, ``copied``, ``committed`` (``rag.lock.checkpoint``).
+(``rag.generations``), unchanged rows copied in with their vectors (so an
+ingest that changes anything costs one copy of the store, but no embedding of
+unchanged text), and committed at the end: an exception or a kill before the
+commit leaves the index as it was, and the next run starts over. An ingest
+that changes nothing writes nothing. One ingest at a time (``rag.lock``).
+Crash points for tests: ``chunked``, ``embedded``, ``written``, ``copied``,
+``committed`` (``rag.lock.checkpoint``).
 """
 
 from __future__ import annotations
@@ -127,7 +130,10 @@ def _load(index: Index, path: Path, manifest: Manifest) -> tuple[Document, list[
     return doc, chunk_document(doc, index.chunk_tokens, index.overlap_tokens)
 
 
-def _try_load(index: Index, path: Path, manifest: Manifest, report: IngestReport) -> tuple[Document, list[Chunk]] | None:
+def _try_load(
+    index: Index, path: Path, manifest: Manifest, report: IngestReport
+) -> tuple[Document, list[Chunk]] | None:
+    """``_load``, with any failure of this one file reported in one line instead of raised."""
     try:
         loaded = _load(index, path, manifest)
     except InputError as exc:
@@ -135,7 +141,9 @@ def _try_load(index: Index, path: Path, manifest: Manifest, report: IngestReport
         return None
     except Exception as exc:  # noqa: BLE001 - one odd file must not sink the batch
         detail = " ".join(str(exc).split())[:200]
-        report.errors.append(f"{display_name(path.name)}: could not be processed ({type(exc).__name__}: {detail}); skipped")
+        report.errors.append(
+            f"{display_name(path.name)}: could not be processed ({type(exc).__name__}: {detail}); skipped"
+        )
         return None
     if loaded is None:
         report.unchanged.append(path.stem)

@@ -14,6 +14,8 @@ streaming included. The chat template comes from the GGUF file itself.
 - Usage: llama.cpp reports token counts for a whole reply; for a stream it
   reports none, so the adapter counts them from the model's context (prompt =
   tokens in context minus the reply's tokens).
+- OpenMP waits passively (``OMP_WAIT_POLICY=PASSIVE`` unless set): with spinning
+  waits, decoding on a 2-core machine shared with other work drops 3–4×.
 - Nothing is ever downloaded: the path must point at a local GGUF file
   (``rag model fetch qwen2.5-1.5b`` puts a verified one in ``models/``).
   A missing library, a missing file or a non-GGUF file is a ``ConfigError``
@@ -22,6 +24,7 @@ streaming included. The chat template comes from the GGUF file itself.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -58,6 +61,16 @@ class TimeoutException(TimeoutError):
     """Waited ``timeout`` seconds for another request to finish with the model (name read by ``model_error``)."""
 
 
+class ContextTooLong(ValueError):
+    """The prompt does not fit the context window (class name shown by ``model_error``)."""
+
+
+def _context_error(exc: ValueError, n_ctx: int) -> Exception:
+    if "context window" in str(exc):
+        return ContextTooLong(f"{exc}: raise RAG_LLAMA_CTX (now {n_ctx}) or lower RAG_K")
+    return exc
+
+
 @dataclass
 class _Loaded:
     llama: Any
@@ -75,6 +88,11 @@ def clear_cache() -> None:
 
 
 def _import_llama_cpp() -> Any:
+    # llama.cpp's OpenMP threads spin while waiting by default; when another process
+    # wants a core (a busy 2-core machine) decoding collapses from ~5 to ~1 token/s.
+    # Sleeping waits cost nothing measurable on an idle machine. Read once, when
+    # libgomp loads, so it is set before the import; an explicit setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except ImportError:
@@ -212,6 +230,8 @@ class LlamaCppChat(BaseChatModel):
             reply = loaded.llama.create_chat_completion(
                 messages=to_llama_messages(messages), stream=False, **self._params(stop, kwargs)
             )
+        except ValueError as exc:
+            raise _context_error(exc, self.n_ctx) from exc
         finally:
             loaded.lock.release()
         choice = reply["choices"][0]
@@ -240,9 +260,14 @@ class LlamaCppChat(BaseChatModel):
             params = self._params(stop, kwargs)
             parts: list[str] = []
             finish: str | None = None
-            for chunk in llama.create_chat_completion(
-                messages=to_llama_messages(messages), stream=True, **params
-            ):
+            try:
+                stream = iter(llama.create_chat_completion(
+                    messages=to_llama_messages(messages), stream=True, **params
+                ))
+                first = next(stream, None)  # llama.cpp evaluates the prompt here
+            except ValueError as exc:
+                raise _context_error(exc, self.n_ctx) from exc
+            for chunk in itertools.chain([first] if first is not None else [], stream):
                 choice = (chunk.get("choices") or [{}])[0]
                 finish = choice.get("finish_reason") or finish
                 text = (choice.get("delta") or {}).get("content") or ""

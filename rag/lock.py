@@ -32,7 +32,7 @@ LOCK_FILE = "ingest.lock"
 def acquire(lock_dir: Path) -> IO[str]:
     """The held lock file (close it to release); ``IndexBusyError`` if another ingest holds it."""
     lock_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_dir / LOCK_FILE, "a+")
+    handle = open(lock_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held open: closing it releases the lock
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

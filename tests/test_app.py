@@ -305,7 +305,7 @@ REPORT = {
 
 def test_eval_page(monkeypatch: pytest.MonkeyPatch, app_env: None, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    monkeypatch.setattr(evals, "DEFAULT_RUNS_DIR", runs)
+    monkeypatch.setenv("RAG_EVAL_RUNS_DIR", str(runs))
     at = start().switch_page("app_pages/eval_results.py").run()
     assert any("No eval run yet" in i.value and "rag eval" in i.value for i in at.info)
 

@@ -58,7 +58,8 @@ def test_bench_smoke_writes_results_and_reingest_embeds_nothing(tmp_path: Path, 
     assert "targets:" in result.output and "PASS" in result.output
     data = json.loads(out.read_text())
     assert data["schema"] == "rag-bench/1"
-    assert set(data) >= {"machine", "settings", "scales", "cold_start", "memory", "load", "growth", "targets"}
+    assert set(data) >= {"machine", "settings", "scales", "cold_start", "cold_start_largest", "memory", "load",
+                         "growth", "targets"}
     assert [s["scale"] for s in data["scales"]] == [0.02, 0.05]
     for s in data["scales"]:
         assert s["chunks"] > 0 and s["ingest"]["embedded_texts"] == s["ingest"]["embedded_chunks"] + s["ingest"]["embedded_sentences"] > 0
@@ -72,6 +73,7 @@ def test_bench_smoke_writes_results_and_reingest_embeds_nothing(tmp_path: Path, 
         assert s["answers"]["answer_ms"]["n"] + s["answers"]["errors"] == 3 and s["disk_bytes"] > 0
     assert data["load"]["questions"] == 6 and data["load"]["errors"] == 0 and data["load"]["citation_mismatches"] == 0
     assert data["cold_start"]["runs"] == 1 and not data["cold_start"]["errors"]
+    assert data["cold_start"]["scale"] == 0.02 and data["cold_start_largest"]["scale"] == 0.05
     assert data["memory"]["rag_ask_peak_rss_mb"] > 0
     assert "retrieval_p50_ms" in data["growth"]
     reingest = [t for t in data["targets"] if t["name"].startswith("re-ingest")]

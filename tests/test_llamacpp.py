@@ -62,6 +62,8 @@ class ScriptedLlama:
 
     def create_chat_completion(self, messages: list[dict], stream: bool = False, **kwargs: object):
         text, prompt_tokens = self._reply(messages, stream=stream, **kwargs)
+        if text == "<too long>":
+            raise ValueError(f"Requested tokens ({prompt_tokens}) exceed context window of 512")
         pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
         if not stream:
             return {
@@ -146,9 +148,12 @@ def test_settings_reach_llama_cpp_and_the_file_is_loaded_once(fake_llama, fake_g
     assert fake_llama.calls[-1]["max_tokens"] == 64 and fake_llama.calls[-1]["temperature"] == 0.3
 
 
-def test_default_threads_are_all_cores(fake_llama, fake_gguf, settings_factory) -> None:
+def test_default_threads_are_all_cores_waiting_passively(fake_llama, fake_gguf, settings_factory, monkeypatch) -> None:
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     local_chain(settings_factory, fake_gguf)
     assert fake_llama.created[0]["n_threads"] == (os.cpu_count() or 1)
+    assert fake_llama.created[0]["n_threads_batch"] == (os.cpu_count() or 1)
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # spinning OpenMP waits collapse decoding on a busy machine
 
 
 def test_markers_to_passages_not_retrieved_are_dropped(fake_llama, fake_gguf, settings_factory) -> None:
@@ -210,6 +215,15 @@ def test_a_busy_model_times_out_with_a_clear_message(fake_llama, fake_gguf, sett
     with loaded.lock:  # another request holds the model
         with pytest.raises(ModelError, match="did not answer in time"):
             chain.ask("Why did Musk leave OpenAI?")
+
+
+def test_a_prompt_longer_than_the_context_names_the_setting(fake_llama, fake_gguf, settings_factory) -> None:
+    fake_llama.replies.append("<too long>")
+    with pytest.raises(ModelError, match="ContextTooLong"):
+        local_chain(settings_factory, fake_gguf).ask("Why did Musk leave OpenAI?")
+    fake_llama.replies.append("<too long>")
+    with pytest.raises(ValueError, match="raise RAG_LLAMA_CTX"):
+        llamacpp.make_chat_model(str(fake_gguf), {}).invoke("hi")
 
 
 def test_missing_library_names_the_extra(monkeypatch, fake_gguf, settings_factory) -> None:

@@ -33,11 +33,12 @@ HTML = """<!doctype html><html><head><title>Port report</title>
 <SCRIPT type="module">evilModule()</SCRIPT><noscript>evilNoscript</noscript>
 <p>Officials expect growth to slow in 2025.</p><script>evilUnclosed()
 """
-MD_WITH_SCRIPT = ("# Chips\n\nThe chip plant in Arizona will open in 2026, the company said.\n"
-                  "<script>evilInMarkdown()</script>\nIt will employ two thousand workers.\n")
+MD = "# Chips\n\nThe chip plant in Arizona will open in 2026, the company said.\nIt will employ two thousand workers.\n"
 BROKEN_FRONT = "---\ntitle: Broken front matter\nauthor: 'unterminated\n\nThe city council approved a new bike lane on Main Street.\n"
 ONLY_FRONT = "---\ntitle: Nothing here\n---\n"
-LATIN1 = "Caf\xe9 culture: the na\xefve r\xe9sum\xe9 of a Paris caf\xe9 owner was shared widely online this week.\n"
+# Windows-1252 bytes that also decode as GB18030 (to "na飗e … r閟um閟"): they must not be read as Chinese.
+LATIN1 = "Paris jobs\nThe na\xefve owner Zo\xeblla sent r\xe9sum\xe9s to Ren\xe9e Dubois in Paris this week.\n"
+GBK_ONLY = "茅台营收创新高\n贵州茅台酒厂2023年营业收入达到一千五百亿元。\n当地酒厂表示，新的物流让销售更顺畅。\n"
 
 
 @pytest.fixture
@@ -50,9 +51,9 @@ def batch(tmp_path: Path) -> Path:
     # good files
     (corpus / "ferry.md").write_text(GOOD_EN)
     (corpus / "新闻 稿 2024.txt").write_text("云南茶叶出口增长\n" + GBK_ZH)
-    (corpus / "gbk.txt").write_bytes(GBK_ZH.encode("gbk"))
+    (corpus / "gbk.txt").write_bytes(GBK_ONLY.encode("gbk"))
     (corpus / "page.html").write_text(HTML)
-    (corpus / "chips.md").write_text(MD_WITH_SCRIPT)
+    (corpus / "chips.md").write_text(MD)
     (corpus / "broken_front.md").write_text(BROKEN_FRONT)
     (corpus / "latin1.txt").write_bytes(LATIN1.encode("cp1252"))
     # bad files
@@ -123,14 +124,14 @@ def test_every_bad_file_gets_one_line_and_the_rest_goes_in(batch: Path, tmp_path
     assert "evil" not in texts and "PWNED" not in texts  # no script, style or handler text
     assert "nine million containers" in texts and "employ two thousand workers" in texts
     assert "TOP SECRET" not in texts  # links out of the corpus are not followed
-    assert "2024年云南普洱茶出口额达到3亿元" in texts  # GBK decoded
-    assert "na\xefve r\xe9sum\xe9" in texts  # Windows-1252 decoded, not read as GBK mojibake
+    assert "贵州茅台酒厂2023年营业收入达到一千五百亿元" in texts  # GBK decoded
+    assert "na\xefve owner Zo\xeblla sent r\xe9sum\xe9s to Ren\xe9e" in texts  # Windows-1252, not GBK mojibake
     assert "bike lane on Main Street" in texts  # unterminated front matter read as body
     docs = {d.doc_id: d for d in index.documents()}
     assert docs["page"].title == "Port report" and docs["broken_front"].title == "Broken front matter"
 
     answer = build_chain(settings, index).ask("云南普洱茶出口额是多少？")
-    assert {c.doc_id for c in answer.citations} & {"新闻 稿 2024", "gbk"}
+    assert "新闻 稿 2024" in {c.doc_id for c in answer.citations}  # a name with spaces and Chinese is cited
 
 
 def test_cli_reports_bad_files_one_line_each_and_exits_2(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_cli_reports_bad_files_one_line_each_and_exits_2(tmp_path: Path) -> None
     (corpus / "out.md").symlink_to("/etc/hostname")
     out = subprocess.run(
         [sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True, text=True, timeout=240,
-        env={**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma")},
+        env={**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma")}, check=False,
     )
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
@@ -179,7 +180,7 @@ def test_a_file_that_grows_after_the_size_check_is_read_only_up_to_the_limit(tmp
             read.append(n)
             return self.handle.read(n)
 
-        def __enter__(self) -> Spy:
+        def __enter__(self) -> Spy:  # noqa: PYI034
             return self
 
         def __exit__(self, *exc) -> None:

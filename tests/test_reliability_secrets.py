@@ -31,7 +31,7 @@ def git_ignored(path: str) -> bool:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     out = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", path],
-                         capture_output=True, text=True, timeout=30)
+                         capture_output=True, text=True, timeout=30, check=False)
     assert out.returncode in (0, 1), out.stderr
     return out.returncode == 0
 
@@ -81,7 +81,6 @@ def test_env_example_values_are_the_defaults(monkeypatch: pytest.MonkeyPatch) ->
         assert got == want, f"{name}: .env.example says {got!r}, the default is {want!r}"
 
 
-@pytest.mark.xfail(strict=True, reason="needs Settings to ignore empty values (env_ignore_empty=True): RAG_EMBED_THREADS=")
 def test_a_copy_of_env_example_is_a_working_env() -> None:
     settings = Settings(_env_file=ROOT / ".env.example")
     assert settings.openai_api_key is None and settings.embed_threads is None and settings.chroma_host is None
@@ -166,7 +165,7 @@ def test_upload_types_are_limited(tree, name: str) -> None:
 
 def test_upload_size_is_limited_before_anything_is_written(tree) -> None:
     seeds, _ = tree
-    outcomes, report = add_uploads([("big.md", b"a" * (MAX_FILE_BYTES + 1)), ("ok.md", GOOD)], seeds, StubIndex())
+    outcomes, _ = add_uploads([("big.md", b"a" * (MAX_FILE_BYTES + 1)), ("ok.md", GOOD)], seeds, StubIndex())
     assert [o.ok for o in outcomes] == [False, True] and "over the 5 MB limit" in outcomes[0].message
     assert files_under(seeds) == {"ok.md"}
 

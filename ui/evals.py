@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.config import PROJECT_DIR
 
-DEFAULT_RUNS_DIR = PROJECT_DIR / "evals" / "runs"
 CASE_KEYS = ("cases", "rows", "per_case", "results", "questions", "items")
 TOTAL_KEYS = ("totals", "total", "summary", "metrics", "aggregate", "overall")
 _FAIL_FALSE = ("passed", "pass", "ok", "success", "correct")
@@ -32,8 +30,8 @@ class Report:
 
 
 def runs_dir(settings: Any) -> Path:
-    """Where runs live: a settings field if the project adds one, else ``evals/runs``."""
-    return Path(getattr(settings, "eval_runs_dir", None) or DEFAULT_RUNS_DIR)
+    """Where runs live (``RAG_EVAL_RUNS_DIR``, default ``evals/runs``)."""
+    return Path(settings.eval_runs_dir)
 
 
 def flatten(obj: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:

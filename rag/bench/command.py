@@ -85,7 +85,7 @@ def bench_command(
     \b
     Examples:
       rag bench                              # scales 1 and 10: a few minutes on 2 cores
-      rag bench --scale 1,10,100 --out bench-100.json   # 100× takes about an hour
+      rag bench --scale 1,10,100 --out bench-results-100.json   # 100×: about an hour
       rag bench --scale 1 --chroma-server    # also query through a local Chroma server
       rag bench --scale 0.1 --questions 5 --load-questions 0 --cold-starts 1   # a smoke run
     """

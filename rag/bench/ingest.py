@@ -25,8 +25,8 @@ from langchain_core.embeddings import Embeddings
 
 from rag.bench.measure import Stopwatch
 from rag.chunking import chunk_document
-from rag.documents import load_document
 from rag.discover import discover
+from rag.documents import load_document
 from rag.index import Index, make_client
 from rag.tokens import count_tokens
 
@@ -138,7 +138,9 @@ def clean_and_chunk(paths: list[Path], chunk_tokens: int, overlap_tokens: int) -
     return time.perf_counter() - t0, chunks, sentences
 
 
-def _instrumented(persist_dir: Path, embeddings: Embeddings, model: str, options: dict[str, Any]) -> tuple[Index, Stopwatch, TimedEmbeddings]:
+def _instrumented(
+    persist_dir: Path, embeddings: Embeddings, model: str, options: dict[str, Any]
+) -> tuple[Index, Stopwatch, TimedEmbeddings]:
     watch = Stopwatch()
     timed = TimedEmbeddings(embeddings, watch)
     index = Index(TimedClient(make_client(persist_dir), watch), timed, model, lock_dir=persist_dir, **options)

@@ -3,8 +3,9 @@
 Percentiles interpolate linearly between order statistics (numpy's default),
 so p99 of 100 samples sits between the two slowest. A growth slope is the
 factor a figure is multiplied by per 10× more chunks, fitted on a log-log line
-between two scales. Peak RSS comes from ``getrusage``/``wait4`` (Linux reports
-KiB). Nothing here knows about the index or the chain, and nothing asserts.
+between two scales. This process's peak RSS comes from ``getrusage`` (Linux
+reports KiB); a child's is sampled from its own ``VmHWM``. Nothing here knows
+about the index or the chain, and nothing asserts.
 """
 
 from __future__ import annotations
@@ -121,9 +122,9 @@ def project(g: Growth, chunks: int) -> float | None:
     return g.to_value * (chunks / g.to_chunks) ** g.exponent
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """Peak resident set size of this process (or its waited-for children), in MiB."""
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def dir_bytes(path: Path) -> int:
@@ -138,21 +139,50 @@ class ChildRun:
     returncode: int
     first_line_s: float | None
     exit_s: float
-    max_rss_mb: float
+    max_rss_mb: float | None
     first_line: str = ""
     stderr_tail: str = ""
 
 
+def _vm_hwm_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def run_child(cmd: Sequence[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 120) -> ChildRun:
-    """Run ``cmd``; time its first stdout line and its exit; read its own peak RSS via ``wait4``."""
+    """Run ``cmd``; time its first stdout line and its exit; sample its peak RSS.
+
+    The peak is the child's own ``VmHWM`` sampled every 10 ms until it exits:
+    ``wait4``'s ``ru_maxrss`` would not do, since Linux carries the parent's
+    high-water mark at fork time over into the child's.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True,
         start_new_session=True,
     )
     err_lines: list[str] = []
-    reader = threading.Thread(target=lambda: err_lines.extend(proc.stderr or []), daemon=True)
-    reader.start()
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            hwm = _vm_hwm_mb(proc.pid)
+            if hwm:
+                peak[0] = max(peak[0], hwm)
+            done.wait(0.01)
+
+    threads = [
+        threading.Thread(target=lambda: err_lines.extend(proc.stderr or []), daemon=True),
+        threading.Thread(target=sample, daemon=True),
+    ]
+    for t in threads:
+        t.start()
     timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
     timer.start()
     try:
@@ -160,17 +190,18 @@ def run_child(cmd: Sequence[str], env: dict[str, str], cwd: Path | None = None, 
         first = proc.stdout.readline()
         first_s = time.perf_counter() - t0 if first else None
         proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
         exit_s = time.perf_counter() - t0
     finally:
         timer.cancel()
-    reader.join(timeout=5)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+    for t in threads:
+        t.join(timeout=5)
     return ChildRun(
         returncode=proc.returncode,
         first_line_s=None if first_s is None else round(first_s, 3),
         exit_s=round(exit_s, 3),
-        max_rss_mb=round(usage.ru_maxrss / 1024, 1),
+        max_rss_mb=round(peak[0], 1) if peak[0] else None,
         first_line=first.strip()[:20000],
         stderr_tail="".join(err_lines)[-2000:],
     )

@@ -151,11 +151,21 @@ def evaluate_targets(bench: BenchResults) -> list[Target]:
     if cold and cold.median_s is not None:
         inside = (cold.in_process_answer_ms or 0) / 1000
         out.append(Target(
-            "cold start of `rag ask` < 3 s", None, f"< {COLD_START_S:g} s",
+            "cold start of `rag ask` < 3 s", cold.scale, f"< {COLD_START_S:g} s",
             f"median {cold.median_s:.2f} s of {len(cold.first_answer_s)} runs", cold.median_s < COLD_START_S,
             _under(cold.median_s, COLD_START_S, " s"),
             f"start-up (imports, embedder, store, keyword index) {cold.median_s - inside:.2f} s, "
             f"answering {inside:.2f} s",
+        ))
+    big = bench.cold_start_largest
+    if big and big.median_s is not None:
+        inside = (big.in_process_answer_ms or 0) / 1000
+        out.append(Target(
+            "cold start of `rag ask` < 3 s", big.scale, f"< {COLD_START_S:g} s",
+            f"median {big.median_s:.2f} s of {len(big.first_answer_s)} runs ({big.chunks} chunks)",
+            big.median_s < COLD_START_S, _under(big.median_s, COLD_START_S, " s"),
+            f"start-up {big.median_s - inside:.2f} s (of which the retriever build: BM25 rebuilt from the store "
+            f"and the language means, ~{bench.scales[-1].retriever_build_s:.2f} s in-process), answering {inside:.2f} s",
         ))
     return out
 
@@ -195,7 +205,12 @@ def _rows(bench: BenchResults) -> list[tuple[str, list[str]]]:
         ("hit@5 hybrid / naive / exact dense",
          [" / ".join(_f(r.query.systems[k].hit_at_5, 3) for k in ("hybrid", "naive_langchain", "exact_floor")) for r in R]),
         ("HNSW recall@5 chunks / sentences",
-         [f"{_f(r.query.hnsw_recall_at_5.get('chunks'), 3)} / {_f(r.query.hnsw_recall_at_5.get('sentences'), 3)}" for r in R]),
+         [f"{_f(r.query.hnsw_recall_at_5.get('chunks'), 3)} / {_f(r.query.hnsw_recall_at_5.get('sentences'), 3)}"
+          for r in R]),
+        ("  at retriever depth (chunks@n / sentences@n)",
+         [f"{_f(r.query.hnsw_recall_at_5.get('chunk_candidates'), 3)}@{r.query.candidates.get('chunks')} / "
+          f"{_f(r.query.hnsw_recall_at_5.get('sentence_candidates'), 3)}@{r.query.candidates.get('sentences')}"
+          for r in R]),
         ("answer (ask) p50/p95 ms", [_stat(r.answers.answer_ms, ("p50", "p95")) for r in R]),
         ("first streamed piece p50/p95 ms", [_stat(r.answers.first_piece_ms, ("p50", "p95")) for r in R]),
     ]
@@ -224,17 +239,19 @@ def render(bench: BenchResults) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out = ["\n".join(lines), ""]
-    if bench.cold_start:
-        c = bench.cold_start
+    for c in (bench.cold_start, bench.cold_start_largest):
+        if c is None:
+            continue
+        runs = ", ".join(f"{x:.2f}" for x in c.first_answer_s)
         out.append(
-            f"cold start `rag ask`: median {_f(c.median_s, 2)} s to the answer ({', '.join(f'{x:.2f}' for x in c.first_answer_s)}), "
-            f"answering itself {_f(c.in_process_answer_ms)} ms, exit {_f(c.exit_s, 2)} s, peak RSS {_f(c.peak_rss_mb)} MiB"
-            + (f"; errors: {c.errors}" if c.errors else "")
+            f"cold start `rag ask` @{c.scale:g}× ({c.chunks} chunks): median {_f(c.median_s, 2)} s to the answer "
+            f"({runs}), answering itself {_f(c.in_process_answer_ms)} ms, exit {_f(c.exit_s, 2)} s, "
+            f"peak RSS {_f(c.peak_rss_mb)} MiB" + (f"; errors: {c.errors}" if c.errors else "")
         )
     m = bench.memory
     out.append(
-        f"peak RSS MiB: bench process {_f(m.get('bench_peak_rss_mb'))}, rag ask {_f(m.get('rag_ask_peak_rss_mb'))}, "
-        f"chroma server {_f(m.get('chroma_server_peak_rss_mb'))}"
+        f"peak RSS MiB: bench process {_f(m.get('bench_peak_rss_mb'))}, chroma server "
+        f"{_f(m.get('chroma_server_peak_rss_mb'))} (rag ask: above)"
     )
     if bench.load:
         ld = bench.load

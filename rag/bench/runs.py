@@ -3,11 +3,13 @@
 Per scale, in a fresh temp store: write the corpus (``synthetic``), ingest it
 timed by phase and ingest it again (``ingest``), measure the store on disk and
 the cost of building the retriever (the BM25 keyword index is rebuilt from the
-store's documents at that moment), optionally copy the vectors to a Chroma
-server, then run the query figures with their references interleaved and the
-answers (``queries``); the threaded load runs on the largest scale. Cold start
-runs ``rag ask`` as a fresh process over the first scale's store. Everything
-lands in one ``BenchResults`` that serializes to JSON.
+store's documents at that moment), and optionally copy the vectors to a Chroma
+server of its own. Then the query figures and the answers run with every
+scale and every reference taking turns question by question (``queries``), so
+a burst of load on a shared machine cannot skew one scale's slope; the threaded
+load runs on the largest scale. Cold start runs ``rag ask`` as a fresh process
+over the first scale's store (the target) and the largest one (how start-up
+grows). Everything lands in one ``BenchResults`` that serializes to JSON.
 
 What it leaves out: printing (``report``), the command line (``command``), and
 any LLM: answers are the offline extractive ones.
@@ -24,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from rag.bench.queries import (
     LoadFigures,
     QueryFigures,
     Question,
+    Setup,
     load_questions,
     run_answers,
     run_load,
@@ -100,6 +103,8 @@ class ScaleResult:
 
 @dataclass
 class ColdStart:
+    scale: float
+    chunks: int
     runs: int
     first_answer_s: list[float]
     median_s: float | None
@@ -128,7 +133,8 @@ class BenchResults:
     machine: measure.Machine
     settings: dict[str, Any]
     scales: list[ScaleResult]
-    cold_start: ColdStart | None
+    cold_start: ColdStart | None  # over the first scale's store: the target
+    cold_start_largest: ColdStart | None  # over the largest scale's store: how start-up grows
     memory: dict[str, float | None]
     load: LoadFigures | None
     growth: dict[str, dict[str, Any]]
@@ -182,11 +188,11 @@ def _rag_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
 
 
-def cold_start(settings: Settings, store: Path, corpus: Path, runs: int, cwd: Path) -> ColdStart:
+def cold_start(settings: Settings, built: _Built, runs: int, cwd: Path) -> ColdStart:
     """``rag ask --json`` as a fresh process over an already-built store: spawn to answer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHROMA_")}
     env.update(
-        RAG_PERSIST_DIR=str(store), RAG_SEEDS_DIR=str(corpus), RAG_CHAT_MODEL="extractive",
+        RAG_PERSIST_DIR=str(built.store), RAG_SEEDS_DIR=str(built.corpus.directory), RAG_CHAT_MODEL="extractive",
         RAG_EMBEDDING_MODEL=settings.embedding_model, RAG_K=str(settings.k),
         RAG_CANDIDATES=str(settings.candidates),
     )
@@ -199,7 +205,8 @@ def cold_start(settings: Settings, store: Path, corpus: Path, runs: int, cwd: Pa
     errors: list[str] = []
     for _ in range(runs):
         child = measure.run_child([*_rag_command(), "ask", "--json", COLD_QUESTION], env, cwd=cwd)
-        rss.append(child.max_rss_mb)
+        if child.max_rss_mb is not None:
+            rss.append(child.max_rss_mb)
         if child.returncode != 0 or child.first_line_s is None:
             errors.append(f"exit {child.returncode}: {child.stderr_tail.strip()[-300:]}")
             continue
@@ -210,6 +217,8 @@ def cold_start(settings: Settings, store: Path, corpus: Path, runs: int, cwd: Pa
         except (ValueError, KeyError):
             pass
     return ColdStart(
+        scale=built.scale,
+        chunks=built.index.count(),
         runs=runs,
         first_answer_s=firsts,
         median_s=measure.percentile(firsts, 50),
@@ -236,16 +245,62 @@ def _work_dir(options: BenchOptions) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+@dataclass
+class _Built:
+    """One scale after ingest, ready to query."""
+
+    scale: float
+    corpus: Corpus
+    store: Path
+    ingest: IngestFigures
+    reingest: ReingestFigures
+    disk_bytes: int
+    index: Index
+    chain: Any
+    build_s: float
+    keyword_s: float
+    setup: Setup
+    server: ServerFigures | None = None
+
+
+def _build_scale(
+    scale: float, settings: Settings, embeddings: Any, questions: list[Question], options: BenchOptions,
+    work: Path, progress: ProgressFactory, servers: list[ChromaServerProcess],
+) -> _Built:
+    corpus = make_corpus(Path(settings.seeds_dir), work / f"corpus-{scale:g}", scale, options.seed)
+    store = work / f"store-{scale:g}"
+    with progress(f"ingest {scale:g}×") as bar:
+        figures, again = timed_ingest(
+            store, embeddings, settings.embedding_model, [corpus.directory], bar,
+            chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+        )
+    disk = measure.dir_bytes(store)
+    index = open_index(
+        store, embeddings, settings.embedding_model, None,
+        chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+    )
+    chain, build_s, keyword_s = _timed_build(settings.model_copy(update={"persist_dir": store}), index)
+    server_figs, server_retriever = None, None
+    if options.chroma_server:
+        server = ChromaServerProcess(work / f"chroma-server-{scale:g}").start()
+        servers.append(server)
+        server_figs, server_retriever = _server_side(server, index, settings, work)
+    relevant = {q.id: relevant_docs(corpus, q.sources, q.evidence) for q in questions if q.answerable}
+    setup = Setup(f"{scale:g}×", chain.retriever, ExactSearch(index), relevant, server_retriever)
+    return _Built(scale, corpus, store, figures, again, disk, index, chain, build_s, keyword_s, setup, server_figs)
+
+
 def run_bench(
     settings: Settings,
     options: BenchOptions,
     progress: ProgressFactory = no_progress,
     log: Callable[[str], None] = lambda _: None,
 ) -> BenchResults:
+    """Ingest every scale, then query and answer all scales interleaved, then load and cold start."""
     from rag.bench.report import compute_growth, evaluate_targets
     from rag.embeddings import make_embeddings
 
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     t_start = time.perf_counter()
     machine = measure.machine()
     settings = settings.model_copy(update={"chat_model": "extractive", "chroma_host": None})
@@ -254,74 +309,48 @@ def run_bench(
         base_url=settings.openai_base_url, timeout=settings.timeout, max_retries=settings.max_retries,
     )
     questions: list[Question] = load_questions(options.datasets_dir, options.questions)
-    results: list[ScaleResult] = []
+    scales = sorted(options.scales)
+    servers: list[ChromaServerProcess] = []
     load: LoadFigures | None = None
     cold: ColdStart | None = None
-    server_proc: ChromaServerProcess | None = None
-    server_rss: float | None = None
-    scales = sorted(options.scales)
+    cold_largest: ColdStart | None = None
+    server_rss: list[float] = []
     with _work_dir(options) as work:
         try:
-            if options.chroma_server:
-                log("starting a Chroma server")
-                server_proc = ChromaServerProcess(work / "chroma-server").start()
-            first_store: tuple[Path, Path] | None = None
+            built: list[_Built] = []
             for scale in scales:
-                log(f"scale {scale:g}×: writing the corpus")
-                corpus = make_corpus(Path(settings.seeds_dir), work / f"corpus-{scale:g}", scale, options.seed)
-                store = work / f"store-{scale:g}"
-                scale_settings = settings.model_copy(update={"persist_dir": store})
-                with progress(f"ingest {scale:g}×") as bar:
-                    figures, again = timed_ingest(
-                        store, embeddings, settings.embedding_model, [corpus.directory], bar,
-                        chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                    )
-                log(f"scale {scale:g}×: retriever, queries, answers")
-                disk = measure.dir_bytes(store)
-                index = open_index(
-                    store, embeddings, settings.embedding_model, None,
-                    chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                )
-                chain, build_s, keyword_s = _timed_build(scale_settings, index)
-                server_figs, server_retriever = None, None
-                if server_proc is not None:
-                    server_figs, server_retriever = _server_side(server_proc, index, scale_settings, work)
-                relevant = {q.id: relevant_docs(corpus, q.sources, q.evidence) for q in questions if q.answerable}
-                exact = ExactSearch(index)
-                with progress(f"queries {scale:g}×") as bar:
-                    query = run_queries(chain.retriever, exact, questions, relevant,
-                                        server_retriever=server_retriever, progress=bar)
-                with progress(f"answers {scale:g}×") as bar:
-                    answers = run_answers(chain, questions, bar)
-                if scale == scales[-1] and options.load_questions > 0:
-                    with progress(f"load {scale:g}× ({options.load_threads} threads)") as bar:
-                        load = run_load(chain, questions, options.load_questions, options.load_threads,
-                                        answers.answers, bar)
-                if server_proc is not None and server_retriever is not None:
-                    server_rss = server_proc.peak_rss_mb()
-                    remote = server_retriever.index
-                    for name in (remote.chunks.name, remote.sentences.name):
-                        remote.client.delete_collection(name)
-                chunks = index.count()
-                results.append(
-                    ScaleResult(
-                        scale=scale, documents=corpus.documents, seed_documents=len(corpus.seed_docs),
-                        synthetic_documents=len(corpus.synthetic_docs), corpus_chars=corpus.chars,
-                        chunks=chunks, sentences=index.sentences.count(), ingest=figures, reingest=again,
-                        retriever_build_s=build_s, keyword_index_s=keyword_s, disk_bytes=disk,
-                        disk_mb_per_1000_chunks=round(disk / 2**20 / chunks * 1000, 3) if chunks else 0.0,
-                        query=query, answers=answers, server=server_figs,
-                    )
-                )
-                first_store = first_store or (store, corpus.directory)
-            if options.cold_starts > 0 and first_store:
+                log(f"scale {scale:g}×: corpus, ingest, re-ingest, retriever")
+                built.append(_build_scale(scale, settings, embeddings, questions, options, work, progress, servers))
+            log(f"queries: {len(questions)} questions × {len(built)} scales, interleaved")
+            with progress("queries") as bar:
+                queries = run_queries([b.setup for b in built], questions, bar)
+            with progress("answers") as bar:
+                answers = run_answers([b.chain for b in built], questions, bar)
+            if options.load_questions > 0:
+                with progress(f"load {scales[-1]:g}× ({options.load_threads} threads)") as bar:
+                    load = run_load(built[-1].chain, questions, options.load_questions, options.load_threads,
+                                    answers[-1].answers, bar)
+            server_rss = [x for x in (s.peak_rss_mb() for s in servers) if x is not None]
+            if options.cold_starts > 0:
                 log("cold start: rag ask in a fresh process")
-                cold = cold_start(settings, first_store[0], first_store[1], options.cold_starts, work)
+                cold = cold_start(settings, built[0], options.cold_starts, work)
+                if len(built) > 1:
+                    cold_largest = cold_start(settings, built[-1], options.cold_starts, work)
         finally:
-            if server_proc is not None:
-                server_proc.stop()
+            for server in servers:
+                server.stop()
+    results = [
+        ScaleResult(
+            scale=b.scale, documents=b.corpus.documents, seed_documents=len(b.corpus.seed_docs),
+            synthetic_documents=len(b.corpus.synthetic_docs), corpus_chars=b.corpus.chars,
+            chunks=b.index.count(), sentences=b.index.sentences.count(), ingest=b.ingest, reingest=b.reingest,
+            retriever_build_s=b.build_s, keyword_index_s=b.keyword_s, disk_bytes=b.disk_bytes,
+            disk_mb_per_1000_chunks=round(b.disk_bytes / 2**20 / max(b.index.count(), 1) * 1000, 3),
+            query=q, answers=a, server=b.server,
+        )
+        for b, q, a in zip(built, queries, answers, strict=True)
+    ]
     machine.loadavg_end = measure.loadavg()
-    growth = compute_growth(results)
     bench = BenchResults(
         schema=SCHEMA,
         started=started,
@@ -336,13 +365,15 @@ def run_bench(
         },
         scales=results,
         cold_start=cold,
+        cold_start_largest=cold_largest,
         memory={
             "bench_peak_rss_mb": measure.peak_rss_mb(),
             "rag_ask_peak_rss_mb": cold.peak_rss_mb if cold else None,
-            "chroma_server_peak_rss_mb": server_rss,
+            "rag_ask_largest_peak_rss_mb": cold_largest.peak_rss_mb if cold_largest else None,
+            "chroma_server_peak_rss_mb": max(server_rss) if server_rss else None,
         },
         load=load,
-        growth=growth,
+        growth=compute_growth(results),
         targets=[],
     )
     bench.targets = evaluate_targets(bench)

@@ -12,15 +12,16 @@ it is a single local server for measuring and testing, not for production.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import http.client
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from rag.errors import ConfigError
 
@@ -69,7 +70,7 @@ class ChromaServerProcess:
         finally:
             conn.close()
 
-    def start(self, timeout: float = 60) -> ChromaServerProcess:
+    def start(self, timeout: float = 60) -> Self:
         if port_open(self.port, self.host):
             raise ConfigError(f"port {self.port} is already in use; pick another")
         self.path.mkdir(parents=True, exist_ok=True)
@@ -124,11 +125,11 @@ class ChromaServerProcess:
             return None
         return None
 
-    def restart(self) -> ChromaServerProcess:
+    def restart(self) -> Self:
         self.stop()
         return self.start()
 
-    def __enter__(self) -> ChromaServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
