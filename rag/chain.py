@@ -92,6 +92,9 @@ def model_error(exc: BaseException, model: str, secrets: Sequence[str | None] = 
         msg = f"the model {model} failed with HTTP {status}; try again, or check the model server"
     elif "APIConnectionError" in names or "ConnectError" in names or "ModelConnectionError" in names:
         msg = f"cannot reach the model {model}; check OPENAI_BASE_URL / the network, or use RAG_CHAT_MODEL=extractive"
+    elif "JSONDecodeError" in names or any("No generation" in str(x) for x in chain):
+        msg = (f"the model {model} sent a malformed or empty reply; check that OPENAI_BASE_URL points at an "
+               "OpenAI-compatible server, or try again")
     else:
         msg = f"the model {model} failed ({type(exc).__name__}); try again or use RAG_CHAT_MODEL=extractive"
     for secret in secrets:
@@ -244,6 +247,12 @@ class RagChain:
                 raise error from None
             answer.incomplete = True
             answer.notice = f"incomplete: {error}"
+        meta = getattr(final, "response_metadata", None) or {}
+        reason = next((meta[k] for k in ("finish_reason", "stop_reason", "done_reason") if meta.get(k)), None)
+        if parts and meta and not answer.incomplete and reason in (None, "length", "max_tokens"):
+            answer.incomplete = True  # the stream ended without "stop": the server died or the length ran out
+            answer.notice = (f"incomplete: the model {self.model_name} stopped before the end of its answer"
+                             f"{' (length limit)' if reason else ''}; try again")
         answer.usage = _usage(final)
         raw = "".join(parts).strip()
         if not raw or NO_ANSWER[answer.language] in raw or any(p in raw for p in NO_ANSWER.values()):

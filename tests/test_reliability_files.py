@@ -208,7 +208,6 @@ def test_a_one_megabyte_single_line_is_refused_fast(tmp_path: Path) -> None:
         assert time.perf_counter() - t0 < 5
 
 
-@pytest.mark.xfail(strict=True, reason="needs rag/chunking.py _pieces to count tokens over a bounded window")
 def test_chunking_a_long_unbroken_line_is_linear(monkeypatch) -> None:
     import rag.chunking
 

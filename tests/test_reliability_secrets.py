@@ -192,7 +192,6 @@ def test_safe_filename_output_is_always_a_plain_base_name() -> None:
         safe_filename("../../etc/passwd")
 
 
-@pytest.mark.xfail(strict=True, reason="needs ui.upload.safe_filename to cap the name in UTF-8 bytes (NAME_MAX 255)")
 def test_a_long_chinese_file_name_is_shortened_not_a_crash(tree) -> None:
     seeds, _ = tree
     outcomes, _ = add_uploads([("新闻" * 60 + ".md", GOOD)], seeds, StubIndex())

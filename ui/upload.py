@@ -41,7 +41,10 @@ def safe_filename(name: str) -> str:
         raise InputError(f"{name}: unsupported file type; use one of {', '.join(sorted(SUFFIXES))}")
     if not stem:
         raise InputError(f"{name}: the file name has no usable characters; rename it")
-    return f"{stem[:100]}{suffix}"
+    stem = stem[:100]
+    while len(stem.encode("utf-8")) > 200:  # NAME_MAX is 255 bytes; Chinese is 3 bytes a character
+        stem = stem[:-1]
+    return f"{stem}{suffix}"
 
 
 def _check(name: str, data: bytes, seeds: Path, indexed: dict[str, str], replace: bool) -> tuple[Path, bytes | None]:
