@@ -161,7 +161,11 @@ def status_sidebar() -> None:
         docs = resources.documents(s, idx)
         st.markdown("**Index**")
         st.caption(f"{len(docs)} articles · {idx.count()} passages")
-        st.caption(f"Last ingest: {resources.last_ingest(s) or 'not recorded (built outside the app)'}")
+        stamp = resources.last_ingest(s)
+        if stamp is None:
+            st.caption("Last ingest: not recorded")
+        else:
+            st.caption(f"Last ingest: {stamp['time']}", help=stamp["summary"])
 
 
 st.set_page_config(page_title="News Q&A", page_icon=":material/newspaper:")

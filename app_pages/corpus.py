@@ -86,7 +86,7 @@ if files and st.button(f"Add {len(files)} file(s) to the index", type="primary",
         st.session_state["upload_results"] = [(False, f"Nothing was added: {exc}")]
     else:
         if report is not None:
-            resources.after_ingest(s, report)
+            resources.after_ingest()
         st.session_state["upload_results"] = [(o.ok, o.message) for o in outcomes]
     st.session_state["upload_round"] = n + 1  # a fresh, empty uploader
     st.rerun()

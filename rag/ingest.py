@@ -10,7 +10,9 @@ the rest of the batch goes on. Everything is written into one new generation
 ingest that changes anything costs one copy of the store, but no embedding of
 unchanged text), and committed at the end: an exception or a kill before the
 commit leaves the index as it was, and the next run starts over. An ingest
-that changes nothing writes nothing. One ingest at a time (``rag.lock``).
+that changes nothing writes no vectors. One ingest at a time (``rag.lock``).
+Every finished ingest, from the CLI or the app, records its time and summary
+in ``last_ingest.json`` beside the lock (``read_stamp`` reads it back).
 Crash points for tests: ``chunked``, ``embedded``, ``written``, ``copied``,
 ``committed`` (``rag.lock.checkpoint``).
 """
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int, str], None]
 Manifest = dict[str, tuple[set[str], str | None]]  # doc_id → (file hashes of its rows, source)
+STAMP = "last_ingest.json"
 
 
 @dataclass
@@ -192,6 +197,24 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
             checkpoint("committed")
             index.use(new)
             gens.collect_garbage({new.generation, old.generation})
+        _write_stamp(index.lock_dir, report)
         if progress:
             progress(len(files), len(files), "done")
     return report
+
+
+def _write_stamp(directory: Path, report: IngestReport) -> None:
+    """Record this ingest's local time and summary, replacing the file in one rename."""
+    stamp = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "summary": report.summary()}
+    tmp = directory / f".{STAMP}.tmp"
+    tmp.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, directory / STAMP)
+
+
+def read_stamp(directory: Path) -> dict[str, str] | None:
+    """The last finished ingest's ``{"time", "summary"}`` in ``directory``; None if none was recorded."""
+    try:
+        stamp = json.loads((directory / STAMP).read_text(encoding="utf-8"))
+        return {"time": str(stamp["time"]), "summary": str(stamp["summary"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

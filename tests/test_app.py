@@ -123,6 +123,8 @@ def test_answer_has_source_card_naming_an_article(app_env: None, seeds_index_dir
     assert any("[" in m.value and "]" in m.value for m in reply.markdown)  # inline [n] markers
     assert "offline extractive" in " ".join(c.value for c in at.sidebar.caption)
     assert "5 articles" in " ".join(c.value for c in at.sidebar.caption)
+    # built by Index.ingest outside the app (the session fixture), still shown with its time
+    assert any(c.value.startswith("Last ingest: 20") for c in at.sidebar.caption)
 
 
 def test_follow_up_carries_the_conversation(app_env: None) -> None:

@@ -52,7 +52,7 @@ def test_bench_smoke_writes_results_and_reingest_embeds_nothing(tmp_path: Path, 
     result = CliRunner().invoke(
         bench_command,
         ["--scale", "0.02,0.05", "--questions", "3", "--load-questions", "6", "--load-threads", "3",
-         "--cold-starts", "1", "--out", str(out)],
+         "--cold-starts", "1", "--app-starts", "1", "--out", str(out)],
     )
     assert result.exit_code == 0, result.output + str(result.exception)
     assert "targets:" in result.output and "PASS" in result.output
@@ -75,6 +75,15 @@ def test_bench_smoke_writes_results_and_reingest_embeds_nothing(tmp_path: Path, 
     assert data["cold_start"]["runs"] == 1 and not data["cold_start"]["errors"]
     assert data["cold_start"]["scale"] == 0.02 and data["cold_start_largest"]["scale"] == 0.05
     assert data["memory"]["rag_ask_peak_rss_mb"] > 0
+    memory = data["load"]["memory"]
+    assert memory["after_warmup_mb"] > 0 and memory["end_mb"] > 0 and len(memory["samples"]) == 6
+    assert any(t["name"].startswith("memory flat") for t in data["targets"])
+    app = data["app_start"]
+    if app["skipped"] is None:  # a real browser on this machine (CI installs Debian's chromium)
+        assert not app["errors"] and len(app["first_answer_s"]) == 1 and app["page_ready_s"][0] > 0
+        assert any(t["name"].startswith("first answer in the app") for t in data["targets"])
+    else:
+        assert "chromium" in app["skipped"].lower() or "playwright" in app["skipped"].lower()
     assert "retrieval_p50_ms" in data["growth"]
     reingest = [t for t in data["targets"] if t["name"].startswith("re-ingest")]
     assert len(reingest) == 2 and all(t["passed"] for t in reingest)

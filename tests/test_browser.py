@@ -19,16 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from streamlit_server import streamlit_server
+from rag.bench.app_server import streamlit_server
+from rag.bench.app_start import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "Why did Musk leave OpenAI?"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]
 
 pytestmark = [
     pytest.mark.browser,

@@ -58,9 +58,13 @@ def test_ask_builds_the_index_on_first_use(tmp_path: Path) -> None:
 
 
 def test_reingest_reports_nothing_changed(env: dict) -> None:
+    stamp = Path(env["RAG_PERSIST_DIR"]) / "last_ingest.json"
+    stamp.unlink()
     out = rag("ingest", env=env)
     assert out.returncode == 0, out.stderr
     assert "added 0, updated 0, removed 0, unchanged 5" in out.stdout and "embedded 0 chunks" in out.stdout
+    recorded = json.loads(stamp.read_text(encoding="utf-8"))  # what the app's sidebar shows as "Last ingest"
+    assert recorded["summary"] in out.stdout and recorded["time"][:2] == "20"
 
 
 @pytest.mark.parametrize(

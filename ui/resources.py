@@ -4,7 +4,7 @@ What it does: reads ``Settings`` (the only ``ui`` module that does), opens the
 store and builds the chain through ``rag.factory`` under ``st.cache_resource``
 keyed by the settings (so tests with other settings get their own), ingests the
 seeds with a progress bar when the index is empty, lists the indexed articles,
-and records when the app last ingested (``last_ingest.json`` in the persist dir).
+and reads when the index was last ingested (by the app or ``rag ingest``).
 
 What it leaves out: rendering, and any retrieval or prompt logic.
 """
@@ -12,8 +12,6 @@ What it leaves out: rendering, and any retrieval or prompt logic.
 from __future__ import annotations
 
 import hashlib
-import json
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -21,9 +19,8 @@ import streamlit as st
 from rag.chain import RagChain
 from rag.config import Settings
 from rag.factory import build_chain, ensure_ingested, open_store
-from rag.index import DocInfo, Index, IngestReport
-
-STAMP = "last_ingest.json"
+from rag.index import DocInfo, Index
+from rag.ingest import read_stamp
 
 
 def settings() -> Settings:
@@ -63,7 +60,7 @@ def index(s: Settings) -> Index:
         report = ensure_ingested(idx, s, progress)
         bar.empty()
         if report is not None:
-            after_ingest(s, report)
+            after_ingest()
     return idx
 
 
@@ -76,25 +73,12 @@ def documents(s: Settings, idx: Index) -> list[DocInfo]:
     return _documents(key(s), idx.count(), idx)
 
 
-def after_ingest(s: Settings, report: IngestReport) -> None:
-    """Record the ingest and rebuild what depends on the index's contents (keyword index, lists)."""
-    stamp = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "summary": report.summary()}
-    try:
-        Path(s.persist_dir).mkdir(parents=True, exist_ok=True)
-        (Path(s.persist_dir) / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-    except OSError:
-        st.session_state["last_ingest"] = stamp
+def after_ingest() -> None:
+    """Rebuild what depends on the index's contents (keyword index, article list) after an ingest."""
     _build_chain.clear()
     _documents.clear()
 
 
-def last_ingest(s: Settings) -> str | None:
-    """When the app last ingested into this index, if it recorded it."""
-    path = Path(s.persist_dir) / STAMP
-    try:
-        return str(json.loads(path.read_text(encoding="utf-8"))["time"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    if "last_ingest" in st.session_state:
-        return str(st.session_state["last_ingest"]["time"])
-    return None  # built outside the app (e.g. ``rag ingest``); Chroma's file times change on open
+def last_ingest(s: Settings) -> dict[str, str] | None:
+    """When this index was last ingested (the app or ``rag ingest``) and what changed; None if unrecorded."""
+    return read_stamp(Path(s.persist_dir))

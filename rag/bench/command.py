@@ -67,6 +67,8 @@ def _bar(label: str) -> Iterator[Any]:
               help="Threads sharing one chain in the load test.")
 @click.option("--cold-starts", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Fresh `rag ask` processes timed for the cold start (0 skips it).")
+@click.option("--app-starts", type=click.IntRange(0, 20), default=2, show_default=True,
+              help="Cold `streamlit run` servers timed to the first cited answer in headless Chromium (0 skips it).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic corpora.")
 @click.option("--datasets", "datasets_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory of eval *.jsonl files giving the questions (default evals/datasets).")
@@ -74,7 +76,7 @@ def _bar(label: str) -> Iterator[Any]:
               help="Keep corpora and stores here instead of a temp dir that is removed afterwards.")
 def bench_command(
     scale: str, out: Path, chroma_server: bool, questions: int | None, load_questions: int, load_threads: int,
-    cold_starts: int, seed: int, datasets_dir: Path | None, work_dir: Path | None,
+    cold_starts: int, app_starts: int, seed: int, datasets_dir: Path | None, work_dir: Path | None,
 ) -> None:
     """Measure ingest, retrieval, answers, start-up and memory as the corpus grows.
 
@@ -87,7 +89,7 @@ def bench_command(
       rag bench                              # scales 1 and 10: a few minutes on 2 cores
       rag bench --scale 1,10,100 --out bench-results-100.json   # 100×: about an hour
       rag bench --scale 1 --chroma-server    # also query through a local Chroma server
-      rag bench --scale 0.1 --questions 5 --load-questions 0 --cold-starts 1   # a smoke run
+      rag bench --scale 0.1 --questions 5 --load-questions 0 --cold-starts 1 --app-starts 0   # a smoke run
     """
     from dotenv import load_dotenv
     from pydantic import ValidationError
@@ -104,7 +106,7 @@ def bench_command(
         raise click.UsageError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     options = BenchOptions(
         scales=_scales(scale), questions=questions, chroma_server=chroma_server, load_questions=load_questions,
-        load_threads=load_threads, cold_starts=cold_starts, seed=seed,
+        load_threads=load_threads, cold_starts=cold_starts, app_starts=app_starts, seed=seed,
         datasets_dir=datasets_dir or PROJECT_DIR / "evals" / "datasets", work_dir=work_dir,
     )
     if not any(options.datasets_dir.glob("*.jsonl")):

@@ -144,10 +144,11 @@ class ChildRun:
     stderr_tail: str = ""
 
 
-def _vm_hwm_mb(pid: int) -> float | None:
+def status_mb(pid: int | str, field: str) -> float | None:
+    """A memory line of ``/proc/PID/status`` (``VmRSS``, ``VmHWM``, ...) in MiB; None where unreadable."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError):
         return None
@@ -172,7 +173,7 @@ def run_child(cmd: Sequence[str], env: dict[str, str], cwd: Path | None = None, 
 
     def sample() -> None:
         while not done.is_set():
-            hwm = _vm_hwm_mb(proc.pid)
+            hwm = status_mb(proc.pid, "VmHWM")
             if hwm:
                 peak[0] = max(peak[0], hwm)
             done.wait(0.01)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.bench.measure import Stats, summarize
+from rag.bench.measure import Stats, status_mb, summarize
 from rag.chain import RagChain
 from rag.errors import RagError
 from rag.index import Index
@@ -361,6 +361,25 @@ class LoadFigures:
     errors: int
     citation_mismatches: int  # answers citing a passage that is not among their own
     differs_from_sequential: int  # answers unlike the same question's answer asked alone
+    memory: MemoryFigures | None = None
+
+
+@dataclass
+class MemoryFigures:
+    """Resident memory of this process during the load test, read from /proc/self/status.
+
+    ``after_warmup_mb`` is the RSS once the first quarter of the questions
+    has been answered (every code path and cache is live by then);
+    ``growth_mb`` is how far the RSS rose from there to the end.
+    """
+
+    before_mb: float | None
+    after_warmup_mb: float | None
+    end_mb: float | None
+    peak_mb: float | None
+    growth_mb: float | None
+    growth_pct: float | None
+    samples: list[tuple[int, float]]  # (questions done, RSS MiB) at each tenth of the run
 
 
 def run_load(
@@ -375,6 +394,9 @@ def run_load(
     work = [questions[i % len(questions)] for i in range(n)]
     done = [0]
     lock = threading.Lock()
+    marks = {max(1, round(n * i / 10)) for i in range(1, 11)}
+    rss: dict[int, float] = {}
+    before = status_mb("self", "VmRSS")
 
     def one(q: Question) -> tuple[float, Answer | None]:
         t0 = time.perf_counter()
@@ -385,6 +407,8 @@ def run_load(
         ms = (time.perf_counter() - t0) * 1000
         with lock:
             done[0] += 1
+            if done[0] in marks and (now := status_mb("self", "VmRSS")) is not None:
+                rss[done[0]] = round(now, 1)
             if progress:
                 progress(done[0], n, q.id)
         return ms, answer
@@ -408,4 +432,21 @@ def run_load(
             for q, a in zip(work, answers, strict=True)
             if a is not None and sequential and q.id in sequential and sequential[q.id] != a.answer
         ),
+        memory=_memory(before, rss, n),
+    )
+
+
+def _memory(before: float | None, rss: dict[int, float], n: int) -> MemoryFigures:
+    samples = sorted(rss.items())
+    warm = next((mb for done, mb in samples if done >= n / 4), None)
+    end = samples[-1][1] if samples else None
+    growth = None if warm is None or end is None else round(end - warm, 1)
+    return MemoryFigures(
+        before_mb=None if before is None else round(before, 1),
+        after_warmup_mb=warm,
+        end_mb=end,
+        peak_mb=max((mb for _, mb in samples), default=None),
+        growth_mb=growth,
+        growth_pct=None if growth is None or not warm else round(100 * growth / warm, 2),
+        samples=samples,
     )

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.bench import measure
+from rag.bench.app_start import AppStart, app_first_answer
 from rag.bench.ingest import IngestFigures, ReingestFigures, timed_ingest
 from rag.bench.queries import (
     AnswerFigures,
@@ -67,6 +68,7 @@ class BenchOptions:
     load_questions: int = 200
     load_threads: int = 8
     cold_starts: int = 3
+    app_starts: int = 2  # cold `streamlit run` + headless Chromium, timed to the first answer
     seed: int = 0
     datasets_dir: Path = PROJECT_DIR / "evals" / "datasets"
     work_dir: Path | None = None  # default: a temp dir, removed afterwards
@@ -135,6 +137,7 @@ class BenchResults:
     scales: list[ScaleResult]
     cold_start: ColdStart | None  # over the first scale's store: the target
     cold_start_largest: ColdStart | None  # over the largest scale's store: how start-up grows
+    app_start: AppStart | None  # the Streamlit app over the first scale's store, in a real browser
     memory: dict[str, float | None]
     load: LoadFigures | None
     growth: dict[str, dict[str, Any]]
@@ -188,16 +191,22 @@ def _rag_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
 
 
-def cold_start(settings: Settings, built: _Built, runs: int, cwd: Path) -> ColdStart:
-    """``rag ask --json`` as a fresh process over an already-built store: spawn to answer."""
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The environment of a child process answering offline with this run's settings (no Chroma server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHROMA_")}
     env.update(
-        RAG_PERSIST_DIR=str(built.store), RAG_SEEDS_DIR=str(built.corpus.directory), RAG_CHAT_MODEL="extractive",
-        RAG_EMBEDDING_MODEL=settings.embedding_model, RAG_K=str(settings.k),
+        RAG_CHAT_MODEL="extractive", RAG_EMBEDDING_MODEL=settings.embedding_model, RAG_K=str(settings.k),
         RAG_CANDIDATES=str(settings.candidates),
     )
     if settings.embed_threads:
         env["RAG_EMBED_THREADS"] = str(settings.embed_threads)
+    return env
+
+
+def cold_start(settings: Settings, built: _Built, runs: int, cwd: Path) -> ColdStart:
+    """``rag ask --json`` as a fresh process over an already-built store: spawn to answer."""
+    env = _child_env(settings)
+    env.update(RAG_PERSIST_DIR=str(built.store), RAG_SEEDS_DIR=str(built.corpus.directory))
     firsts: list[float] = []
     inside: list[float] = []
     exits: list[float] = []
@@ -314,6 +323,7 @@ def run_bench(
     load: LoadFigures | None = None
     cold: ColdStart | None = None
     cold_largest: ColdStart | None = None
+    app: AppStart | None = None
     server_rss: list[float] = []
     with _work_dir(options) as work:
         try:
@@ -336,6 +346,12 @@ def run_bench(
                 cold = cold_start(settings, built[0], options.cold_starts, work)
                 if len(built) > 1:
                     cold_largest = cold_start(settings, built[-1], options.cold_starts, work)
+            if options.app_starts > 0:
+                log("app start-up: streamlit run + headless Chromium, to the first cited answer")
+                app = app_first_answer(
+                    PROJECT_DIR / "app.py", built[0].store, built[0].corpus.directory, _child_env(settings), work,
+                    COLD_QUESTION, options.app_starts,
+                )
         finally:
             for server in servers:
                 server.stop()
@@ -366,6 +382,7 @@ def run_bench(
         scales=results,
         cold_start=cold,
         cold_start_largest=cold_largest,
+        app_start=app,
         memory={
             "bench_peak_rss_mb": measure.peak_rss_mb(),
             "rag_ask_peak_rss_mb": cold.peak_rss_mb if cold else None,

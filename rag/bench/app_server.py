@@ -1,17 +1,18 @@
-"""Start ``streamlit run`` on a free loopback port for a test, and stop it by the pid that holds the port.
+"""Start ``streamlit run`` on a free loopback port, and stop it by the pid that holds the port.
+
+Used by the benchmark's app start-up timing (``app_start``) and the browser test.
 
 The server runs in its own process group with the caller's environment (so
 the network guard on PYTHONPATH applies) and a log file. Stopping finds the
 process listening on the port through /proc (a wrapper's pid may not be the
 server's) and ends that process group, checking it is the group we started.
-What it leaves out: any browser driving (``test_browser.py``).
+What it leaves out: any browser driving (``app_start``, ``tests/test_browser.py``).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,11 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from rag.bench.server import free_port
 
 
 def listening_pids(port: int) -> set[int]:
