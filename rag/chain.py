@@ -26,12 +26,12 @@ from rag.cite import build_citations, format_context
 from rag.errors import InputError, ModelError
 from rag.extractive import Pick, compose, select
 from rag.models import Answer, Citation, Language, Passage, Usage
-from rag.prompts import ANSWER_PROMPT, CONDENSE_PROMPT, FALLBACK_NOTICE, LANGUAGE_NAME, NO_ANSWER
+from rag.prompts import ANSWER_PROMPT, CITE_REMINDER, CONDENSE_PROMPT, FALLBACK_NOTICE, LANGUAGE_NAME, NO_ANSWER
 from rag.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
 
 MAX_QUESTION_CHARS = 10_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab and newline), DEL, C1
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|him|her|his|hers|its|their|them|this|that|these|those|then|what about|and why)\b"
     r"|他|她|它|其|该|此|这|那|后来|然后|接着",
@@ -88,6 +88,12 @@ def model_error(exc: BaseException, model: str, secrets: Sequence[str | None] = 
         msg = f"the model {model} rejected the API key; check OPENAI_API_KEY in .env"
     elif "RateLimitError" in names or status == 429:
         msg = f"the model {model} is rate-limited (HTTP 429); wait a moment and try again"
+    elif status == 404:
+        msg = (f"the model {model} was not found (HTTP 404){_detail(chain)}; check the model name in "
+               "RAG_CHAT_MODEL and OPENAI_BASE_URL")
+    elif status and 400 <= status < 500:
+        msg = (f"the model {model} refused the request (HTTP {status}){_detail(chain)}; retrying will not help: "
+               "check RAG_CHAT_MODEL, OPENAI_BASE_URL and RAG_MAX_TOKENS")
     elif status:
         msg = f"the model {model} failed with HTTP {status}; try again, or check the model server"
     elif "APIConnectionError" in names or "ConnectError" in names or "ModelConnectionError" in names:
@@ -101,6 +107,17 @@ def model_error(exc: BaseException, model: str, secrets: Sequence[str | None] = 
         if secret:
             msg = msg.replace(secret, "***")
     return ModelError(msg)
+
+
+def _detail(chain: Sequence[BaseException], limit: int = 160) -> str:
+    """The server's own one-line reason for a refused request (``error.message`` of the body), if any."""
+    for x in chain:
+        body = getattr(x, "body", None)
+        text = body.get("message") if isinstance(body, dict) else None
+        if isinstance(text, str) and text.strip():
+            text = " ".join(text.split())
+            return f": {text[:limit]}{'…' if len(text) > limit else ''}"
+    return ""
 
 
 def _usage(message: Any) -> Usage | None:
@@ -231,6 +248,7 @@ class RagChain:
             "history": _messages(history),
             "language_name": LANGUAGE_NAME[answer.language],
             "no_answer": NO_ANSWER[answer.language],
+            "cite_reminder": CITE_REMINDER[answer.language],
         }
         parts: list[str] = []
         final: Any = None

@@ -4,8 +4,11 @@ Starts ``streamlit run app.py`` on a free loopback port over the session's seeds
 index (offline extractive answerer), drives Debian's ``/usr/bin/chromium``
 with Playwright for Python (its own browser download is never used), waits
 for the answer and a source card, writes ``test-artifacts/chat.png`` (and
-the start-up/answer times in ``browser-timings.json``) at the repo root, and stops the server by the pid that holds the port. Skipped, with
-the reason, where Chromium or Playwright is missing.
+the start-up/answer times in ``browser-timings.json``) at the repo root, and stops
+the server by the pid that holds the port. A second test opens several browser
+sessions on one server and asks different questions at once: each session must
+show its own question's answer and sources, the same as the chain gives alone.
+Skipped, with the reason, where Chromium or Playwright is missing.
 What it leaves out: everything AppTest covers (``test_app.py``).
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -21,6 +25,7 @@ import pytest
 
 from rag.bench.app_server import streamlit_server
 from rag.bench.app_start import CHROMIUM, CHROMIUM_ARGS
+from ui.render import _spans
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,12 +38,16 @@ pytestmark = [
 ]
 
 
-def test_chat_in_a_real_browser(seeds_index_dir: Path, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install playwright)")
+def _server_args(seeds_index_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     cwd = tmp_path / "run"
     (cwd / ".streamlit").mkdir(parents=True)  # the project's config, without the developer's .env
     shutil.copy(ROOT / ".streamlit" / "config.toml", cwd / ".streamlit" / "config.toml")
-    env = {**os.environ, "RAG_PERSIST_DIR": str(seeds_index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
+    return cwd, {**os.environ, "RAG_PERSIST_DIR": str(seeds_index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
+
+
+def test_chat_in_a_real_browser(seeds_index_dir: Path, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install playwright)")
+    cwd, env = _server_args(seeds_index_dir, tmp_path)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "streamlit-server.log"
 
@@ -72,3 +81,41 @@ def test_chat_in_a_real_browser(seeds_index_dir: Path, tmp_path: Path) -> None:
             browser.close()
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
     (ARTIFACTS / "browser-timings.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
+
+
+SESSIONS = ["Why did Musk leave OpenAI?", "微软持有OpenAI多少股份？", "What did Altman say about Musk's bid?",
+            "马斯克为什么离开OpenAI？"]
+
+
+def test_several_browser_sessions_at_once_each_get_their_own_answer(
+    seeds_index_dir: Path, seeds_chain, tmp_path: Path
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install playwright)")
+    cwd, env = _server_args(seeds_index_dir, tmp_path)
+    alone = {q: seeds_chain.ask(q) for q in SESSIONS}  # what each question gets with nobody else asking
+    with streamlit_server(ROOT / "app.py", cwd, env, tmp_path / "server.log") as url, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            pages = [browser.new_context().new_page() for _ in SESSIONS]  # one Streamlit session each
+            boxes = []
+            for page in pages:
+                page.goto(url, wait_until="domcontentloaded")
+                boxes.append(page.get_by_test_id("stChatInputTextArea"))
+                boxes[-1].wait_for(timeout=60_000)
+            for box, question in zip(boxes, SESSIONS, strict=True):
+                box.fill(question)
+            for box in boxes:  # all questions in flight together
+                box.press("Enter")
+            for page, question in zip(pages, SESSIONS, strict=True):
+                expected = alone[question]
+                page.get_by_text(re.compile(r"^extractive · \d+\.\d\d s$")).first.wait_for(timeout=60_000)
+                messages = page.get_by_test_id("stChatMessage")
+                assert messages.count() == 2 and question in messages.first.inner_text()
+                titles = [card.split("\n")[0] for card in page.locator(".source-card").all_inner_texts()]
+                assert titles == [f"[{p.n}] {p.title}" for p in sorted(expected.cited_passages, key=lambda p: p.n)]
+                cited = sorted(expected.cited_passages, key=lambda p: p.n)
+                marks = [p.text[a:b] for p in cited for a, b in _spans(p, [c for c in expected.citations if c.n == p.n])]
+                assert page.locator(".source-card mark").all_inner_texts() == marks
+                assert page.get_by_test_id("stException").count() == 0
+        finally:
+            browser.close()

@@ -73,6 +73,21 @@ def test_retries_are_bounded_then_a_clear_message(server, settings_factory, stat
     assert_secret_free(err.value)
 
 
+@pytest.mark.parametrize("status, text, message", [
+    (400, "This model's maximum context length is 8192 tokens", r"refused the request \(HTTP 400\): This model's "
+     r"maximum context length is 8192 tokens \(key \*\*\*\); retrying will not help"),
+    (404, "The model `gpt-9` does not exist", r"was not found \(HTTP 404\): The model `gpt-9` does not exist \(key \*\*\*\); check"),
+])
+def test_a_client_error_is_not_retried_and_says_why(server, settings_factory, status: int, text: str,
+                                                     message: str) -> None:
+    server.replies.extend([{"status": status, "text": f"{text} (key {KEY})"}] * 3)
+    with pytest.raises(ModelError, match=message) as err:
+        chain_for(server, settings_factory, max_retries=2).ask(QUESTION)
+    assert len(server.requests) == 1  # a 4xx other than 429 is not transient
+    assert "try again" not in str(err.value)
+    assert_secret_free(err.value)
+
+
 def test_no_retries_when_asked_for_none(server, settings_factory) -> None:
     server.replies.extend([{"status": 500}, "unused [1]."])
     with pytest.raises(ModelError):

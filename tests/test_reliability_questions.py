@@ -27,12 +27,12 @@ from rag.models import Answer, Document
 from rag.tokens import count_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text a user might paste: both scripts, emoji, quotes, markup, SQL, control and odd whitespace.
 PIECES = ["Musk", "OpenAI", "Microsoft", "马斯克", "为什么", "离开", "股份", "?", "？", "。", " ", "\n", "\t",
-          "'", '"', "<b>", "</script>", "; DROP TABLE chunks; --", "😀", "🚀", "\x00", "\x07", "\x1b[31m",
+          "'", '"', "<b>", "</script>", "; DROP TABLE chunks; --", "😀", "🚀", "\x00", "\x07", "\x1b[31m", "\x85", "\x9b",
           "\u200b", "\u202e", "\ufeff", "Ω", "ß", "ع", "[1]", "【2】", "{x}", "%s", "\\", "$(rm -rf /)"]
 questions = st.one_of(
     st.text(max_size=200),
@@ -76,6 +76,7 @@ def test_check_question_returns_clean_text_or_a_clear_error(text: str) -> None:
         ("", "the question is empty"),
         ("   \n\t  ", "the question is empty"),
         ("\x00\x01\x07\x1b", "the question is empty"),
+        ("\x80\x85\x9b\x9f", "the question is empty"),  # C1 controls
         ("x" * 100_000, "the question is 100,000 characters; the limit is 10,000: shorten it"),
         ("马" * 100_000, "the limit is 10,000"),
     ],
