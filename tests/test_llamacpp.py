@@ -30,7 +30,7 @@ from rag import llamacpp, model_fetch
 from rag.errors import ConfigError, ModelError
 from rag.factory import build_chain
 from rag.models import Answer
-from rag.prompts import FALLBACK_NOTICE, NO_ANSWER
+from rag.prompts import CITE_REMINDER, FALLBACK_NOTICE, NO_ANSWER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,7 +133,23 @@ def test_streams_a_cited_answer_through_the_real_chain(fake_llama, fake_gguf, se
     system = call["messages"][0]
     assert system["role"] == "system" and "<passages>" in system["content"]
     assert "Simplified Chinese" in system["content"]
-    assert call["messages"][-1] == {"role": "user", "content": "马斯克为什么离开OpenAI？"}
+    assert call["messages"][-1] == {"role": "user", "content": f"马斯克为什么离开OpenAI？\n\n{CITE_REMINDER['zh']}"}
+
+
+@pytest.mark.parametrize("question, language", [("Why did Musk leave OpenAI?", "en"),
+                                                ("马斯克为什么离开OpenAI？", "zh")])
+def test_the_user_turn_asks_for_citations_in_the_question_language(
+    fake_llama, fake_gguf, settings_factory, question, language
+) -> None:
+    # The 1.5B model wrote Chinese answers with no [n] when only the (English) system prompt asked.
+    fake_llama.replies.append("Musk left [1].")
+    local_chain(settings_factory, fake_gguf).ask(question)
+    messages = fake_llama.calls[-1]["messages"]
+    assert messages[-1] == {"role": "user", "content": f"{question}\n\n{CITE_REMINDER[language]}"}
+    assert "[1]" in CITE_REMINDER[language]
+    # The format example must not read like an answer to a question about leaving: it leaked
+    # ("Musk left OpenAI in 2018 [2].") when the example was "He left in 2018 [2]."
+    assert "left" not in messages[0]["content"].split("<passages>")[0]
 
 
 def test_settings_reach_llama_cpp_and_the_file_is_loaded_once(fake_llama, fake_gguf, settings_factory) -> None:
