@@ -36,5 +36,6 @@ local-llm: setup
 	$(BIN)/rag model fetch qwen2.5-1.5b
 
 # End-to-end test of the real local model (slow: compiles llama.cpp on first run).
+# RAG_TEST_REQUIRE_LOCAL_LLM=1: a missing library or model file fails the real-model test instead of skipping it.
 test-local-llm: local-llm
-	$(BIN)/python -m pytest -q tests/test_llamacpp.py
+	RAG_TEST_REQUIRE_LOCAL_LLM=1 $(BIN)/python -m pytest -q --durations=5 tests/test_llamacpp.py
