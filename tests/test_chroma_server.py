@@ -115,7 +115,8 @@ def test_bench_runs_its_query_benchmark_against_a_server_it_starts(tmp_path: Pat
 
     settings = Settings(_env_file=None, seeds_dir=SEEDS, embedding_model=MODEL)
     options = BenchOptions(
-        scales=[0.05], questions=4, chroma_server=True, load_questions=0, cold_starts=0, work_dir=tmp_path / "work"
+        scales=[0.05], questions=4, chroma_server=True, load_questions=0, cold_starts=0, app_starts=0,
+        work_dir=tmp_path / "work",
     )
     results = json.loads(run_bench(settings, options).to_json())
     scale = results["scales"][0]
