@@ -39,8 +39,8 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def _near_duplicate(a: str, b: str, threshold: float) -> bool:
-    sa, sb = set(char_tokens(a)), set(char_tokens(b))
+def _near_duplicate(sa: set[str], sb: set[str], threshold: float) -> bool:
+    """Jaccard overlap of two texts' character-token sets at or above ``threshold``."""
     return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= threshold
 
 
@@ -78,6 +78,16 @@ class Retriever:
         self.signals = signals
         self.dedup_threshold = dedup_threshold
         self.language_means = language_means or {}
+        self._sizes: tuple[int, int] | None = None  # (chunks, sentences), read once the store is not empty
+
+    def _store_sizes(self) -> tuple[int, int]:
+        """Rows in the chunk and sentence collections, read once like the keyword index (an ingest rebuilds both)."""
+        if self._sizes is not None:
+            return self._sizes
+        sizes = (self.index.count(), self.index.sentences.count())
+        if sizes[0]:
+            self._sizes = sizes
+        return sizes
 
     @classmethod
     def build(cls, index: Index, **options: Any) -> Retriever:
@@ -133,7 +143,7 @@ class Retriever:
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         k = k or self.k
         timings: dict[str, float] = {}
-        total = self.index.count()
+        total, sentence_total = self._store_sizes()
         result = Retrieval(question=question, language=detect_language(question), passages=[])
         if total == 0:
             return result
@@ -151,7 +161,7 @@ class Retriever:
         if "dense" in self.signals:
             rankings["dense"] = dense_ids
         if "sentence" in self.signals:
-            rankings["sentence"], result.best_sentence = self._sentence(vector, min(n * 3, self.index.sentences.count()))
+            rankings["sentence"], result.best_sentence = self._sentence(vector, min(n * 3, sentence_total))
         if "keyword" in self.signals:
             hits = self.keywords.search(question, n)
             rankings["keyword"] = [cid for cid, _ in hits]
@@ -166,12 +176,15 @@ class Retriever:
         if missing:
             got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])
             rows.update({cid: (got["documents"][i], got["metadatas"][i]) for i, cid in enumerate(got["ids"])})
+        kept: list[set[str]] = []  # character tokens of the passages taken so far
         for cid in ordered:
             if cid not in rows:
                 continue
             text, meta = rows[cid]
-            if any(_near_duplicate(text, p.text, self.dedup_threshold) for p in result.passages):
+            tokens = set(char_tokens(text))
+            if any(_near_duplicate(tokens, other, self.dedup_threshold) for other in kept):
                 continue
+            kept.append(tokens)
             passage = _passage(cid, text, meta)
             passage.score = fused[cid]
             passage.keyword_score = scores.get("keyword", {}).get(cid)
