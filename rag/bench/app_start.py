@@ -60,6 +60,7 @@ def _why_not(app: Path) -> str | None:
 
 
 def _one_run(app: Path, env: dict[str, str], work: Path, question: str, result: AppStart) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     cwd = work / "app-cwd"
@@ -83,10 +84,15 @@ def _one_run(app: Path, env: dict[str, str], work: Path, question: str, result: 
             box.fill(question)
             t1 = time.perf_counter()
             box.press("Enter")
-            # every rendered answer (cited or refused) ends with "<model> · <seconds> s"
+            # every rendered answer (cited or refused) ends with "<model> · <seconds> s"; st.html
+            # source cards can reach the DOM a moment later, so a cited answer is done at its first card
             page.get_by_text(ANSWER_FOOTER).first.wait_for(timeout=120_000)
+            cited = True
+            try:
+                page.locator(".source-card").first.wait_for(timeout=5_000)
+            except PlaywrightTimeout:
+                cited = False  # a refusal: no cards
             answered = time.perf_counter() - t1
-            cited = page.locator(".source-card").count() > 0
         finally:
             browser.close()
     result.server_healthy_s.append(round(healthy, 3))
