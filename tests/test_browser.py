@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from rag.bench.app_server import streamlit_server
+from rag.bench.app_server import app_cwd, streamlit_server
 from rag.bench.app_start import CHROMIUM, CHROMIUM_ARGS
 from ui.render import _spans
 
@@ -39,9 +38,7 @@ pytestmark = [
 
 
 def _server_args(seeds_index_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    cwd = tmp_path / "run"
-    (cwd / ".streamlit").mkdir(parents=True)  # the project's config, without the developer's .env
-    shutil.copy(ROOT / ".streamlit" / "config.toml", cwd / ".streamlit" / "config.toml")
+    cwd = app_cwd(ROOT / "app.py", tmp_path / "run")
     return cwd, {**os.environ, "RAG_PERSIST_DIR": str(seeds_index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
 
 

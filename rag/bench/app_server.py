@@ -12,6 +12,7 @@ What it leaves out: any browser driving (``app_start``, ``tests/test_browser.py`
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +86,15 @@ def stop(port: int, group: int, timeout: float = 10) -> None:
             time.sleep(0.1)
         if not listening_pids(port):
             return
+
+
+def app_cwd(app: Path, cwd: Path) -> Path:
+    """A working directory for ``streamlit run``: the project's ``.streamlit`` config, not the developer's ``.env``."""
+    (cwd / ".streamlit").mkdir(parents=True, exist_ok=True)
+    config = app.parent / ".streamlit" / "config.toml"
+    if config.exists():
+        shutil.copy(config, cwd / ".streamlit" / "config.toml")
+    return cwd
 
 
 @contextmanager

@@ -4,10 +4,11 @@ Each run starts a fresh ``streamlit run app.py`` server (so models and the
 index load as they would for a user: once, on the first page load) over an
 already-built store, opens the page in Debian's ``/usr/bin/chromium`` through
 Playwright for Python, asks one question and waits for the first source card.
-It records three times per run: server spawn → health check, spawn → chat box
+It records four times per run: server spawn → health check, spawn → chat box
 ready (start-up, including the ``st.cache_resource`` loads), Enter → the first
-answer's text and timing line, and Enter → its first source card (``st.html``
-cards can reach the page later than the text; this is the figure judged) (the first answer after start-up, the issue's target).
+answer's text and timing line, and Enter → its first source card. The last is
+the figure judged against the issue's target, since ``st.html`` cards can reach
+the page later than the text.
 
 The browser test (``tests/test_browser.py``) drives the app the same way with
 the same Chromium flags. What it leaves out: AppTest timings (no browser, no
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.bench import measure
-from rag.bench.app_server import streamlit_server
+from rag.bench.app_server import app_cwd, streamlit_server
 
 ANSWER_FOOTER = re.compile(r"^extractive · \d+\.\d\d s$")
 
@@ -65,11 +66,7 @@ def _one_run(app: Path, env: dict[str, str], work: Path, question: str, result: 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    cwd = work / "app-cwd"
-    (cwd / ".streamlit").mkdir(parents=True, exist_ok=True)  # the project's config, not the developer's .env
-    config = app.parent / ".streamlit" / "config.toml"
-    if config.exists():
-        shutil.copy(config, cwd / ".streamlit" / "config.toml")
+    cwd = app_cwd(app, work / "app-cwd")
     t0 = time.perf_counter()
     with streamlit_server(app, cwd, env, work / "app-server.log") as url, sync_playwright() as pw:
         healthy = time.perf_counter() - t0
