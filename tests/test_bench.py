@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from chromadb.api.shared_system_client import SharedSystemClient
 from click.testing import CliRunner
 
 from rag.bench.command import bench_command
@@ -87,3 +88,7 @@ def test_bench_smoke_writes_results_and_reingest_embeds_nothing(tmp_path: Path, 
     assert "retrieval_p50_ms" in data["growth"]
     reingest = [t for t in data["targets"] if t["name"].startswith("re-ingest")]
     assert len(reingest) == 2 and all(t["passed"] for t in reingest)
+    # the bench closed every client on its temp stores before deleting them, so no figure can have been
+    # read from a deleted store (which fails only once SQLite opens a fresh connection: "unable to open
+    # database file", as a CI run once showed)
+    assert not [k for k in SharedSystemClient._identifier_to_system if "rag-bench-" in k]

@@ -169,9 +169,18 @@ def timed_ingest(
     """Ingest ``paths`` into a new store at ``persist_dir`` timed by phase, then ingest them again.
 
     ``options`` go to ``Index`` (chunk_tokens, overlap_tokens). The instrumented
-    index is dropped afterwards: open a plain one on the same directory to query.
+    index is closed afterwards: open a plain one on the same directory to query.
     """
     index, watch, timed = _instrumented(persist_dir, embeddings, model, options)
+    try:
+        return _ingest_twice(index, watch, timed, paths, progress)
+    finally:
+        index.close()
+
+
+def _ingest_twice(
+    index: Index, watch: Stopwatch, timed: TimedEmbeddings, paths: list[Path], progress: Progress | None
+) -> tuple[IngestFigures, ReingestFigures]:
     count_tokens("warm up the tokenizer")  # its one-off load is not a per-document cost
     watch.seconds.clear()  # opening the store is not part of the ingest
     t0 = time.perf_counter()

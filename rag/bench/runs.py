@@ -269,7 +269,25 @@ class _Built:
     build_s: float
     keyword_s: float
     setup: Setup
+    chunks: int
+    sentences: int
     server: ServerFigures | None = None
+
+    def close(self) -> None:
+        """Release this scale's Chroma clients: nothing reads the store once its directory is deleted."""
+        self.index.close()
+        if self.setup.server_retriever is not None:
+            self.setup.server_retriever.index.close()
+
+    def result(self, query: QueryFigures, answers: AnswerFigures) -> ScaleResult:
+        return ScaleResult(
+            scale=self.scale, documents=self.corpus.documents, seed_documents=len(self.corpus.seed_docs),
+            synthetic_documents=len(self.corpus.synthetic_docs), corpus_chars=self.corpus.chars,
+            chunks=self.chunks, sentences=self.sentences, ingest=self.ingest, reingest=self.reingest,
+            retriever_build_s=self.build_s, keyword_index_s=self.keyword_s, disk_bytes=self.disk_bytes,
+            disk_mb_per_1000_chunks=round(self.disk_bytes / 2**20 / max(self.chunks, 1) * 1000, 3),
+            query=query, answers=answers, server=self.server,
+        )
 
 
 def _build_scale(
@@ -296,7 +314,8 @@ def _build_scale(
         server_figs, server_retriever = _server_side(server, index, settings, work)
     relevant = {q.id: relevant_docs(corpus, q.sources, q.evidence) for q in questions if q.answerable}
     setup = Setup(f"{scale:g}×", chain.retriever, ExactSearch(index), relevant, server_retriever)
-    return _Built(scale, corpus, store, figures, again, disk, index, chain, build_s, keyword_s, setup, server_figs)
+    return _Built(scale, corpus, store, figures, again, disk, index, chain, build_s, keyword_s, setup,
+                  index.count(), index.sentences.count(), server_figs)
 
 
 def run_bench(
@@ -325,9 +344,9 @@ def run_bench(
     cold_largest: ColdStart | None = None
     app: AppStart | None = None
     server_rss: list[float] = []
+    built: list[_Built] = []
     with _work_dir(options) as work:
         try:
-            built: list[_Built] = []
             for scale in scales:
                 log(f"scale {scale:g}×: corpus, ingest, re-ingest, retriever")
                 built.append(_build_scale(scale, settings, embeddings, questions, options, work, progress, servers))
@@ -353,19 +372,11 @@ def run_bench(
                     COLD_QUESTION, options.app_starts,
                 )
         finally:
+            for b in built:
+                b.close()
             for server in servers:
                 server.stop()
-    results = [
-        ScaleResult(
-            scale=b.scale, documents=b.corpus.documents, seed_documents=len(b.corpus.seed_docs),
-            synthetic_documents=len(b.corpus.synthetic_docs), corpus_chars=b.corpus.chars,
-            chunks=b.index.count(), sentences=b.index.sentences.count(), ingest=b.ingest, reingest=b.reingest,
-            retriever_build_s=b.build_s, keyword_index_s=b.keyword_s, disk_bytes=b.disk_bytes,
-            disk_mb_per_1000_chunks=round(b.disk_bytes / 2**20 / max(b.index.count(), 1) * 1000, 3),
-            query=q, answers=a, server=b.server,
-        )
-        for b, q, a in zip(built, queries, answers, strict=True)
-    ]
+    results = [b.result(q, a) for b, q, a in zip(built, queries, answers, strict=True)]
     machine.loadavg_end = measure.loadavg()
     bench = BenchResults(
         schema=SCHEMA,
