@@ -54,14 +54,18 @@ class Generations:
         stem = self.name if gen == 0 else f"{self.base}-g{gen:06d}"
         return f"{stem}-chunks", f"{stem}-sentences"
 
-    def head(self) -> tuple[int, int | None]:
-        """(committed generation, the previous one) — (0, None) before the first commit."""
+    def head_metadata(self) -> dict[str, Any]:
+        """The head's metadata: the committed generation, the previous one, and what the commit added."""
         from chromadb.errors import NotFoundError
 
         try:
-            meta = self.client.get_collection(f"{self.base}-head", embedding_function=None).metadata or {}
+            return dict(self.client.get_collection(f"{self.base}-head", embedding_function=None).metadata or {})
         except NotFoundError:
-            return 0, None
+            return {}
+
+    def head(self) -> tuple[int, int | None]:
+        """(committed generation, the previous one) — (0, None) before the first commit."""
+        meta = self.head_metadata()
         prev = meta.get("previous")
         return int(meta.get("generation", 0)), None if prev is None else int(prev)
 
@@ -100,9 +104,9 @@ class Generations:
         self._drop(gen)
         return self.open(gen, create=True)
 
-    def commit(self, new: int, previous: int) -> None:
-        """The single write that makes generation ``new`` the index."""
-        meta = {"generation": new, "previous": previous}
+    def commit(self, new: int, previous: int, extra: dict[str, str] | None = None) -> None:
+        """The single write that makes generation ``new`` the index (``extra``: facts about ``new``)."""
+        meta: dict[str, Any] = {**(extra or {}), "generation": new, "previous": previous}
         head = self.client.get_or_create_collection(f"{self.base}-head", metadata=meta, embedding_function=None)
         if head.metadata != meta:
             head.modify(metadata=meta)

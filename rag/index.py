@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from langchain_core.embeddings import Embeddings
 
+from rag import language_means
 from rag.discover import discover
 from rag.embeddings import collection_slug
 from rag.errors import ConfigError
@@ -183,25 +184,10 @@ class Index:
         return sorted(docs.values(), key=lambda d: d.doc_id)
 
     def language_means(self) -> dict[str, Any]:
-        """Mean sentence vector per language ('en'/'zh') over the whole store."""
-        import numpy as np
-
-        from rag.text import detect_language
-
-        sentences = self.refresh().sentences
-        sums: dict[str, Any] = {}
-        counts: dict[str, int] = {}
-        offset = 0
-        while True:
-            page = sentences.get(include=["documents", "embeddings"], limit=_PAGE * 5, offset=offset)
-            if not page["ids"]:
-                break
-            for text, vec in zip(page["documents"], page["embeddings"], strict=True):
-                lang = detect_language(text)
-                sums[lang] = sums.get(lang, 0) + np.asarray(vec, dtype=np.float64)
-                counts[lang] = counts.get(lang, 0) + 1
-            offset += len(page["ids"])
-        return {lang: (sums[lang] / counts[lang]).astype(np.float32) for lang in sums}
+        """Mean sentence vector per language ('en'/'zh'): as the commit stored it, else computed."""
+        view = self.refresh()
+        stored = language_means.decode(self.gens.head_metadata(), view.generation)
+        return stored if stored is not None else language_means.compute(view.sentences)
 
     def sentences_of(self, chunk_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Sentences (text, span in chunk, embedding) of each chunk, in order."""

@@ -14,7 +14,7 @@ that changes nothing writes no vectors. One ingest at a time (``rag.lock``).
 Every finished ingest, from the CLI or the app, records its time and summary
 in ``last_ingest.json`` beside the lock (``read_stamp`` reads it back).
 Crash points for tests: ``chunked``, ``embedded``, ``written``, ``copied``,
-``committed`` (``rag.lock.checkpoint``).
+``means``, ``committed`` (``rag.lock.checkpoint``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag import language_means
 from rag.chunking import chunk_document
 from rag.discover import discover, display_name
 from rag.documents import load_document
@@ -193,7 +194,9 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
         if new is not None:
             gens.copy(old, new, written | set(report.removed))
             checkpoint("copied")
-            gens.commit(new.generation, old.generation)
+            means = language_means.encode(new.generation, language_means.compute(new.sentences))
+            checkpoint("means")
+            gens.commit(new.generation, old.generation, means)
             checkpoint("committed")
             index.use(new)
             gens.collect_garbage({new.generation, old.generation})

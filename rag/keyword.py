@@ -4,7 +4,9 @@ Built from whatever the Chroma collection holds (local or server), so it is
 always consistent with the vectors. Each term's postings are kept as numpy
 arrays of chunk numbers and precomputed BM25 term weights, so a query costs a
 few vector additions per term rather than a Python loop over every matching
-chunk (which dominated retrieval at 7,500 chunks). Queries are expanded with
+chunk (which dominated retrieval at 7,500 chunks). The postings are built in
+one numpy pass over every (term, chunk) occurrence rather than a Python loop
+per pair, since every process start rebuilds them. Queries are expanded with
 glossary names in the other script. Ranking only: fusion and thresholds live
 in ``retrieve``.
 """
@@ -12,7 +14,6 @@ in ``retrieve``.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -26,21 +27,26 @@ class KeywordIndex:
     def __init__(self, ids: list[str], texts: list[str], k1: float = 1.2, b: float = 0.75) -> None:
         self.ids = ids
         self.k1, self.b = k1, b
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        vocab: dict[str, int] = {}
+        term_ids: list[int] = []
         lengths: list[int] = []
-        for i, text in enumerate(texts):
-            counts = Counter(keyword_tokens(text))
-            lengths.append(sum(counts.values()))
-            for term, tf in counts.items():
-                postings[term].append((i, tf))
-        self.avg_len = (sum(lengths) / len(lengths)) if lengths else 1.0
+        for text in texts:
+            tokens = keyword_tokens(text)
+            term_ids.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
+            lengths.append(len(tokens))
+        n = len(texts)
         length = np.asarray(lengths, dtype=np.float64)
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term → (chunk numbers, BM25 tf weights)
-        for term, plist in postings.items():
-            rows = np.fromiter((i for i, _ in plist), dtype=np.int64, count=len(plist))
-            tf = np.fromiter((t for _, t in plist), dtype=np.float64, count=len(plist))
-            norm = tf + k1 * (1 - b + b * length[rows] / self.avg_len)
-            self.postings[term] = rows, tf * (k1 + 1) / norm
+        self.avg_len = float(length.mean()) if n else 1.0
+        # one (term, chunk) pair per occurrence → unique pairs with their counts, sorted by term then chunk
+        pairs = np.asarray(term_ids, dtype=np.int64) * max(n, 1) + np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys, counts = np.unique(pairs, return_counts=True)
+        terms, rows = np.divmod(keys, max(n, 1))
+        tf = counts.astype(np.float64)
+        weights = tf * (k1 + 1) / (tf + k1 * (1 - b + b * length[rows] / self.avg_len))
+        starts = np.searchsorted(terms, np.arange(len(vocab) + 1))
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {  # term → (chunk numbers, BM25 tf weights)
+            term: (rows[starts[t]:starts[t + 1]], weights[starts[t]:starts[t + 1]]) for term, t in vocab.items()
+        }
 
     def __len__(self) -> int:
         return len(self.ids)

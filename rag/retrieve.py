@@ -91,7 +91,7 @@ class Retriever:
 
     @classmethod
     def build(cls, index: Index, **options: Any) -> Retriever:
-        """Read the store once: chunk texts for the keyword index, sentence vectors for the means."""
+        """Read the store once: chunk texts for the keyword index; the language means (stored by the commit)."""
         ids, texts = [], []
         for cid, _, extra in index.records(["documents"]):
             ids.append(cid)

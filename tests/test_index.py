@@ -103,3 +103,26 @@ def test_second_ingest_at_once_gets_a_clear_error(tmp_path: Path, corpus: Path) 
     finally:
         held.close()
     assert index.ingest([corpus]).added
+
+
+def test_the_commit_stores_the_language_means_that_start_up_reads_back(tmp_path: Path, corpus: Path,
+                                                                      monkeypatch) -> None:
+    from rag import language_means
+
+    index = store(tmp_path)
+    index.ingest([corpus])
+    computed = language_means.compute(index.sentences)
+    assert set(computed) == {"en", "zh"} or set(computed) == {"zh"}
+    stored = language_means.decode(index.gens.head_metadata(), index.generation)
+    assert stored is not None and stored.keys() == computed.keys()
+    assert all((stored[lang] == computed[lang]).all() for lang in computed)  # float32 survives JSON exactly
+
+    def no_scan(_sentences):  # start-up must not read every sentence vector when the commit stored them
+        raise AssertionError("the means were recomputed")
+
+    monkeypatch.setattr(language_means, "compute", no_scan)
+    reopened = open_store(Settings(_env_file=None, persist_dir=tmp_path / "chroma"))
+    assert all((reopened.language_means()[lang] == computed[lang]).all() for lang in computed)
+    # means stored for another generation (or none, as in stores built before this) are not trusted
+    assert language_means.decode(index.gens.head_metadata(), index.generation + 1) is None
+    assert language_means.decode({}, 1) is None and language_means.decode({language_means.KEY: "{"}, 1) is None

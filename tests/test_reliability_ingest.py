@@ -118,7 +118,7 @@ def test_kill_at_any_point_leaves_the_previous_index_and_the_next_run_finishes(s
     (corpus / "ferry.md").unlink()  # deleted
     (corpus / "new.md").write_text(FERRY.replace("Monday", "Friday").replace("Kowloon", "Lantau"))  # added
 
-    for phase in ("chunked", "embedded", "written", "copied"):
+    for phase in ("chunked", "embedded", "written", "copied", "means"):
         out = rag("ingest", str(corpus), env={**env, "RAG_TEST_KILL_AT": phase})
         assert out.returncode == -signal.SIGKILL, (phase, out.returncode, out.stderr[-2000:])
         fresh = reopen(settings, index)
