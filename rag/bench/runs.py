@@ -89,7 +89,7 @@ class ServerFigures:
     started_s: float | None  # spawn to first heartbeat
     copy_s: float  # writing every chunk and sentence row (with its vector) to the server
     rows_per_s: float
-    retriever_build_s: float  # keyword index + language means, read back from the server
+    retriever_build_s: float  # keyword index rebuilt from the server's rows + language means
 
 
 @dataclass
@@ -103,7 +103,7 @@ class ScaleResult:
     sentences: int
     ingest: IngestFigures
     reingest: ReingestFigures
-    retriever_build_s: float  # whole Retriever.build: read the store, keyword index, language means
+    retriever_build_s: float  # whole Retriever.build: read the chunks, keyword index, stored language means
     keyword_index_s: float  # of which: reading chunk texts from the store and building BM25
     disk_bytes: int
     disk_mb_per_1000_chunks: float
