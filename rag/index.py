@@ -144,9 +144,7 @@ class Index:
 
     def close(self) -> None:
         """Release the client (its SQLite connections once no other client shares the store's path)."""
-        close = getattr(self.client, "close", None)
-        if close is not None:
-            close()
+        self.client.close()
 
     def records(self, include: list[str]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
         """Every chunk as (id, metadata, extra fields named in ``include``), paged."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -109,10 +108,7 @@ def app_first_answer(app: Path, store: Path, seeds: Path, env_base: dict[str, st
     if (why := _why_not(app)) is not None:
         result.skipped = why
         return result
-    app_store = work / "app-store"  # a copy: the app's process never touches the store the bench still reads
-    shutil.rmtree(app_store, ignore_errors=True)
-    shutil.copytree(store, app_store)
-    env = {**env_base, "RAG_PERSIST_DIR": str(app_store), "RAG_SEEDS_DIR": str(seeds), "RAG_CHAT_MODEL": "extractive"}
+    env = {**env_base, "RAG_PERSIST_DIR": str(store), "RAG_SEEDS_DIR": str(seeds), "RAG_CHAT_MODEL": "extractive"}
     env.pop("CHROMA_HOST", None)
     env.setdefault("PATH", os.environ.get("PATH", ""))
     for _ in range(runs):
