@@ -19,7 +19,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from rag.errors import RagError
-from rag.models import Answer
+from rag.models import Answer, Evidence
+from rag.text import detect_language
 from ui import render, resources
 
 STARTERS = [
@@ -74,6 +75,9 @@ def _show(msg: dict) -> None:
             st.markdown(render.md_escape(msg["content"]))
         elif "answer" in msg:
             render.answer(msg["answer"])
+        elif "stopped" in msg:
+            st.markdown(render.md_escape(msg["stopped"]))
+            st.caption("Stopped · 已停止")
         else:
             st.error(msg["error"], icon=":material/error:")
 
@@ -85,14 +89,24 @@ def _ask(question: str, chain, k: int) -> None:
     _show(messages[-1])
     with st.chat_message("assistant"):
         slot = st.empty()
+        evidence_slot = st.empty()
         final: Answer | None = None
         text = ""
+        # Stopping: the button's click reruns the script, which ends this stream; what
+        # came so far is kept in the conversation as a stopped answer.
+        stopped = {"role": "assistant", "stopped": ""}
+        messages.append(stopped)
+        st.button("Stop", icon=":material/stop_circle:", key=f"stop-{len(messages)}")
         try:
             for item in chain.stream(question, history, k):
                 if isinstance(item, Answer):
                     final = item
+                elif isinstance(item, Evidence):
+                    with evidence_slot.container():
+                        render.evidence(item, detect_language(question))
                 else:
                     text += item
+                    stopped["stopped"] = text
                     slot.markdown(render.md_escape(text) + " ▌")
         except RagError as exc:
             error = f"Couldn't answer: {render.md_escape(str(exc))}. Your conversation is kept; ask again."
@@ -101,6 +115,8 @@ def _ask(question: str, chain, k: int) -> None:
             error = f"Something went wrong ({type(exc).__name__}). Your conversation is kept; try again."
         else:
             error = None if final is not None else "The answerer returned nothing; try again."
+        evidence_slot.empty()
+        messages.remove(stopped)
         if error:
             slot.empty()
             st.error(error, icon=":material/error:")

@@ -13,22 +13,37 @@ marked incomplete. Settings are not read here.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 
-from rag.cite import build_citations, format_context
+from rag.cite import build_citations, item_citations
 from rag.errors import InputError, ModelError
-from rag.extractive import Pick, compose, select
-from rag.models import Answer, Citation, Language, Passage, Usage
-from rag.prompts import ANSWER_PROMPT, CITE_REMINDER, CONDENSE_PROMPT, FALLBACK_NOTICE, LANGUAGE_NAME, NO_ANSWER
+from rag.evidence import select
+from rag.extractive import compose
+from rag.framing import render_evidence
+from rag.models import Answer, Evidence, Language, Usage
+from rag.prompts import (
+    ANSWER_PROMPT,
+    CITE_REMINDER,
+    CITE_REMINDER_HANT,
+    CONDENSE_PROMPT,
+    FALLBACK_NOTICE,
+    NO_ANSWER,
+    TRANSLATE_PROMPT,
+    TRANSLATE_TARGET,
+)
+from rag.question import kind, script, to_script, to_simplified
 from rag.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
+from rag.translate import translate as dictionary_translate
 
 MAX_QUESTION_CHARS = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab and newline), DEL, C1
@@ -131,6 +146,25 @@ def _usage(message: Any) -> Usage | None:
     )
 
 
+@dataclass(frozen=True)
+class RefusalPolicy:
+    """The one place the refusal decision is made (thresholds chosen on the dev split).
+
+    Refuse when there is no evidence, when its best mean-centred similarity is
+    below the question language's threshold, or when it covers too little of the
+    question's topic words (across languages). A model answering with the fixed
+    "not covered" phrase is the last word when an LLM answers (``_generate``).
+    """
+
+    min_relevance: dict[str, float]
+    min_overlap: float = 0.0
+
+    def refuse(self, evidence: Evidence, language: Language) -> bool:
+        if not evidence.items:
+            return True
+        return evidence.relevance < self.min_relevance.get(language, -1.0) or evidence.term_overlap < self.min_overlap
+
+
 class RagChain:
     """Answers questions over one retriever with one answerer; safe to share across threads."""
 
@@ -142,16 +176,24 @@ class RagChain:
         model_name: str,
         embedding_model: str,
         min_relevance: dict[str, float],
+        min_overlap: float = 0.0,
+        translation: str = "auto",
+        rerank_depth: int = 15,
         secrets: Sequence[str | None] = (),
     ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.model_name = model_name
         self.embedding_model = embedding_model
-        self.min_relevance = min_relevance
+        self.policy = RefusalPolicy(min_relevance, min_overlap)
+        self.translation = translation
+        self.rerank_depth = rerank_depth  # candidates whose sentences are scored for evidence
         self.secrets = tuple(secrets)
         self.answer_chain = (ANSWER_PROMPT | llm) if llm is not None else None
         self.condense_chain = (CONDENSE_PROMPT | llm | StrOutputParser()) if llm is not None else None
+        self.translate_chain = (TRANSLATE_PROMPT | llm | StrOutputParser()) if llm is not None else None
+        self._translations: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     @property
     def extractive(self) -> bool:
@@ -166,89 +208,97 @@ class RagChain:
             return question
         if self.condense_chain is not None:
             try:
-                rewritten = self.condense_chain.invoke({"history": _messages(history), "question": question})
+                rewritten = self.condense_chain.invoke({"history": _messages(history[-4:]), "question": question})
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             return check_question(rewritten.strip().splitlines()[0] if rewritten.strip() else question)
-        # Offline: carry the earlier question's topic when this one leans on it.
-        if _FOLLOW_UP.search(question) or len(keyword_tokens(question)) <= 3:
-            return f"{last_user} {question}"
-        return question
+        return carry_topic(question, to_simplified(last_user))
 
-    def _extractive_citations(self, picks: Sequence[Pick], passages: Sequence[Passage]) -> list[Citation]:
-        by_n = {p.n: p for p in passages}
-        out: list[Citation] = []
-        for pick in picks:
-            if any(c.n == pick.n for c in out):
-                continue
-            out.append(by_n[pick.n].cite(pick.text, pick.span))
-        return out
+    def translate(self, question: str) -> str:
+        """The question in the other language, for cross-lingual retrieval ('' when not translated)."""
+        mode = self.translation
+        if mode == "off":
+            return ""
+        if mode == "llm" or (mode == "auto" and self.translate_chain is not None):
+            with self._lock:
+                cached = self._translations.get(question)
+            if cached is not None:
+                return cached
+            try:
+                target = TRANSLATE_TARGET[detect_language(question)]
+                text = self.translate_chain.invoke({"question": question, "target": target}) if self.translate_chain else ""
+            except Exception as exc:
+                raise model_error(exc, self.model_name, self.secrets) from None
+            text = " ".join(text.strip().split())[:400]
+            with self._lock:
+                self._translations[question] = text
+            return text
+        return dictionary_translate(question, self.retriever.keywords.knows)
 
-    # ---- the pipeline ----------------------------------------------------------------
-
-    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[str | Answer]:
-        """Yield answer text as it comes, then the final ``Answer``."""
-        t_start = time.perf_counter()
-        question = check_question(question)
-        language: Language = detect_language(question)
+    def gather(self, question: str, history: History = (), k: int | None = None) -> tuple[Evidence, dict[str, float]]:
+        """Condense, translate, retrieve and select: the evidence, before any answer text."""
         timings: dict[str, float] = {}
-
         t0 = time.perf_counter()
         standalone = self.condense(question, history)
         timings["condense"] = (time.perf_counter() - t0) * 1000
-
         t0 = time.perf_counter()
-        retrieval = self.retriever.retrieve(standalone, k)
-        passages = retrieval.passages
-        sentences = self.retriever.index.sentences_of([p.chunk_id for p in passages])
+        translation = self.translate(standalone)
+        timings["translate"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        k = k or self.retriever.k
+        depth = max(k, self.rerank_depth)
+        retrieval = self.retriever.retrieve(standalone, depth, [translation] if translation else [])
+        sentences = self.retriever.sentences(retrieval) if retrieval.passages else {}
+        evidence = select(question, standalone, retrieval.queries, kind(standalone), retrieval.passages,
+                          sentences, self.retriever.keywords.knows, k=k)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
-        relevance = (
-            self.retriever.score_sentences(retrieval.vector, detect_language(standalone), sentences)
-            if passages
-            else -1.0
-        )
+        timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
+        return evidence, timings
 
+    # ---- the pipeline ----------------------------------------------------------------
+
+    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[Evidence | str | Answer]:
+        """Yield the ``Evidence`` first, then answer text as it comes, then the final ``Answer``."""
+        t_start = time.perf_counter()
+        question = check_question(question)
+        user_script = script(question)
+        question_s = to_simplified(question) if user_script == "Hant" else question
+        language: Language = detect_language(question)
+        evidence, timings = self.gather(question_s, history, k)
+        yield evidence
         answer = Answer(
-            question=question, answer="", refused=False, language=language, passages=passages,
-            model=self.model_name, embedding_model=self.embedding_model, standalone_question=standalone,
-            relevance=round(relevance, 4),
+            question=question, answer="", refused=False, language=language, passages=evidence.passages,
+            model=self.model_name, embedding_model=self.embedding_model,
+            standalone_question=evidence.standalone_question, relevance=evidence.relevance,
         )
-        picks = select(standalone, retrieval.vector, passages, sentences) if passages else []
-        threshold = self.min_relevance.get(detect_language(standalone), -1.0)
         t0 = time.perf_counter()
-        if relevance < threshold or not picks:
+        if self.policy.refuse(evidence, detect_language(evidence.standalone_question)):
             answer.refused = True
-            answer.answer = NO_ANSWER[language]
+            answer.answer = to_script(NO_ANSWER[language], user_script)
             yield answer.answer
         elif self.answer_chain is None:
-            answer.answer = compose(picks, language)
-            answer.citations = self._extractive_citations(picks, passages)
+            answer.answer = to_script(compose(evidence.items, language), user_script)
+            answer.citations = item_citations(evidence)
             answer.notice = "extractive"
             yield answer.answer
         else:
-            yield from self._generate(answer, question, history, passages, sentences, picks)
+            for piece in self._generate(answer, question, history, evidence):
+                yield to_script(piece, user_script)
+            answer.answer = to_script(answer.answer, user_script)
         timings["generate"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        answer.timings_ms = {**{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()}, **timings}
+        answer.timings_ms = timings
         yield answer
 
-    def _generate(
-        self,
-        answer: Answer,
-        question: str,
-        history: History,
-        passages: Sequence[Passage],
-        sentences: dict[str, list[dict]],
-        picks: Sequence[Pick],
-    ) -> Iterator[str]:
+    def _generate(self, answer: Answer, question: str, history: History, evidence: Evidence) -> Iterator[str]:
         assert self.answer_chain is not None
+        language = answer.language
         inputs = {
-            "context": format_context(passages),
+            "evidence": render_evidence(evidence.passages, evidence.items, language),
             "question": question,
-            "history": _messages(history),
-            "language_name": LANGUAGE_NAME[answer.language],
-            "no_answer": NO_ANSWER[answer.language],
-            "cite_reminder": CITE_REMINDER[answer.language],
+            "history": _messages(history[-4:]),
+            "no_answer": NO_ANSWER[language],
+            "cite_reminder": CITE_REMINDER_HANT if script(question) == "Hant" else CITE_REMINDER[language],
         }
         parts: list[str] = []
         final: Any = None
@@ -272,19 +322,17 @@ class RagChain:
             answer.notice = (f"incomplete: the model {self.model_name} stopped before the end of its answer"
                              f"{' (length limit)' if reason else ''}; try again")
         answer.usage = _usage(final)
-        raw = "".join(parts).strip()
-        if not raw or NO_ANSWER[answer.language] in raw or any(p in raw for p in NO_ANSWER.values()):
+        raw = drop_repeated_lines("".join(parts).strip())
+        if not raw or any(p in raw for p in NO_ANSWER.values()):
             if not _has_marker(raw):
                 answer.refused = True
-                answer.answer = NO_ANSWER[answer.language]
+                answer.answer = NO_ANSWER[language]
                 return
-        text, citations = build_citations(
-            raw, passages, sentences, embed=self.retriever.index.embeddings.embed_documents
-        )
-        if not citations:
-            citations = self._extractive_citations(picks, passages)
-            answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[answer.language]
-        answer.answer, answer.citations = text, citations
+        cited = build_citations(raw, evidence, embed=self.retriever.index.embeddings.embed_documents)
+        answer.answer, answer.citations, answer.unsupported = cited.text, cited.citations, cited.unsupported
+        if not cited.citations:
+            answer.citations = item_citations(evidence)
+            answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[language]
 
     def ask(self, question: str, history: History = (), k: int | None = None) -> Answer:
         result: Answer | None = None
@@ -293,6 +341,35 @@ class RagChain:
                 result = item
         assert result is not None
         return result
+
+
+def drop_repeated_lines(text: str) -> str:
+    """A small model at temperature 0 can loop on one bullet: keep the first of identical lines."""
+    seen: set[str] = set()
+    out = []
+    for line in text.splitlines():
+        key = " ".join(line.split())
+        if key and key in seen:
+            continue
+        seen.add(key)
+        out.append(line)
+    return "\n".join(out)
+
+
+def carry_topic(question: str, previous: str) -> str:
+    """Offline follow-up: the question, plus the earlier question's names and topic words it lacks.
+
+    A follow-up that leans on the conversation ("How did he respond?", "他怎么回应？")
+    keeps its own words first, so retrieval looks for what is asked now, and borrows
+    only the earlier question's topic terms (names from the glossary, capitalised
+    words, content words), not its question words.
+    """
+    if not (_FOLLOW_UP.search(question) or len(keyword_tokens(question)) <= 3):
+        return question
+    own = set(keyword_tokens(question))
+    words = re.findall(r"[A-Za-z][\w.-]*|[\u4e00-\u9fff]{2,}", previous)
+    topic = [w for w in words if keyword_tokens(w) and not set(keyword_tokens(w)) <= own]
+    return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
 
 
 def _has_marker(text: str) -> bool:

@@ -20,7 +20,9 @@ import click
 from pydantic import ValidationError
 
 from rag.errors import RagError
-from rag.models import Answer
+from rag.framing import source_label
+from rag.models import Answer, Evidence
+from rag.text import detect_language
 
 EXIT_USAGE = 2
 
@@ -101,12 +103,24 @@ def _print_answer(answer: Answer, streamed: str) -> None:
         click.echo("\nSources:\n" + _format_sources(answer))
 
 
+def _format_evidence(evidence: Evidence, language: str) -> str:
+    """The evidence the answer is built from, shown before any answer text."""
+    by_n = {p.n: p for p in evidence.passages}
+    lines = ["Evidence:" if language == "en" else "证据："]
+    for it in evidence.items:
+        lines.append(f"[{it.n}] {source_label(by_n[it.n], language)} — “{it.sentence.text}”")
+    return "\n".join(lines)
+
+
 def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, live: bool) -> Answer:
     streamed = ""
     answer: Answer | None = None
     for item in chain.stream(question, history, k):
         if isinstance(item, Answer):
             answer = item
+        elif isinstance(item, Evidence):
+            if live and item.items:
+                click.echo(_format_evidence(item, detect_language(question)) + "\n")
         elif live:
             streamed += item
             click.echo(item, nl=False)

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         "(chosen on evals/datasets to keep over-refusal under ~8%).",
     )
     min_relevance_zh: float = Field(0.35, description="The same threshold for Chinese questions.")
+    min_overlap: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Refuse when the evidence holds less than this share of the question's topic words "
+        "(in either language; chosen on the dev split).",
+    )
+    translation: str = Field(
+        "auto", pattern="^(auto|llm|dictionary|off)$",
+        description="Cross-lingual retrieval: 'dictionary' (offline CC-CEDICT + glossary), 'llm' (one cached "
+        "translation call), 'auto' (llm when a model answers, else dictionary) or 'off'.",
+    )
     timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
     temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")

@@ -73,6 +73,8 @@ def build_chain(
         model_name=settings.chat_model,
         embedding_model=settings.embedding_model,
         min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh},
+        min_overlap=settings.min_overlap,
+        translation=settings.translation,
         secrets=(settings.openai_api_key, settings.chroma_auth_token),
     )
 

@@ -51,3 +51,13 @@ def expansions(text: str) -> list[str]:
         if term in lowered:
             out.extend(t for t in group if t.lower() not in lowered and t not in out)
     return out
+
+
+def name_groups(text: str) -> list[list[str]]:
+    """The glossary groups (all spellings of one name) that ``text`` mentions, in glossary order."""
+    lowered = text.lower()
+    seen: list[list[str]] = []
+    for group in GROUPS:
+        if any(t.lower() in lowered for t in group) and group not in seen:
+            seen.append(group)
+    return seen

@@ -51,6 +51,11 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def knows(self, word: str) -> bool:
+        """True when every keyword token of ``word`` occurs in some chunk (a corpus-vocabulary test)."""
+        tokens = keyword_tokens(word)
+        return bool(tokens) and all(t in self.postings for t in tokens)
+
     def query_terms(self, question: str) -> list[str]:
         terms = keyword_tokens(question)
         for extra in expansions(question):

@@ -70,6 +70,44 @@ class Passage(SourceRef):
         return Citation(n=self.n, quote=quote, span=span, **self.model_dump(include=set(SourceRef.model_fields)))
 
 
+class Sentence(BaseModel):
+    """One stored sentence of a retrieved passage, scored against the question."""
+
+    chunk_id: str
+    text: str
+    start: int = Field(description="Character offset in the passage text.")
+    end: int
+    language: Language
+    embedding: list[float] = Field(default_factory=list, exclude=True, repr=False)
+    score: float = Field(0.0, description="Evidence score: relevance to the question (see rag.evidence).")
+
+
+class EvidenceItem(BaseModel):
+    """A sentence chosen to answer the question, with its neighbours as context."""
+
+    n: int = Field(description="Number of the passage it belongs to (the [n] a citation of it carries).")
+    sentence: Sentence
+    before: Sentence | None = Field(None, description="The sentence before it in the passage, for context.")
+    after: Sentence | None = Field(None, description="The sentence after it in the passage, for context.")
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """The sentence and its neighbours, in passage order."""
+        return [s for s in (self.before, self.sentence, self.after) if s is not None]
+
+
+class Evidence(BaseModel):
+    """What the answer is built from, streamed before any generated text."""
+
+    question: str
+    standalone_question: str
+    queries: list[str] = Field(default_factory=list, description="Texts searched (the question and its translation).")
+    passages: list[Passage] = Field(default_factory=list)
+    items: list[EvidenceItem] = Field(default_factory=list)
+    relevance: float = Field(-1.0, description="Best evidence similarity (mean-centred cosine).")
+    term_overlap: float = Field(0.0, description="Share of the question's terms found in the evidence, across languages.")
+
+
 class Citation(SourceRef):
     """One [n] marker resolved to the passage it names and the sentence that supports it."""
 
@@ -100,6 +138,9 @@ class Answer(BaseModel):
     )
     relevance: float | None = Field(
         None, description="Best mean-centred question–sentence cosine; below the threshold → refused."
+    )
+    unsupported: list[str] = Field(
+        default_factory=list, description="Answer sentences whose citations did not support them (markers dropped)."
     )
     incomplete: bool = Field(False, description="True when the model stream broke off.")
     notice: str | None = Field(None, description="A note for the reader, e.g. extractive mode.")

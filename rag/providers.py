@@ -52,6 +52,7 @@ def _openai(model: str, options: dict[str, Any]) -> BaseChatModel:
         timeout=options.get("timeout", 60),
         max_retries=options.get("max_retries", 2),
         temperature=options.get("temperature", 0.0),
+        frequency_penalty=options.get("frequency_penalty", 0.0),
         stream_usage=True,
     )
 

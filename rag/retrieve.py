@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from rag.index import Index
 from rag.keyword import KeywordIndex
-from rag.models import Language, Passage
+from rag.models import Language, Passage, Sentence
 from rag.text import char_tokens, detect_language
 
 RRF_K = 60
@@ -33,9 +34,8 @@ class Retrieval:
     question: str
     language: Language
     passages: list[Passage]
-    best_dense: float = 0.0  # highest cosine of the question to any chunk
-    best_sentence: float = 0.0  # highest cosine of the question to any sentence
-    vector: list[float] = field(default_factory=list)  # the question's embedding
+    queries: list[str] = field(default_factory=list)  # the question, then its translations
+    vectors: list[list[float]] = field(default_factory=list)  # one embedding per query
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -98,29 +98,35 @@ class Retriever:
             texts.append(extra["documents"])
         return cls(index, KeywordIndex(ids, texts), language_means=index.language_means(), **options)
 
-    def score_sentences(self, vector: list[float], language: str, sentences: dict[str, list[dict]]) -> float:
-        """Give every sentence a ``score``: its per-language mean-centred cosine to the question.
+    def centre(self, vector: Sequence[float], language: str) -> np.ndarray:
+        """``vector`` minus its language's mean sentence vector, re-normalised.
 
         Raw e5 cosines are compressed (0.75–0.95), run higher for Chinese, and favour
         any text in the question's language; subtracting each language's mean sentence
         vector (over the whole store) before the cosine removes most of that, so the
         score ranks across languages and one threshold per language can say "nothing
-        relevant". Returns the best score (-1 when there are no sentences).
+        relevant".
         """
+        v = np.asarray(vector, dtype=np.float32)
+        mean = self.language_means.get(language)
+        v = v - mean if mean is not None else v
+        return v / (np.linalg.norm(v) or 1.0)
 
-        def centre(v: np.ndarray, lang: str) -> np.ndarray:
-            mean = self.language_means.get(lang)
-            v = v - mean if mean is not None else v
-            return v / (np.linalg.norm(v) or 1.0)
-
-        q = centre(np.asarray(vector, dtype=np.float32), language)
-        best = -1.0
-        for sents in sentences.values():
+    def sentences(self, retrieval: Retrieval) -> dict[str, list[Sentence]]:
+        """The stored sentences of each retrieved passage, each scored by its best mean-centred
+        cosine to any of the retrieval's queries (in order of position in the passage)."""
+        rows = self.index.sentences_of([p.chunk_id for p in retrieval.passages])
+        queries = [self.centre(v, detect_language(q)) for q, v in zip(retrieval.queries, retrieval.vectors)]
+        out: dict[str, list[Sentence]] = {}
+        for cid, sents in rows.items():
+            out[cid] = []
             for s in sents:
-                v = centre(np.asarray(s["embedding"], dtype=np.float32), detect_language(s["text"]))
-                s["score"] = float(v @ q)
-                best = max(best, s["score"])
-        return best
+                lang = detect_language(s["text"])
+                v = self.centre(s["embedding"], lang)
+                score = max((float(v @ q) for q in queries), default=-1.0)
+                out[cid].append(Sentence(chunk_id=cid, text=s["text"], start=s["start"], end=s["end"],
+                                         language=lang, embedding=s["embedding"], score=score))
+        return out
 
     def _dense(self, vector: list[float], n: int) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
         got = self.index.chunks.query(
@@ -131,47 +137,52 @@ class Retriever:
         sims = {cid: 1.0 - got["distances"][0][i] for i, cid in enumerate(ids)}
         return ids, rows, sims
 
-    def _sentence(self, vector: list[float], n: int) -> tuple[list[str], float]:
+    def _sentence(self, vector: list[float], n: int) -> list[str]:
         got = self.index.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
         order: list[str] = []
         for meta in got["metadatas"][0]:
             if meta["chunk_id"] not in order:
                 order.append(meta["chunk_id"])
-        best = 1.0 - got["distances"][0][0] if got["ids"][0] else 0.0
-        return order, best
+        return order
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+    def retrieve(self, question: str, k: int | None = None, translations: Sequence[str] = ()) -> Retrieval:
+        """Rank passages for the question and each translation of it, fused into one list."""
         k = k or self.k
         timings: dict[str, float] = {}
         total, sentence_total = self._store_sizes()
-        result = Retrieval(question=question, language=detect_language(question), passages=[])
+        queries = list(dict.fromkeys([question, *(t for t in translations if t and t.strip())]))
+        result = Retrieval(question=question, language=detect_language(question), passages=[], queries=queries)
         if total == 0:
             return result
         t0 = time.perf_counter()
-        vector = self.index.embeddings.embed_query(question)
-        result.vector = vector
+        result.vectors = [self.index.embeddings.embed_query(q) for q in queries]
         timings["embed_query"] = (time.perf_counter() - t0) * 1000
         n = min(self.candidates, total)
-        rankings: dict[str, list[str]] = {}
+        rankings: list[list[str]] = []
         rows: dict[str, tuple[str, dict]] = {}
-        scores: dict[str, dict[str, float]] = {}
+        sims: dict[str, float] = {}
+        keyword: dict[str, float] = {}
         t0 = time.perf_counter()
-        dense_ids, rows, sims = self._dense(vector, n)
-        result.best_dense = max(sims.values(), default=0.0)
-        if "dense" in self.signals:
-            rankings["dense"] = dense_ids
-        if "sentence" in self.signals:
-            rankings["sentence"], result.best_sentence = self._sentence(vector, min(n * 3, sentence_total))
-        if "keyword" in self.signals:
-            hits = self.keywords.search(question, n)
-            rankings["keyword"] = [cid for cid, _ in hits]
-            scores["keyword"] = dict(hits)
+        for i, (query, vector) in enumerate(zip(queries, result.vectors)):
+            dense_ids, dense_rows, dense_sims = self._dense(vector, n)
+            rows.update(dense_rows)
+            for cid, sim in dense_sims.items():
+                sims[cid] = max(sim, sims.get(cid, -1.0))
+            if "dense" in self.signals:
+                rankings.append(dense_ids)
+            if "sentence" in self.signals:
+                rankings.append(self._sentence(vector, min(n * 3, sentence_total)))
+            if "keyword" in self.signals:
+                hits = self.keywords.search(query, n)
+                rankings.append([cid for cid, _ in hits])
+                if i == 0:
+                    keyword = dict(hits)
         timings["search"] = (time.perf_counter() - t0) * 1000
         fused: dict[str, float] = {}
-        for ranking in rankings.values():
+        for ranking in rankings:
             for rank, cid in enumerate(ranking, start=1):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        ordered = sorted(fused, key=lambda c: -fused[c])
+        ordered = sorted(fused, key=lambda c: (-fused[c], c))  # ties: by chunk id, so every run agrees
         missing = [cid for cid in ordered[: k * 3] if cid not in rows]
         if missing:
             got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])
@@ -187,7 +198,7 @@ class Retriever:
             kept.append(tokens)
             passage = _passage(cid, text, meta)
             passage.score = fused[cid]
-            passage.keyword_score = scores.get("keyword", {}).get(cid)
+            passage.keyword_score = keyword.get(cid)
             passage.dense_score = sims.get(cid)
             result.passages.append(passage)
             if len(result.passages) == k:

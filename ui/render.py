@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from rag.models import Answer, Citation, Passage
+from rag.models import Answer, Citation, Evidence, Passage
 
 # Markdown characters that could make links, images, HTML, LaTeX, code or tables.
 _MD_SPECIAL = re.compile(r"([\\`\[\]<>$~|!])")
@@ -27,7 +27,8 @@ LABELS = {
         "extractive": "Offline extractive mode: the answer quotes sentences from the articles; no language model wrote it.",
         "incomplete": "The model stopped early; the answer may be cut short.",
         "refused": "Not answered from the articles",
-        "no_date": "date unknown",
+        "no_date": "no date given",
+        "unsupported": "Not supported by the cited sources (citation removed):",
     },
     "zh": {
         "sources": "来源",
@@ -36,7 +37,8 @@ LABELS = {
         "extractive": "离线摘录模式：答案摘录自文章原句，未使用语言模型生成。",
         "incomplete": "模型提前中断，答案可能不完整。",
         "refused": "文章中没有答案",
-        "no_date": "日期不详",
+        "no_date": "未注明日期",
+        "unsupported": "以下内容未得到所引来源支持（已移除引用）：",
     },
 }
 
@@ -133,6 +135,18 @@ def source_cards(answer: Answer) -> None:
                 )
 
 
+def evidence(ev: Evidence, lang: str) -> None:
+    """The evidence, shown as source cards the moment retrieval is done, before any generated text."""
+    if not ev.items:
+        return
+    st.markdown(f"**{LABELS[lang]['sources']}**")
+    for p in ev.passages:
+        quotes = [it for it in ev.items if it.n == p.n]
+        if quotes:
+            cites = [p.cite(it.sentence.text, (it.sentence.start, it.sentence.end)) for it in quotes]
+            st.html(card_html(p, cites, lang))
+
+
 def answer(ans: Answer) -> None:
     """The whole rendered answer: text (or refusal), notices, source cards, other passages."""
     lang = ans.language
@@ -143,6 +157,9 @@ def answer(ans: Answer) -> None:
         st.markdown(md_escape(ans.answer))
     if ans.incomplete:
         st.warning(LABELS[lang]["incomplete"], icon=":material/warning:")
+    if ans.unsupported:
+        st.warning(LABELS[lang]["unsupported"] + " " + " · ".join(f"“{md_escape(c)}”" for c in ans.unsupported),
+                   icon=":material/help:")
     if ans.notice == "extractive":
         st.caption(LABELS[lang]["extractive"])
     elif ans.notice:
