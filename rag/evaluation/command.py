@@ -23,7 +23,10 @@ from rag.config import PROJECT_DIR, Settings
 from rag.errors import RagError
 
 EVALS_DIR = PROJECT_DIR / "evals"
-DEFAULT_DATASETS = (EVALS_DIR / "datasets" / "ft_summary.jsonl", EVALS_DIR / "datasets" / "corpus.jsonl")
+DEFAULT_DATASETS = tuple(
+    EVALS_DIR / "datasets" / name for name in ("ft_summary.jsonl", "corpus.jsonl", "news.jsonl")
+)
+DEFAULT_SPLITS = EVALS_DIR / "splits.toml"
 DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.toml"
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
