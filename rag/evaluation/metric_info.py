@@ -46,6 +46,9 @@ METRICS: dict[str, MetricInfo] = {
     ),
     "answer_similarity": MetricInfo("answer similarity", "cosine of e5 embeddings of answer and gold answer"),
     "language_match": MetricInfo("language match", "the answer's own text is in the question's language"),
+    "filter_compliance": MetricInfo(
+        "filter compliance", "filtered cases whose retrieved passages all match the outlet, language and dates asked"
+    ),
     "citation_validity": MetricInfo("citation validity", "share of citations/markers that resolve to a passage"),
     "citation_source_precision": MetricInfo(
         "citation source precision", "share of cited documents that are gold sources"
