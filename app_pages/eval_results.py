@@ -1,63 +1,81 @@
-"""Eval results page: the latest ``evals/runs/*/report.json`` as headline metrics, charts and a table.
+"""Eval results page: the latest ``rag eval`` run, laid out like report.html.
 
-Reads the report through ``ui.evals`` (defensively: the harness owns the
-format), shows each total as a metric, one bar chart per per-question metric,
-and a per-question table that can be filtered to the failures. With no run yet
-it says how to make one. What it leaves out: running evals and computing metrics.
+Headline tiles for the default answerer (with the change since the previous
+run), the answerers side by side with each metric's one-line definition, the
+change against the previous run, per-split and per-category tables, two
+charts with labelled axes, the per-question table (filterable to failures)
+and every metric's definition. Reads the run through ``ui.evals`` (the typed
+``EvalRun`` loader). With no run yet it says how to make one. What it leaves
+out: running evals and computing metrics.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from rag.evaluation import tables
 from ui import evals, render, resources
 
 
 def show() -> None:
     s = resources.settings()
     st.title("Eval results")
-    report, problems = evals.latest(evals.runs_dir(s))
+    loaded, problems = evals.latest(evals.runs_dir(s))
     for problem in problems:
         st.warning(f"Skipped an unreadable report: {render.md_escape(problem)}")
-    if report is None:
+    if loaded is None:
         st.info("No eval run yet — run `rag eval` to make one.", icon=":material/info:")
         return
+    run = loaded.run
+    st.caption(f"Report: `{loaded.path}` · run {render.md_escape(run.created)}")
+    st.caption(render.md_escape(tables.summary_line(run).replace("`", "")))
 
-    st.caption(f"Report: `{report.path}`")
-    for k in ("started", "created", "timestamp", "time", "chat_model", "model", "embedding_model", "dataset"):
-        if k in report.meta:
-            st.caption(f"{k}: {render.md_escape(str(report.meta[k]))}")
+    st.subheader("Headline: default answerer")
+    tiles = evals.tiles(run)
+    for start in range(0, len(tiles), 4):
+        for col, tile in zip(st.columns(4), tiles[start : start + 4]):
+            col.metric(tile.label, tile.value, tile.delta, help=tile.help,
+                       delta_color="normal" if tile.higher_is_better else "inverse")
+    if run.comparison:
+        st.caption(f"Changes are against the run of {render.md_escape(run.comparison['previous_created'])}.")
 
-    if report.totals:
-        st.subheader("Headline metrics")
-        items = list(report.totals.items())
-        for start in range(0, len(items), 4):
-            cols = st.columns(4)
-            for col, (name, value) in zip(cols, items[start : start + 4]):
-                col.metric(name, f"{value:.3f}" if abs(value) < 1000 and value != int(value) else f"{value:g}")
+    st.subheader("Answerers side by side")
+    st.dataframe(evals.side_by_side(run), width="stretch")
+    chart = evals.chart_data(run)
+    if not chart.empty:
+        st.bar_chart(chart, x="metric", y="value", color="answerer", stack=False,
+                     x_label="metric", y_label="score (0–1)")
 
-    rows = report.rows
-    metrics = evals.row_metrics(rows)
-    labels = [evals.case_label(r, i) for i, r in enumerate(rows)]
-    if metrics:
-        st.subheader("Per metric")
-        for tab, name in zip(st.tabs(metrics), metrics):
-            values = [evals.numeric(r).get(name) for r in rows]
-            tab.bar_chart(pd.DataFrame({name: values}, index=pd.Index(labels, name="case")), y=name)
+    st.subheader("Change since the previous run")
+    changes = evals.changes(run)
+    if not changes:
+        st.info("No previous run of this split to compare with.")
+    for system, frame in changes.items():
+        st.markdown(f"**{render.md_escape(system)}**")
+        st.dataframe(frame, width="stretch")
+
+    split = evals.per_split(run)
+    if len(split.columns) > 1:
+        st.subheader("Per split (tune on dev, report test)")
+        st.dataframe(split, width="stretch")
+
+    st.subheader("Per category")
+    st.dataframe(evals.per_category(run), width="stretch")
+    cat = evals.category_chart_data(run)
+    if not cat.empty:
+        st.bar_chart(cat, x="category", y="pass rate", color="answerer", stack=False,
+                     x_label="category (tag)", y_label="pass rate (0–1)")
 
     st.subheader("Per question")
-    if not rows:
-        st.info("The report has no per-question rows.")
-        return
-    failures = [evals.is_failure(r) for r in rows]
-    st.caption(f"{sum(failures)} of {len(rows)} questions marked as failed by the report.")
-    only_failures = st.toggle("Show only failures", key="only_failures")
-    table = pd.DataFrame(rows, index=pd.Index(labels, name="case"))
-    table.insert(0, "marked failed", failures)
-    if only_failures:
-        table = table[table["marked failed"]]
-    st.dataframe(table, width="stretch")
+    table = evals.questions(run)
+    st.caption(f"{int((~table['passed']).sum())} of {len(table)} answers failed. {tables.PASS_RULE}")
+    if st.toggle("Show only failures", key="only_failures"):
+        table = table[~table["passed"]]
+    st.dataframe(table, width="stretch", hide_index=True)
+
+    with st.expander("What the numbers mean"):
+        st.markdown("\n".join(f"- **{render.md_escape(name)}** (`{key}`): {render.md_escape(text)}"
+                              for name, key, text in tables.definitions(run)))
 
 
 show()

@@ -1,4 +1,4 @@
-"""The Streamlit app driven headless with ``AppTest``: chat, sources, errors, corpus uploads, eval page.
+"""The Streamlit app driven headless with ``AppTest``: chat, sources, errors, corpus uploads.
 
 Offline throughout: the extractive answerer over the session's seeds index, or
 scripted LangChain chat models registered through ``rag.providers`` (the same
@@ -33,7 +33,7 @@ APP = ROOT / "app.py"
 SEEDS = ROOT / "seeds"
 TIMEOUT = 120
 
-from ui import evals, render  # noqa: E402
+from ui import render  # noqa: E402
 from ui.upload import add_uploads, safe_filename  # noqa: E402
 
 
@@ -294,42 +294,7 @@ def test_render_escapes_article_text() -> None:
     assert render.safe_url("https://ft.com/x") == "https://ft.com/x" and render.safe_url("javascript:x") is None
 
 
-REPORT = {
-    "created": "2025-01-01T00:00:00",
-    "totals": {"pipeline": {"hit@5": 0.9, "fact_recall": 0.57}, "baseline": {"hit@5": 0.6}, "n": 3},
-    "cases": [
-        {"id": "q1", "question": "Why?", "metrics": {"hit@5": 1.0, "fact_recall": 1.0}, "passed": True},
-        {"id": "q2", "question": "为什么？", "metrics": {"hit@5": 0.0, "fact_recall": 0.5}, "passed": False},
-        {"id": "q3", "question": "Who?", "metrics": {"hit@5": 1.0, "fact_recall": 0.0}, "error": "judge failed"},
-    ],
-}
-
-
-def test_eval_page(monkeypatch: pytest.MonkeyPatch, app_env: None, tmp_path: Path) -> None:
-    runs = tmp_path / "runs"
-    monkeypatch.setenv("RAG_EVAL_RUNS_DIR", str(runs))
-    at = start().switch_page("app_pages/eval_results.py").run()
-    assert any("No eval run yet" in i.value and "rag eval" in i.value for i in at.info)
-
-    (runs / "old").mkdir(parents=True)
-    (runs / "old" / "report.json").write_text("{broken", encoding="utf-8")
-    (runs / "new").mkdir()
-    (runs / "new" / "report.json").write_text(json.dumps(REPORT), encoding="utf-8")
-    at.run()
-    assert not at.exception, at.exception
-    assert {m.label for m in at.metric} >= {"pipeline.hit@5", "baseline.hit@5", "pipeline.fact_recall"}
-    assert len(at.tabs) == 2  # one chart per per-question metric
-    assert len(at.dataframe[0].value) == 3
-    at.toggle(key="only_failures").set_value(True).run()
-    assert list(at.dataframe[0].value.index) == ["q2", "q3"]
-
-
-def test_eval_report_reader_is_defensive(tmp_path: Path) -> None:
-    assert evals.latest(tmp_path / "none") == (None, [])
-    (tmp_path / "r").mkdir()
-    (tmp_path / "r" / "report.json").write_text("[1, 2]", encoding="utf-8")
-    report, problems = evals.latest(tmp_path)
-    assert report is None and "not a JSON object" in problems[0]
+# The Eval results page is tested in test_eval_page.py.
 
 
 def test_core_never_imports_the_ui() -> None:

@@ -10,19 +10,22 @@ import pytest
 from click.testing import CliRunner
 
 from rag.errors import ConfigError
-from rag.evaluation import report
+from rag.evaluation import gate, report, tables
 from rag.evaluation.command import eval_command
 from rag.evaluation.datasets import load_dataset, load_datasets
 from rag.evaluation.metrics import METRICS, make_similarity_embeddings
+from rag.evaluation.render_md import render_markdown
 from rag.evaluation.runner import (
     BASELINE,
-    PIPELINE,
+    DEFAULT,
     CaseResult,
     EvalRun,
     build_systems,
     run_eval,
-    totals_by_system,
+    subset_keys,
+    takes_filters,
 )
+from rag.evaluation.totals import totals_by_system
 from rag.factory import build_chain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,9 +60,9 @@ def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, s
                    progress=lambda: ticks.append(1))
     n = len(load_dataset(small_dataset))
     assert len(ticks) == len(run.cases) == 2 * n
-    assert run.systems == [PIPELINE, BASELINE] and run.models["chat_model"] == "extractive"
+    assert run.systems == [DEFAULT, BASELINE] and run.models["chat_model"] == "extractive"
 
-    rows = {r.id: r for r in run.rows(PIPELINE)}
+    rows = {r.id: r for r in run.rows(DEFAULT)}
     assert rows["too-long"].error and rows["too-long"].error.startswith("InputError")
     assert not rows["too-long"].passed and rows["too-long"].fail_reasons[0].startswith("error:")
     assert rows["c063"].history and rows["c063"].standalone_question != rows["c063"].user_input
@@ -72,11 +75,11 @@ def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, s
         if not row.error:
             assert row.passed == (not row.fail_reasons)
 
-    overall = run.totals[PIPELINE].overall
+    overall = run.totals[DEFAULT].overall
     assert overall.cases == n and overall.errors == 1
     assert overall.metrics["error_rate"] == pytest.approx(1 / n)
     assert overall.counts["doc_hit"] == 5  # answerable cases that ran
-    assert set(run.totals[PIPELINE].by_dataset) == {"small"}
+    assert set(run.totals[DEFAULT].by_dataset) == {"small"}
     assert overall.metrics["input_tokens"] is None and overall.metrics["cost_usd"] is None  # extractive: no usage
     assert set(overall.metrics) <= set(METRICS)
 
@@ -89,8 +92,9 @@ def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, s
     assert {"user_input", "response", "reference", "retrieved_context_ids", "reference_doc_ids"} <= set(data["cases"][0])
 
     md = paths["md"].read_text()
-    assert "## Headline (all datasets)" in md and "Δ pipeline − baseline" in md
-    assert "| doc hit@5 |" in md and "## Failures: pipeline" in md and "small/too-long" in md
+    assert "## Answerers side by side (all split)" in md and "Δ default − baseline" in md
+    assert "| doc hit@5 |" in md and "## Failures: default" in md and "small/too-long" in md
+    assert "## Per category (tag)" in md and "| cross-lingual |" in md
 
     page = paths["html"].read_text()
     assert page.startswith("<!doctype html>") and "<style>" in page
@@ -105,9 +109,9 @@ def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, s
 # ---- compare and flips -------------------------------------------------------------------
 
 
-def fake_row(case_id: str, passed: bool, recall: float, system: str = PIPELINE) -> CaseResult:
+def fake_row(case_id: str, passed: bool, recall: float, system: str = DEFAULT, split: str | None = None) -> CaseResult:
     return CaseResult(
-        system=system, dataset="d", id=case_id, tags=[], user_input=f"question {case_id}", history=[],
+        system=system, dataset="d", id=case_id, split=split, tags=[], user_input=f"question {case_id}", history=[],
         reference="gold", answerable=True, language="en", response="answer", refused=False,
         reference_doc_ids=["a"], reference_contexts=["q"], facts=[["x"]], metrics={"fact_recall": recall},
         passed=passed, fail_reasons=[] if passed else ["missed 1/1 facts"], latency_ms=10.0,
@@ -117,7 +121,8 @@ def fake_row(case_id: str, passed: bool, recall: float, system: str = PIPELINE) 
 def fake_run(rows: list[CaseResult]) -> EvalRun:
     return EvalRun(
         created="2025-01-01T00:00:00+00:00", wall_time_s=1.0, k=5, settings={}, models={"chat_model": "x", "embedding_model": "e"},
-        datasets=[], systems=[PIPELINE], judged=False, totals=totals_by_system(rows, False), cases=rows,
+        datasets=[], systems=[DEFAULT], answerers={DEFAULT: "extractive"}, judged=False,
+        totals=totals_by_system(rows, False), cases=rows,
     )
 
 
@@ -129,13 +134,13 @@ def test_compare_reports_deltas_and_flips() -> None:
     assert [f["id"] for f in result["flips"]["fail_to_pass"]] == ["b"]
     assert result["flips"]["pass_to_fail"][0]["reasons"] == ["missed 1/1 facts"]
     assert result["only_before"] == 1 and result["only_now"] == 1
-    recall = result["metrics"][PIPELINE]["overall"]["fact_recall"]
+    recall = result["metrics"][DEFAULT]["overall"]["fact_recall"]
     assert recall == {"before": 0.75, "after": 0.5, "delta": pytest.approx(-0.25)}
     after.comparison = result
-    md = report.render_markdown(after)
+    md = render_markdown(after)
     assert "Pass → fail** (1)" in md and "d/a: question a — now fails: missed 1/1 facts" in md
     assert "d/b: question b — failed before: missed 1/1 facts" in md and "-0.250 (worse)" in md
-    assert report.fmt_delta("latency_p95_ms", -5.0) == "-5 (better)"
+    assert tables.fmt_delta("latency_p95_ms", -5.0) == "-5 (better)"
 
 
 # ---- thresholds --------------------------------------------------------------------
@@ -143,20 +148,37 @@ def test_compare_reports_deltas_and_flips() -> None:
 
 def test_thresholds_file_is_checked_strictly(tmp_path: Path) -> None:
     path = tmp_path / "t.toml"
-    path.write_text("[overall.min]\nfact_recal = 0.5\n")
+    path.write_text("[all.default.min]\nfact_recal = 0.5\n")
     with pytest.raises(ConfigError, match="unknown metric 'fact_recal'"):
-        report.load_thresholds(path)
-    path.write_text("[overall.least]\nfact_recall = 0.5\n")
+        gate.load_thresholds(path)
+    path.write_text("[all.default.least]\nfact_recall = 0.5\n")
     with pytest.raises(ConfigError, match="only 'min' and 'max'"):
-        report.load_thresholds(path)
-    path.write_text("[overall.min]\nfact_recall = 0.6\n[overall.max]\nerror_rate = 0.0\n[datasets.other.min]\npass_rate = 1\n")
-    limits = report.load_thresholds(path)
-    run = fake_run([fake_row("a", True, 1.0), fake_row("b", False, 0.0)])
-    failures, skipped = report.check_thresholds(run, limits)
-    assert [(f.metric, f.bound, f.value) for f in failures] == [("fact_recall", "min", 0.5)]
-    assert skipped == ["other"]
-    assert report.describe_failure(failures[0]) == "overall: fact_recall = 0.500, needs ≥ 0.600"
-    failures, _ = report.check_thresholds(run, {"overall": {"min": {"faithfulness": 0.5}}})
+        gate.load_thresholds(path)
+    path.write_text("[overall.min]\nfact_recall = 0.5\n")
+    with pytest.raises(ConfigError, match="unknown tables"):
+        gate.load_thresholds(path)
+    path.write_text("[test.llm.min]\nfact_recall = 0.5\n")
+    with pytest.raises(ConfigError, match="only the answerers"):
+        gate.load_thresholds(path)
+    path.write_text(
+        "[all.default.min]\nfact_recall = 0.6\n[all.default.max]\nerror_rate = 0.0\n"
+        "[all.default.datasets.other.min]\npass_rate = 1\n[test.extractive.min]\nfact_recall = 0.9\n"
+        "[dev.default.min]\nfact_recall = 0.1\n"
+    )
+    limits = gate.load_thresholds(path)
+    run = fake_run([fake_row("a", True, 1.0, split="test"), fake_row("b", False, 0.0, split="dev")])
+    failures, skipped = gate.check_thresholds(run, limits)
+    # the default answerer is extractive here, so [test.extractive] applies to it, on the test slice only
+    assert [(f.scope, f.metric, f.bound, f.value) for f in failures] == [
+        ("all · default", "fact_recall", "min", 0.5), ("dev · default", "fact_recall", "min", 0.0)
+    ]
+    assert skipped == ["all · default · other"]
+    assert tables.describe_failure(failures[0]) == "all · default: fact_recall = 0.500, needs ≥ 0.600"
+    run.split = "test"  # a test-split run cannot check [all.*] or [dev.*]
+    failures, skipped = gate.check_thresholds(run, limits)
+    assert set(skipped) == {"all · default", "all · default · other"}
+    assert [f.scope for f in failures] == ["dev · default"]  # the run still holds the dev slice's totals
+    failures, _ = gate.check_thresholds(run, {"test · default": {"min": {"faithfulness": 0.5}}})
     assert failures[0].value is None, "a threshold on a metric not measured fails"
 
 
@@ -164,26 +186,33 @@ def test_eval_command_gates_on_thresholds_and_compares(settings_factory, tmp_pat
     settings = settings_factory()
     monkeypatch.setenv("RAG_PERSIST_DIR", str(settings.persist_dir))
     monkeypatch.setenv("RAG_SEEDS_DIR", str(settings.seeds_dir))
+    monkeypatch.setenv("RAG_EVAL_RUNS_DIR", str(tmp_path / "runs"))
     strict, loose = tmp_path / "strict.toml", tmp_path / "loose.toml"
-    strict.write_text("[overall.min]\ndoc_hit = 0.5\n[overall.max]\nlatency_p50_ms = 0.001\n")
-    loose.write_text("[overall.min]\ndoc_hit = 0.5\n[datasets.corpus.min]\npass_rate = 1.0\n")
+    strict.write_text("[all.default.min]\ndoc_hit = 0.5\n[all.default.max]\nlatency_p50_ms = 0.001\n")
+    loose.write_text("[all.default.min]\ndoc_hit = 0.5\n[all.default.datasets.corpus.min]\npass_rate = 1.0\n")
     args = ["--dataset", str(DATASETS / "ft_summary.jsonl"), "--limit", "2"]
     runner = CliRunner()
 
-    failed = runner.invoke(eval_command, [*args, "--out", str(tmp_path / "r1"), "--thresholds", str(strict)])
+    failed = runner.invoke(eval_command, [*args, "--out", str(tmp_path / "runs" / "r1"), "--thresholds", str(strict)])
     assert failed.exit_code == 1, failed.output
     assert "1 threshold(s) failed" in failed.stderr and "latency_p50_ms" in failed.stderr
-    assert "doc hit@5" in failed.stdout and "pass rate" in failed.stdout
-    assert {p.name for p in (tmp_path / "r1").iterdir()} == {"report.json", "report.md", "report.html"}
-    assert "threshold(s) failed" in (tmp_path / "r1" / "report.md").read_text()
+    assert "doc hit@5" in failed.stdout and "pass rate" in failed.stdout and "default (extractive)" in failed.stdout
+    assert {p.name for p in (tmp_path / "runs" / "r1").iterdir()} == {"report.json", "report.md", "report.html"}
+    assert "threshold(s) failed" in (tmp_path / "runs" / "r1" / "report.md").read_text()
 
-    ok = runner.invoke(eval_command, [*args, "--k", "3", "--out", str(tmp_path / "r2"), "--thresholds", str(loose),
-                                      "--compare", str(tmp_path / "r1")])
+    # no --compare: the newest earlier run of the same split is the comparison
+    ok = runner.invoke(eval_command, [*args, "--k", "3", "--out", str(tmp_path / "r2"), "--thresholds", str(loose)])
     assert ok.exit_code == 0, ok.output
-    assert "thresholds skipped for datasets not run: corpus" in ok.stderr
+    assert "skipped: all · default · corpus" in ok.stderr
     assert "doc hit@3" in ok.stdout and "pass → fail:" in ok.stdout and "all thresholds" in ok.stdout
     data = json.loads((tmp_path / "r2" / "report.json").read_text())
-    assert data["k"] == 3 and data["comparison"]["previous"].endswith("r1")
+    assert data["k"] == 3 and data["comparison"]["previous"].endswith("r1") and data["split"] == "all"
+
+    alone = runner.invoke(eval_command, [*args, "--out", str(tmp_path / "r3"), "--no-compare", "--split", "dev"])
+    assert alone.exit_code in (0, 1), alone.output
+    data = json.loads((tmp_path / "r3" / "report.json").read_text())
+    assert data["comparison"] is None and data["split"] == "dev"
+    assert {r["split"] for r in data["cases"]} == {"dev"}
 
     bad = runner.invoke(eval_command, ["--dataset", str(strict)])
     assert bad.exit_code == 2 and "error:" in bad.stderr
@@ -192,8 +221,31 @@ def test_eval_command_gates_on_thresholds_and_compares(settings_factory, tmp_pat
 def test_eval_command_help_has_examples() -> None:
     result = CliRunner().invoke(eval_command, ["--help"])
     assert result.exit_code == 0
-    for option in ("--dataset", "--out", "--compare", "--k", "--baseline", "--limit", "--thresholds", "rag eval --baseline"):
+    for option in ("--dataset", "--out", "--compare", "--no-compare", "--k", "--baseline", "--limit", "--thresholds",
+                   "--split", "--llm-subset", "rag eval --baseline", "rag eval --split test"):
         assert option in result.output
+
+
+def test_old_reports_load_with_pipeline_renamed_default(tmp_path: Path) -> None:
+    run = fake_run([fake_row("a", True, 1.0)])
+    data = json.loads(run.model_dump_json())
+    data["schema_version"] = 1
+    data["systems"] = ["pipeline"]
+    data["totals"] = {"pipeline": data["totals"][DEFAULT]}
+    for row in data["cases"]:
+        row["system"] = "pipeline"
+    (tmp_path / "report.json").write_text(json.dumps(data))
+    loaded = report.load_report(tmp_path)
+    assert loaded.systems == [DEFAULT] and list(loaded.totals) == [DEFAULT] and loaded.rows()[0].id == "a"
+    (tmp_path / "report.json").write_text("[1]")
+    with pytest.raises(ConfigError, match="not a report.json"):
+        report.load_report(tmp_path)
+
+
+def test_llm_subset_is_fixed_and_a_prefix_of_the_hash_order() -> None:
+    cases = {"corpus": load_dataset(DATASETS / "corpus.jsonl")}
+    ten = subset_keys(cases, 10)
+    assert len(ten) == 10 and ten == subset_keys(cases, 10) and subset_keys(cases, 5) == ten[:5]
 
 
 def test_tokens_and_cost_when_the_model_reports_usage(settings_factory) -> None:

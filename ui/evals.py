@@ -1,32 +1,39 @@
-"""Read the latest eval report (``evals/runs/*/report.json``) defensively, for the Eval results page.
+"""The Eval results page's data: the latest run, read through the typed ``EvalRun`` loader, as tables.
 
-The harness owns the format; this module only assumes a JSON object with
-per-case rows (a list of objects under a key such as ``cases`` or ``rows``) and
-totals (an object of numbers under a key such as ``totals``), flattening
-nested objects into dotted names. Anything unreadable is reported, not raised.
-No Streamlit here and no metric is computed: numbers are shown as the report has them.
+What it does: finds the newest readable ``report.json`` under the runs
+directory (``rag.evaluation.report.load_report``; unreadable ones are
+reported, not raised) and turns it into pandas tables with the metric names
+and one-line definitions of ``evals/README.md`` (``rag.evaluation.tables``),
+so the page, report.md and report.html show the same thing. No Streamlit
+here and no metric is computed: numbers are shown as the report has them.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 
-CASE_KEYS = ("cases", "rows", "per_case", "results", "questions", "items")
-TOTAL_KEYS = ("totals", "total", "summary", "metrics", "aggregate", "overall")
-_FAIL_FALSE = ("passed", "pass", "ok", "success", "correct")
-_FAIL_TRUE = ("failed", "fail", "failure", "error")
+from rag.errors import ConfigError
+from rag.evaluation import tables
+from rag.evaluation.metric_info import METRICS
+from rag.evaluation.report import load_report
+from rag.evaluation.runner import DEFAULT, EvalRun
+
+# The headline tiles: the numbers a reader looks at first.
+TILES = ("pass_rate", "fact_recall", "passage_hit", "refusal_recall", "over_refusal_rate", "language_match",
+         "citation_validity", "seconds_per_question")
+# The metrics charted side by side per answerer (ratios, so they share one 0–1 axis).
+CHART_METRICS = ("pass_rate", "doc_hit", "passage_hit", "fact_recall", "date_recall", "conflict_coverage",
+                 "language_match", "script_match", "refusal_recall", "over_refusal_rate")
 
 
 @dataclass
-class Report:
+class Loaded:
     path: Path
-    totals: dict[str, float] = field(default_factory=dict)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    run: EvalRun
 
 
 def runs_dir(settings: Any) -> Path:
@@ -34,94 +41,110 @@ def runs_dir(settings: Any) -> Path:
     return Path(settings.eval_runs_dir)
 
 
-def flatten(obj: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
-    """Nested dicts → one level with dotted keys; lists of scalars joined; deeper lists dropped."""
-    out: dict[str, Any] = {}
-    if not isinstance(obj, dict):
-        return out
-    for k, v in obj.items():
-        name = f"{prefix}{k}"
-        if isinstance(v, dict) and depth < 3:
-            out.update(flatten(v, f"{name}.", depth + 1))
-        elif isinstance(v, list):
-            if all(isinstance(x, (str, int, float, bool)) or x is None for x in v):
-                out[name] = ", ".join(str(x) for x in v)
-        else:
-            out[name] = v
-    return out
-
-
-def numeric(values: dict[str, Any]) -> dict[str, float]:
-    return {
-        k: float(v) for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
-
-
-def _find_rows(obj: Any, depth: int = 0) -> list[dict[str, Any]]:
-    if not isinstance(obj, dict) or depth > 2:
-        return []
-    for k in CASE_KEYS:
-        v = obj.get(k)
-        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-            return v
-    for v in obj.values():
-        found = _find_rows(v, depth + 1)
-        if found:
-            return found
-    return []
-
-
-def load(path: Path) -> Report:
-    """Parse one report.json; raises ``ValueError`` with a short reason when it is unusable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a JSON object")
-    totals_obj = next((data[k] for k in TOTAL_KEYS if isinstance(data.get(k), dict)), {})
-    rows = [flatten(r) for r in _find_rows(data)]
-    meta = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
-    return Report(path=path, totals=numeric(flatten(totals_obj)), rows=rows, meta=meta)
-
-
-def latest(runs: Path) -> tuple[Report | None, list[str]]:
-    """The newest readable report under ``runs`` (by file time), and reasons for any skipped."""
+def latest(runs: Path) -> tuple[Loaded | None, list[str]]:
+    """The newest readable run under ``runs`` (by file time), and why any newer one was skipped."""
     problems: list[str] = []
-    candidates = sorted(runs.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True) if runs.is_dir() else []
-    for path in candidates:
+    files = sorted(runs.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True) if runs.is_dir() else []
+    for file in files:
         try:
-            return load(path), problems
-        except ValueError as exc:
+            return Loaded(file, load_report(file)), problems
+        except ConfigError as exc:
             problems.append(str(exc))
     return None, problems
 
 
-def is_failure(row: dict[str, Any]) -> bool:
-    """A row the report marks as failed: a false pass flag, a true fail flag, an error or a fail status."""
-    for key, value in row.items():
-        name = key.rsplit(".", 1)[-1].lower()
-        if name in _FAIL_FALSE and value is False:
-            return True
-        if name in _FAIL_TRUE and value not in (None, False, "", 0):
-            return True
-        if name == "status" and str(value).lower() in ("fail", "failed", "error"):
-            return True
-    return False
+def _frame(table: tuple[list[str], list[list[str]]], index: str | None = None) -> pd.DataFrame:
+    header, rows = table
+    frame = pd.DataFrame(rows, columns=header)
+    return frame.set_index(index) if index else frame
 
 
-def row_metrics(rows: list[dict[str, Any]]) -> list[str]:
-    """Numeric per-case columns worth charting (not ids, indices or timings of zero variance)."""
-    names: dict[str, None] = {}
-    for row in rows:
-        for k, v in numeric(row).items():
-            if k.rsplit(".", 1)[-1].lower() not in ("id", "index", "n", "k"):
-                names[k] = None
-    return list(names)
+def with_definitions(frame: pd.DataFrame, run: EvalRun) -> pd.DataFrame:
+    """The table with a 'definition' column looked up from each row's metric label."""
+    meaning = {name: text for name, _, text in tables.definitions(run)}
+    meaning["cases"] = "cases run (an LLM answerer may run a fixed subset)"
+    out = frame.copy()
+    out["definition"] = [meaning.get(str(i), "") for i in out.index]
+    return out
 
 
-def case_label(row: dict[str, Any], i: int) -> str:
-    for k in ("id", "case_id", "name"):
-        if row.get(k) not in (None, ""):
-            return str(row[k])
-    return f"#{i + 1}"
+def side_by_side(run: EvalRun) -> pd.DataFrame:
+    return with_definitions(_frame(tables.headline(run), "metric"), run)
+
+
+def per_split(run: EvalRun) -> pd.DataFrame:
+    return with_definitions(_frame(tables.split_table(run), "metric"), run)
+
+
+def per_category(run: EvalRun) -> pd.DataFrame:
+    return _frame(tables.category_table(run), "category (tag)")
+
+
+def changes(run: EvalRun) -> dict[str, pd.DataFrame]:
+    """Per answerer: before / now / Δ for each metric, against the run the report compared with."""
+    out = {}
+    for system in run.totals:
+        header, rows = tables.comparison_table(run, system)
+        if rows:
+            out[system] = pd.DataFrame(rows, columns=header).set_index("metric")
+    return out
+
+
+@dataclass
+class Tile:
+    label: str
+    value: str
+    delta: str | None
+    help: str
+    higher_is_better: bool
+
+
+def tiles(run: EvalRun, system: str = DEFAULT) -> list[Tile]:
+    """The default answerer's headline numbers, each with its change since the previous run."""
+    totals = run.totals.get(system) or next(iter(run.totals.values()))
+    cmp = (run.comparison or {}).get("metrics", {}).get(system, {}).get("overall", {})
+    out = []
+    for key in TILES:
+        value = totals.overall.metrics.get(key)
+        if value is None:
+            continue
+        delta = cmp.get(key, {}).get("delta")
+        out.append(Tile(
+            label=tables.label(key, run.k), value=tables.fmt(key, value),
+            delta=None if delta is None else tables.fmt_delta(key, delta).split(" ")[0],
+            help=tables.definition(key, run.k), higher_is_better=METRICS[key].higher_is_better,
+        ))
+    return out
+
+
+def chart_data(run: EvalRun) -> pd.DataFrame:
+    """Long table (metric, answerer, value) of the charted ratios, for a grouped bar chart."""
+    rows = [
+        {"metric": tables.label(key, run.k), "answerer": system, "value": value}
+        for system, totals in run.totals.items()
+        for key in CHART_METRICS
+        if (value := totals.overall.metrics.get(key)) is not None
+    ]
+    return pd.DataFrame(rows, columns=["metric", "answerer", "value"])
+
+
+def category_chart_data(run: EvalRun) -> pd.DataFrame:
+    """Long table (category, answerer, pass rate) for the per-category chart."""
+    rows = [
+        {"category": tag, "answerer": system, "pass rate": value}
+        for system, totals in run.totals.items()
+        for tag, t in totals.by_tag.items()
+        if (value := t.metrics.get("pass_rate")) is not None
+    ]
+    return pd.DataFrame(rows, columns=["category", "answerer", "pass rate"])
+
+
+def questions(run: EvalRun) -> pd.DataFrame:
+    """One row per (case, answerer): what was asked, whether it passed and why not."""
+    rows = [
+        {"case": f"{r.dataset}/{r.id}", "answerer": r.system, "split": r.split or "—", "categories": ", ".join(r.tags),
+         "question": r.user_input, "passed": r.passed, "why it failed": "; ".join(r.fail_reasons),
+         "fact recall": r.metrics.get("fact_recall"), "seconds": None if r.latency_ms is None else r.latency_ms / 1000}
+        for r in run.cases
+    ]
+    return pd.DataFrame(rows)

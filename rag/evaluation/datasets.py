@@ -1,15 +1,17 @@
 """Gold evaluation datasets: validate JSONL files into ``EvalCase`` objects.
 
 Each line is one case (id, question, answer, sources, evidence, facts,
-answerable, language, history, tags); a bad or duplicate case is reported
-with its file and line number. Nothing here runs or scores a case.
+answerable, language, history, tags, and the optional dates, conflict,
+script and filters); a bad or duplicate case is reported with its file and
+line number. Which split (dev/test) a case is in lives in ``splits.py``.
+Nothing here runs or scores a case.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +25,16 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
     content: str = Field(min_length=1)
+
+
+class ConflictSide(BaseModel):
+    """One side of a disagreement in the sources: a figure or claim and who states it."""
+
+    model_config = ConfigDict(extra="forbid")
+    forms: list[str] = Field(min_length=1, description="Surface forms of this side's figure or claim.")
+    source: str = Field(description="Doc id of the article that states it.")
+    evidence: str = Field(min_length=1, description="Verbatim quote stating it.")
+    attribution: str = Field("", description="Who makes this claim, for readers of the dataset.")
 
 
 class EvalCase(BaseModel):
@@ -39,18 +51,37 @@ class EvalCase(BaseModel):
     language: Language
     history: list[Turn] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    dates: list[list[str]] = Field(
+        default_factory=list, description="Gold dates the answer must state; each a list of surface forms."
+    )
+    conflict: list[ConflictSide] = Field(
+        default_factory=list, description="Sides of a disagreement the answer must give, each attributed."
+    )
+    script: Literal["hans", "hant"] | None = Field(
+        None, description="Chinese script the answer must be written in (Simplified / Traditional)."
+    )
+    filters: dict[str, str] = Field(
+        default_factory=dict, description="Retrieval filters passed to the chain: outlet, since, until, lang."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> EvalCase:
-        if self.answerable and not (self.sources and self.evidence and self.facts):
-            raise ValueError("an answerable case needs sources, evidence and facts")
-        if not self.answerable and (self.sources or self.evidence or self.facts):
-            raise ValueError("an unanswerable case must have empty sources, evidence and facts")
-        if any(not forms or not all(f.strip() for f in forms) for forms in self.facts):
+        if self.answerable and not (self.sources and self.facts):
+            raise ValueError("an answerable case needs sources and facts")
+        if not self.answerable and (self.sources or self.evidence or self.facts or self.dates or self.conflict):
+            raise ValueError("an unanswerable case must have empty sources, evidence, facts, dates and conflict")
+        if set(self.filters) - FILTER_KEYS:
+            raise ValueError(f"unknown filter {sorted(set(self.filters) - FILTER_KEYS)}; use {sorted(FILTER_KEYS)}")
+        if len(self.conflict) == 1:
+            raise ValueError("a conflict needs at least two sides")
+        if any(not forms or not all(f.strip() for f in forms) for forms in [*self.facts, *self.dates]):
             raise ValueError("every fact needs at least one non-empty surface form")
         if any(not q.strip() for q in self.evidence):
             raise ValueError("evidence quotes must be non-empty")
         return self
+
+
+FILTER_KEYS = frozenset({"outlet", "since", "until", "lang"})
 
 
 def load_dataset(path: Path) -> list[EvalCase]:
@@ -94,9 +125,9 @@ class DatasetInfo(BaseModel):
 
 
 def load_datasets(
-    paths: Sequence[Path], limit: int | None = None
+    paths: Sequence[Path], limit: int | None = None, keep: Callable[[EvalCase], bool] | None = None
 ) -> tuple[list[DatasetInfo], dict[str, list[EvalCase]]]:
-    """Each file's cases (the first ``limit`` of each when given), keyed by the file's stem."""
+    """Each file's cases keyed by the file's stem: those ``keep`` accepts (all when None), then the first ``limit``."""
     infos: list[DatasetInfo] = []
     cases: dict[str, list[EvalCase]] = {}
     for path in paths:
@@ -104,7 +135,8 @@ def load_datasets(
         if name in cases:
             raise InputError(f"two datasets are named {name!r}; rename one file")
         all_cases = load_dataset(path)
-        cases[name] = all_cases[:limit] if limit else all_cases
+        chosen = [c for c in all_cases if keep is None or keep(c)]
+        cases[name] = chosen[:limit] if limit else chosen
         infos.append(
             DatasetInfo(name=name, path=str(path), sha256=file_sha256(path), cases=len(all_cases), run=len(cases[name]))
         )

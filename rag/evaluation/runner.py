@@ -1,25 +1,24 @@
-"""Run every case through one or more chains, score and total the rows.
+"""Run every case through one or more answerers and collect the scored rows into an ``EvalRun``.
 
-What it does: asks each
-system (the pipeline from ``build_chain``, optionally the naive baseline) every
-case with the case's history; records a ``RagError`` as an error row instead of
-stopping; scores each row with ``metrics`` (and the judge, when given); decides
-whether the case passes; and totals the rows per system, overall and per
-dataset, into an ``EvalRun``.
+What it does: asks each system every case with the case's history (and its
+retrieval filters, when the chain's ``ask`` takes a ``filters`` argument);
+records a ``RagError`` as an error row instead of stopping; scores each row
+(``scoring.py``, and the judge when given); and totals the rows
+(``totals.py``). The systems are the configured answerer (``default``), the
+extractive answerer beside it when the default is an LLM, and optionally the
+naive baseline. An LLM answerer may run a fixed subset of the cases
+(``llm_subset``: the first N by sha256 of dataset/id) while the others run them all.
 
-A case passes when it ran without error (and without a judge error) and:
-unanswerable → the answer is a refusal; answerable → not refused, every gold
-fact stated (fact recall 1.0), at least one citation, all citations valid and
-all quotes verbatim at their spans. Judge scores are reported, not gated per case.
-
-What it leaves out: rendering, comparing runs and thresholds (``report.py``),
-the command line (``command.py``) and the judge's prompt (``judge.py``).
+What it leaves out: rendering, comparing runs and thresholds (``report.py``,
+``gate.py``), the command line (``command.py``) and the judge's prompt (``judge.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -31,119 +30,23 @@ from rag.chain import RagChain
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.evaluation import metrics as m
-from rag.evaluation.datasets import DatasetInfo, EvalCase, Turn
-from rag.evaluation.judge import Judge, JudgeResult
-from rag.models import Answer, Citation, Language, Passage, Usage
+from rag.evaluation.datasets import DatasetInfo, EvalCase
+from rag.evaluation.judge import Judge
+from rag.evaluation.scoring import CaseResult, new_row, score_answer, verdict
+from rag.evaluation.totals import SystemTotals, Totals, aggregate, totals_by_system  # noqa: F401
 
-PIPELINE, BASELINE = "pipeline", "baseline"
-
-
-# ---- one row per (system, case) ------------------------------------------------------
-
-
-class CaseResult(BaseModel):
-    """One case as one system answered it, with its scores (ragas-style column names)."""
-
-    system: str
-    dataset: str
-    id: str
-    tags: list[str]
-    user_input: str
-    history: list[Turn]
-    reference: str = Field(description="Gold answer.")
-    answerable: bool
-    language: Language = Field(description="The question's language (gold).")
-    response: str | None = None
-    response_language: Language | None = None
-    refused: bool | None = None
-    notice: str | None = None
-    standalone_question: str | None = None
-    reference_doc_ids: list[str] = Field(description="Gold source documents.")
-    reference_contexts: list[str] = Field(description="Gold evidence quotes.")
-    retrieved_context_ids: list[str] = Field(default_factory=list, description="Chunk ids, best first.")
-    retrieved_doc_ids: list[str] = Field(default_factory=list, description="Doc ids of the top-k, deduplicated.")
-    relevant_passages: list[int] = Field(default_factory=list, description="n of passages holding evidence.")
-    citations: list[Citation] = Field(default_factory=list)
-    passages: list[Passage] = Field(default_factory=list)
-    facts: list[list[str]] = Field(default_factory=list)
-    missed_facts: list[list[str]] = Field(default_factory=list)
-    metrics: dict[str, float | None] = Field(default_factory=dict)
-    judge: JudgeResult | None = None
-    judge_error: str | None = None
-    error: str | None = None
-    latency_ms: float | None = None
-    usage: Usage | None = None
-    cost_usd: float | None = None
-    passed: bool = False
-    fail_reasons: list[str] = Field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.dataset, self.id)
+DEFAULT, EXTRACTIVE, BASELINE = "default", "extractive", "baseline"
+PIPELINE = DEFAULT  # the configured answerer; the name older callers used
+SUBSET_SUFFIX = "@llm-subset"
+Key = tuple[str, str]
 
 
-def _row(system: str, dataset: str, case: EvalCase) -> CaseResult:
-    return CaseResult(
-        system=system, dataset=dataset, id=case.id, tags=case.tags, user_input=case.question,
-        history=case.history, reference=case.answer, answerable=case.answerable, language=case.language,
-        reference_doc_ids=case.sources, reference_contexts=case.evidence, facts=case.facts,
-    )
-
-
-def score_answer(row: CaseResult, case: EvalCase, answer: Answer, k: int, model: str) -> None:
-    """Fill the row's answer fields and deterministic metrics (similarity comes later, in a batch)."""
-    row.response = answer.answer
-    row.response_language = m.answer_language(answer.answer)
-    row.refused = answer.refused
-    row.notice = answer.notice
-    row.standalone_question = answer.standalone_question
-    row.passages = answer.passages
-    row.citations = answer.citations
-    row.retrieved_context_ids = [p.chunk_id for p in answer.passages[:k]]
-    row.retrieved_doc_ids = m.doc_ranking(answer.passages, k)
-    row.latency_ms = answer.timings_ms.get("total")
-    row.usage = answer.usage
-    row.cost_usd = m.estimate_cost(model, answer.usage)
-    scores: dict[str, float | None] = {"language_match": float(row.response_language == case.language)}
-    if case.answerable:
-        relevance = m.passage_relevance(answer.passages, case.evidence, k)
-        row.relevant_passages = [p.n for p, rel in zip(answer.passages, relevance, strict=False) if rel]
-        docs = m.rank_scores(row.retrieved_doc_ids, case.sources, k)
-        ev = m.rank_scores(m.evidence_ranking(answer.passages, case.evidence, k), m.evidence_ids(case.evidence), k)
-        recall, row.missed_facts = m.fact_recall(answer.answer, case.facts)
-        scores.update(
-            doc_hit=docs.hit, doc_recall=docs.recall, doc_mrr=docs.mrr, doc_ndcg=docs.ndcg,
-            passage_hit=ev.hit, passage_recall=ev.recall, passage_mrr=ev.mrr, passage_ndcg=ev.ndcg,
-            context_precision=m.context_precision(relevance), fact_recall=recall,
-            citation_source_precision=m.citation_source_precision(answer, case.sources),
-        )
-    scores.update(citation_validity=m.citation_validity(answer), quote_check=m.quote_check(answer))
-    row.metrics = scores
-
-
-def verdict(row: CaseResult) -> tuple[bool, list[str]]:
-    """Whether the case passes, and why not (see the module docstring)."""
-    if row.error:
-        return False, [f"error: {row.error}"]
-    reasons: list[str] = []
-    if row.judge_error:
-        reasons.append(f"judge error: {row.judge_error}")
-    if not row.answerable:
-        if not row.refused:
-            reasons.append("answered an unanswerable question")
-        return not reasons, reasons
-    if row.refused:
-        return False, reasons + ["refused an answerable question"]
-    if row.missed_facts:
-        reasons.append(f"missed {len(row.missed_facts)}/{len(row.facts)} facts")
-    if not row.citations:
-        reasons.append("no citation")
-    validity, quotes = row.metrics.get("citation_validity"), row.metrics.get("quote_check")
-    if validity is not None and validity < 1.0:
-        reasons.append("invalid citation")
-    if quotes is not None and quotes < 1.0:
-        reasons.append("quote not verbatim at its span")
-    return not reasons, reasons
+def takes_filters(chain: RagChain) -> bool:
+    """Whether ``chain.ask`` accepts a ``filters`` argument (the news features add it)."""
+    try:
+        return "filters" in inspect.signature(chain.ask).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 Progress = Callable[[], None]
@@ -157,14 +60,24 @@ def run_system(
     k: int,
     judge: Judge | None = None,
     progress: Progress | None = None,
+    splits: Mapping[str, str] | None = None,
+    only: Collection[Key] | None = None,
 ) -> list[CaseResult]:
-    """Every case through ``chain.ask`` with its history; errors become error rows."""
+    """Every case (those in ``only`` when given) through ``chain.ask`` with its history; errors become error rows."""
     rows: list[CaseResult] = []
+    filtering = takes_filters(chain)
     for dataset, dataset_cases in cases.items():
         for case in dataset_cases:
-            row = _row(name, dataset, case)
+            if only is not None and (dataset, case.id) not in only:
+                continue
+            row = new_row(name, dataset, case, (splits or {}).get(case.id))
+            extra: dict[str, Any] = {}
+            if case.filters:
+                row.filters_applied = filtering
+                if filtering:
+                    extra["filters"] = dict(case.filters)
             try:
-                answer = chain.ask(case.question, [t.model_dump() for t in case.history], k=k)
+                answer = chain.ask(case.question, [t.model_dump() for t in case.history], k=k, **extra)
             except RagError as exc:
                 row.error = f"{type(exc).__name__}: {exc}"
             else:
@@ -199,87 +112,11 @@ def finish(rows: Sequence[CaseResult]) -> None:
         row.passed, row.fail_reasons = verdict(row)
 
 
-# ---- totals --------------------------------------------------------------------------
-
-
-class Totals(BaseModel):
-    cases: int
-    errors: int
-    metrics: dict[str, float | None]
-    counts: dict[str, int] = Field(description="How many cases each mean is over.")
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def aggregate(rows: Sequence[CaseResult], judged: bool) -> Totals:
-    """Means of per-case metrics over the rows that have them, plus set-level metrics.
-
-    1. Error rows count in ``cases``, ``errors``, error_rate and pass_rate (as
-       failures) and nowhere else.
-    2. Each per-case metric is the mean over the rows where it is defined
-       (retrieval and answer metrics: answerable cases; citation metrics: cases with citations).
-    3. Refusal metrics come from (refused, answerable) of all answered rows.
-    4. Latency percentiles over answered rows; tokens summed when any row has
-       usage; cost summed only when every row with usage has a price.
-    5. With a judge: judge_error_rate = judge errors / rows sent to the judge.
-    """
-    ok = [r for r in rows if r.error is None]
-    out: dict[str, float | None] = {
-        "pass_rate": _mean([float(r.passed) for r in rows]),
-        "error_rate": _mean([float(r.error is not None) for r in rows]),
-    }
-    counts: dict[str, int] = {"pass_rate": len(rows), "error_rate": len(rows)}
-    per_case = [k for k in m.METRICS if any(k in r.metrics for r in ok)]
-    for key in per_case:
-        values = [v for r in ok if (v := r.metrics.get(key)) is not None]
-        out[key] = _mean(values)
-        counts[key] = len(values)
-    out.update(m.refusal_scores([(bool(r.refused), r.answerable) for r in ok]))
-    counts["refusal_precision"] = sum(bool(r.refused) for r in ok)
-    counts["refusal_recall"] = sum(not r.answerable for r in ok)
-    counts["over_refusal_rate"] = sum(r.answerable for r in ok)
-    latencies = [r.latency_ms for r in ok if r.latency_ms is not None]
-    counts["latency_p50_ms"] = counts["latency_p95_ms"] = len(latencies)
-    out["latency_p50_ms"] = m.percentile(latencies, 50)
-    out["latency_p95_ms"] = m.percentile(latencies, 95)
-    used = [r for r in ok if r.usage is not None]
-    out["input_tokens"] = float(sum(r.usage.input_tokens for r in used if r.usage)) if used else None
-    out["output_tokens"] = float(sum(r.usage.output_tokens for r in used if r.usage)) if used else None
-    costs = [r.cost_usd for r in used]
-    out["cost_usd"] = sum(c for c in costs if c is not None) if used and None not in costs else None
-    if judged:
-        sent = [r for r in ok if r.judge is not None or r.judge_error is not None]
-        out["judge_error_rate"] = _mean([float(r.judge_error is not None) for r in sent])
-        counts["judge_error_rate"] = len(sent)
-    ordered = {key: out.get(key) for key in m.METRICS if key in out}
-    return Totals(cases=len(rows), errors=len(rows) - len(ok), metrics=ordered, counts=counts)
-
-
-class SystemTotals(BaseModel):
-    overall: Totals
-    by_dataset: dict[str, Totals]
-
-
-def totals_by_system(rows: Sequence[CaseResult], judged: bool) -> dict[str, SystemTotals]:
-    systems = list(dict.fromkeys(r.system for r in rows))
-    out: dict[str, SystemTotals] = {}
-    for system in systems:
-        mine = [r for r in rows if r.system == system]
-        datasets = list(dict.fromkeys(r.dataset for r in mine))
-        out[system] = SystemTotals(
-            overall=aggregate(mine, judged),
-            by_dataset={d: aggregate([r for r in mine if r.dataset == d], judged) for d in datasets},
-        )
-    return out
-
-
 # ---- a whole run ---------------------------------------------------------------------
 
 
 class ThresholdFailure(BaseModel):
-    scope: str = Field(description="'overall' or a dataset name.")
+    scope: str = Field(description="Where the bound applies, e.g. 'test · extractive' or 'all · default · corpus'.")
     metric: str
     bound: Literal["min", "max"]
     threshold: float
@@ -289,7 +126,7 @@ class ThresholdFailure(BaseModel):
 class EvalRun(BaseModel):
     """Everything report.json holds."""
 
-    schema_version: int = 1
+    schema_version: int = 2
     created: str
     wall_time_s: float
     k: int
@@ -297,6 +134,10 @@ class EvalRun(BaseModel):
     models: dict[str, str | None]
     datasets: list[DatasetInfo]
     systems: list[str]
+    answerers: dict[str, str] = Field(default_factory=dict, description="System → the chat model it ran.")
+    split: str = Field("all", description="The split run: dev, test or all.")
+    splits_file: str | None = None
+    llm_subset: list[Key] | None = Field(None, description="The cases an LLM answerer ran, when it ran a subset.")
     judged: bool
     totals: dict[str, SystemTotals]
     cases: list[CaseResult]
@@ -304,7 +145,7 @@ class EvalRun(BaseModel):
     threshold_failures: list[ThresholdFailure] = Field(default_factory=list)
     comparison: dict[str, Any] | None = None
 
-    def rows(self, system: str = PIPELINE) -> list[CaseResult]:
+    def rows(self, system: str = DEFAULT) -> list[CaseResult]:
         return [r for r in self.cases if r.system == system]
 
 
@@ -314,13 +155,16 @@ def settings_snapshot(settings: Settings) -> dict[str, Any]:
 
 
 def build_systems(settings: Settings, baseline: bool) -> dict[str, RagChain]:
-    """The app's chain (``build_chain``) and, when asked, the naive baseline.
+    """The configured chain (``default``), the extractive one beside an LLM default, and the baseline if asked.
 
-    The pipeline's index is built from the seeds directory first if it is empty.
+    The index is built from the seeds directory first if it is empty.
     """
     index = factory.open_store(settings)
     factory.ensure_ingested(index, settings)
-    systems = {PIPELINE: factory.build_chain(settings, index)}
+    default = factory.build_chain(settings, index)
+    systems = {DEFAULT: default}
+    if not default.extractive:
+        systems[EXTRACTIVE] = factory.build_chain(settings.model_copy(update={"chat_model": "extractive"}), index)
     if baseline:
         build_baseline = getattr(factory, "build_baseline_chain", None)
         if build_baseline is None:
@@ -329,6 +173,12 @@ def build_systems(settings: Settings, baseline: bool) -> dict[str, RagChain]:
             )
         systems[BASELINE] = build_baseline(settings)
     return systems
+
+
+def subset_keys(cases: Mapping[str, Sequence[EvalCase]], n: int) -> list[Key]:
+    """A fixed subset of ``n`` cases: the first ``n`` by sha256 of "dataset/id"."""
+    keys = [(d, c.id) for d, cs in cases.items() for c in cs]
+    return sorted(keys, key=lambda key: hashlib.sha256(f"{key[0]}/{key[1]}".encode()).digest())[:n]
 
 
 def run_eval(
@@ -341,16 +191,27 @@ def run_eval(
     similarity: Embeddings,
     judge: Judge | None = None,
     progress: Progress | None = None,
+    splits: Mapping[str, str] | None = None,
+    split: str = "all",
+    llm_subset: int | None = None,
 ) -> EvalRun:
-    """Run every case through every system, score, total, and time the whole run."""
+    """Run every case through every system, score, total, and time the whole run.
+
+    With ``llm_subset``, a system whose chain is an LLM runs only ``subset_keys``;
+    the extractive answerer is then also totalled on those cases (``extractive@llm-subset``).
+    """
     started = time.perf_counter()
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    subset = subset_keys(cases, llm_subset) if llm_subset else None
+    limited = subset is not None and any(not c.extractive for n, c in systems.items() if n != BASELINE)
     rows: list[CaseResult] = []
     for name, chain in systems.items():
-        rows.extend(run_system(name, chain, cases, k=k, judge=judge, progress=progress))
+        only = set(subset) if limited and subset and not chain.extractive and name != BASELINE else None
+        rows.extend(run_system(name, chain, cases, k=k, judge=judge, progress=progress, splits=splits, only=only))
     add_similarity(rows, similarity)
     finish(rows)
-    pipeline = systems.get(PIPELINE) or next(iter(systems.values()))
+    pipeline = systems.get(DEFAULT) or next(iter(systems.values()))
+    extra = (EXTRACTIVE + SUBSET_SUFFIX, set(subset)) if limited and subset and EXTRACTIVE in systems else None
     return EvalRun(
         created=created,
         wall_time_s=round(time.perf_counter() - started, 2),
@@ -364,7 +225,10 @@ def run_eval(
         },
         datasets=list(datasets),
         systems=list(systems),
+        answerers={name: chain.model_name for name, chain in systems.items()},
+        split=split,
+        llm_subset=subset if limited else None,
         judged=judge is not None,
-        totals=totals_by_system(rows, judge is not None),
+        totals=totals_by_system(rows, judge is not None, extra),
         cases=rows,
     )
