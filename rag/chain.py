@@ -160,9 +160,12 @@ class RefusalPolicy:
     min_overlap: float = 0.0
 
     def refuse(self, evidence: Evidence, language: Language) -> bool:
-        if not evidence.items:
+        return self.refuse_on(bool(evidence.items), evidence.relevance, evidence.term_overlap, language)
+
+    def refuse_on(self, has_evidence: bool, relevance: float, overlap: float, language: str) -> bool:
+        if not has_evidence:
             return True
-        return evidence.relevance < self.min_relevance.get(language, -1.0) or evidence.term_overlap < self.min_overlap
+        return relevance < self.min_relevance.get(language, -1.0) or overlap < self.min_overlap
 
 
 class RagChain:
@@ -177,7 +180,7 @@ class RagChain:
         embedding_model: str,
         min_relevance: dict[str, float],
         min_overlap: float = 0.0,
-        translation: str = "auto",
+        translation: str = "dictionary",
         rerank_depth: int = 15,
         secrets: Sequence[str | None] = (),
     ) -> None:
@@ -219,14 +222,14 @@ class RagChain:
         mode = self.translation
         if mode == "off":
             return ""
-        if mode == "llm" or (mode == "auto" and self.translate_chain is not None):
+        if mode == "llm" and self.translate_chain is not None:
             with self._lock:
                 cached = self._translations.get(question)
             if cached is not None:
                 return cached
             try:
                 target = TRANSLATE_TARGET[detect_language(question)]
-                text = self.translate_chain.invoke({"question": question, "target": target}) if self.translate_chain else ""
+                text = self.translate_chain.invoke({"question": question, "target": target})
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             text = " ".join(text.strip().split())[:400]
@@ -328,7 +331,8 @@ class RagChain:
                 answer.refused = True
                 answer.answer = NO_ANSWER[language]
                 return
-        cited = build_citations(raw, evidence, embed=self.retriever.index.embeddings.embed_documents)
+        cited = build_citations(raw, evidence, embed=self.retriever.index.embeddings.embed_documents,
+                                centre=self.retriever.centre)
         answer.answer, answer.citations, answer.unsupported = cited.text, cited.citations, cited.unsupported
         if not cited.citations:
             answer.citations = item_citations(evidence)

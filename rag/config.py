@@ -36,20 +36,32 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=32, le=2000, description="Chunk budget in cl100k tokens.")
     overlap_tokens: int = Field(40, ge=0, le=500, description="Tokens of trailing sentences repeated in the next chunk.")
     min_relevance_en: float = Field(
-        0.30,
-        description="Refuse English questions whose best mean-centred sentence cosine is below this "
-        "(chosen on evals/datasets to keep over-refusal under ~8%).",
+        0.26,
+        description="Refuse English questions whose best mean-centred evidence cosine is below this "
+        "(chosen on the dev split: best refusal recall with over-refusal at most 5%; "
+        "python -m rag.evaluation.calibration).",
     )
-    min_relevance_zh: float = Field(0.35, description="The same threshold for Chinese questions.")
+    min_relevance_zh: float = Field(0.36, description="The same threshold for Chinese questions.")
+    signals: str = Field(
+        "sentence,keyword", pattern=r"^(dense|sentence|keyword|centred)(,(dense|sentence|keyword|centred))*$",
+        description="Rankings fused by retrieval, comma-separated: dense (chunk vectors), sentence (sentence "
+        "vectors, HNSW), keyword (BM25), centred (exact search on mean-centred sentence vectors).",
+    )
+    rerank_depth: int = Field(
+        15, ge=1, le=100,
+        description="Fused candidates whose sentences are scored for evidence (the shown passages are chosen "
+        "from these by their best evidence sentence; RAG_K or less means no re-ranking).",
+    )
     min_overlap: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Refuse when the evidence holds less than this share of the question's topic words "
         "(in either language; chosen on the dev split).",
     )
     translation: str = Field(
-        "auto", pattern="^(auto|llm|dictionary|off)$",
-        description="Cross-lingual retrieval: 'dictionary' (offline CC-CEDICT + glossary), 'llm' (one cached "
-        "translation call), 'auto' (llm when a model answers, else dictionary) or 'off'.",
+        "dictionary", pattern="^(llm|dictionary|off)$",
+        description="Cross-lingual retrieval: 'dictionary' (offline CC-CEDICT + glossary; the default, it costs "
+        "no model call), 'llm' (one cached translation call to the answering model, dictionary when "
+        "there is none) or 'off'.",
     )
     timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")

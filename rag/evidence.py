@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.question import CUES, Kind
 from rag.text import char_tokens, detect_language, keyword_tokens
+from rag.framing import forged
 from rag.glossary import name_groups
-from rag.translate import Known, content_words, word_variants
+from rag.translate import Known, content_words, segment, word_variants
 
 TERM_WEIGHT = 0.15
 CUE_WEIGHT = 0.05
@@ -48,19 +49,32 @@ def is_content(sentence: str) -> bool:
     return len(s) >= 10
 
 
+# Chinese question words: what is asked, not what the evidence must contain.
+_ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
+                       "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别".split())
+
+
 def topic_words(question: str, known: Known) -> list[list[str]]:
     """The question's topic words, each with every form it may take in the articles.
 
     English: each content word with its glossary names and dictionary translations.
-    Chinese: each keyword token (bigram) of the question, with the English names of
-    the glossary names it contains.
+    Chinese: each dictionary word of the question (question words left out), plus
+    each glossary name in all its spellings.
     """
     if detect_language(question) == "en":
         return [word_variants(w, known) for w in content_words(question)]
-    groups: list[list[str]] = [[t] for t in keyword_tokens(question)]
-    for group in name_groups(question):
-        groups.append(list(group))
-    return groups
+    names = name_groups(question)
+    spelled = {t for g in names for t in g}
+    groups: list[list[str]] = [[w] for w in dict.fromkeys(segment(question))
+                               if w not in _ZH_ASKING and w not in spelled]
+    groups += [[w] for w in re.findall(r"[A-Za-z][A-Za-z0-9.-]+", question) if w not in spelled]
+    return groups + [list(g) for g in names]
+
+
+def is_name(forms: Sequence[str]) -> bool:
+    """A topic word that names someone or something (a glossary name, or a capitalised word)."""
+    head = forms[0]
+    return bool(name_groups(head)) or head[:1].isupper()
 
 
 def coverage(topic: Sequence[Sequence[str]], found: set[str]) -> float:
@@ -112,8 +126,9 @@ def select(
     topic = topic_words(standalone, known)
     scored: list[tuple[float, Passage, int]] = []
     for p in passages:
-        for i, s in enumerate(sentences.get(p.chunk_id, [])):
-            if is_content(s.text):
+        sents = sentences.get(p.chunk_id, [])
+        for i, s in enumerate(sents):
+            if is_content(s.text) and not _near_forgery(sents, i):
                 scored.append((score(s, topic, kind, p.n), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     items: list[EvidenceItem] = []
@@ -129,8 +144,8 @@ def select(
         ranked = s.model_copy(update={"score": round(value, 4)})
         items.append(EvidenceItem(
             n=p.n, sentence=ranked,
-            before=sents[i - 1] if i > 0 else None,
-            after=sents[i + 1] if i + 1 < len(sents) else None,
+            before=sents[i - 1] if i > 0 and not _near_forgery(sents, i - 1) else None,
+            after=sents[i + 1] if i + 1 < len(sents) and not _near_forgery(sents, i + 1) else None,
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     passages, items = _number_by_evidence(passages, items, k)
@@ -140,12 +155,24 @@ def select(
     )
 
 
+def _near_forgery(sents: Sequence[Sentence], i: int) -> bool:
+    """Sentence ``i`` tries to forge the prompt frame, or follows one that does (what an injection
+    puts after a forged delimiter or header is its payload): neither is evidence."""
+    return any(forged(x.text) for x in sents[max(i - 1, 0) : i + 1])
+
+
 def term_overlap(topic: Sequence[Sequence[str]], items: Sequence[EvidenceItem]) -> float:
-    """Share of the question's topic words that the evidence (with its neighbours) contains."""
+    """Share of the question's topic words that the evidence (with its neighbours) contains.
+
+    Names are left out when the question has other topic words: a question about
+    a person in the articles but on a fact they do not hold ("What salary does
+    Altman earn?") matches the name and nothing else, and must score low.
+    """
     found: set[str] = set()
     for it in items:
         found |= set(keyword_tokens(" ".join(s.text for s in it.sentences)))
-    return round(coverage(topic, found), 4)
+    asked = [forms for forms in topic if not is_name(forms)] or list(topic)
+    return round(coverage(asked, found), 4)
 
 
 def _number_by_evidence(

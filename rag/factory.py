@@ -15,7 +15,7 @@ from rag.embeddings import make_embeddings
 from rag.errors import ConfigError
 from rag.index import ChromaServer, Index, IngestReport, Progress, open_index
 from rag.providers import resolve_chat_model
-from rag.retrieve import DEFAULT_SIGNALS, Retriever
+from rag.retrieve import Retriever
 
 
 def chroma_server(settings: Settings) -> ChromaServer | None:
@@ -58,14 +58,15 @@ def build_chain(
     settings: Settings,
     index: Index | None = None,
     *,
-    signals: tuple[str, ...] = DEFAULT_SIGNALS,
+    signals: tuple[str, ...] | None = None,
     dedup_threshold: float = 0.8,
 ) -> RagChain:
     """The chain the user configured, over ``index`` (opened from settings if not given)."""
     llm = resolve_chat_model(settings.chat_model, **settings.model_options())
     index = index or open_store(settings)
     retriever = Retriever.build(
-        index, k=settings.k, candidates=settings.candidates, signals=signals, dedup_threshold=dedup_threshold
+        index, k=settings.k, candidates=settings.candidates,
+        signals=signals or tuple(settings.signals.split(",")), dedup_threshold=dedup_threshold
     )
     return RagChain(
         retriever,
@@ -75,6 +76,7 @@ def build_chain(
         min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh},
         min_overlap=settings.min_overlap,
         translation=settings.translation,
+        rerank_depth=settings.rerank_depth,
         secrets=(settings.openai_api_key, settings.chroma_auth_token),
     )
 

@@ -24,6 +24,13 @@ _FRAME_TAG = re.compile(r"<\s*/?\s*(evidence|passages|question)\b[^>]*>", re.I)
 _HEADER = re.compile(r"[\[【]\s*(\d{1,3})\s*[\]】]")
 
 
+def forged(text: str) -> bool:
+    """True when ``text`` holds something shaped like the frame: a delimiter, a control token, a header."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    return bool(_CONTROL_TOKEN.search(text) or _FRAME_TAG.search(text)
+                or re.match(r"\s*[\[【]\s*\d{1,3}\s*[\]】]\s*\(", text))
+
+
 def sanitize(text: str) -> str:
     """Article text made inert for the prompt (see the module docstring)."""
     text = unicodedata.normalize("NFKC", text)

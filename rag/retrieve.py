@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from rag.centred import CentredSentences
 from rag.index import Index
 from rag.keyword import KeywordIndex
 from rag.models import Language, Passage, Sentence
 from rag.text import char_tokens, detect_language
 
 RRF_K = 60
-SIGNALS = ("dense", "sentence", "keyword")
+SIGNALS = ("dense", "sentence", "keyword", "centred")
 # Measured on the eval sets (hit@1 of the right article): sentence+keyword 0.79,
 # dense+sentence+keyword 0.73, dense alone 0.72. Dense stays available.
 DEFAULT_SIGNALS = ("sentence", "keyword")
@@ -70,6 +71,7 @@ class Retriever:
         signals: tuple[str, ...] = DEFAULT_SIGNALS,
         dedup_threshold: float = 0.8,
         language_means: dict[str, np.ndarray] | None = None,
+        centred: CentredSentences | None = None,
     ) -> None:
         self.index = index
         self.keywords = keyword_index
@@ -78,6 +80,7 @@ class Retriever:
         self.signals = signals
         self.dedup_threshold = dedup_threshold
         self.language_means = language_means or {}
+        self.centred = centred  # the 'centred' signal's in-memory sentence matrix, when that signal is on
         self._sizes: tuple[int, int] | None = None  # (chunks, sentences), read once the store is not empty
 
     def _store_sizes(self) -> tuple[int, int]:
@@ -96,7 +99,9 @@ class Retriever:
         for cid, _, extra in index.records(["documents"]):
             ids.append(cid)
             texts.append(extra["documents"])
-        return cls(index, KeywordIndex(ids, texts), language_means=index.language_means(), **options)
+        means = index.language_means()
+        centred = CentredSentences.build(index, means) if "centred" in options.get("signals", ()) else None
+        return cls(index, KeywordIndex(ids, texts), language_means=means, centred=centred, **options)
 
     def centre(self, vector: Sequence[float], language: str) -> np.ndarray:
         """``vector`` minus its language's mean sentence vector, re-normalised.
@@ -172,6 +177,8 @@ class Retriever:
                 rankings.append(dense_ids)
             if "sentence" in self.signals:
                 rankings.append(self._sentence(vector, min(n * 3, sentence_total)))
+            if self.centred is not None:
+                rankings.append(self.centred.search(self.centre(vector, detect_language(query)), n * 3))
             if "keyword" in self.signals:
                 hits = self.keywords.search(query, n)
                 rankings.append([cid for cid, _ in hits])

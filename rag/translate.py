@@ -38,7 +38,10 @@ _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 MAX_ZH_WORD = 4
 PER_WORD = 3  # Chinese headwords kept per English word
-_QUESTION_WORDS = frozenset("much many long often happen happened".split())  # asked, not searched for
+_QUESTION_WORDS = frozenset(
+    "much many long often happen happened against toward towards according article articles say says said "
+    "report reports reported news latest recent recently else".split()
+)  # asked, not searched for
 Known = Callable[[str], bool]
 
 
@@ -151,6 +154,23 @@ def content_words(question: str) -> list[str]:
     """The English words of a question that carry its topic (no stopwords or question words)."""
     return [w for w in _EN_WORD.findall(question)
             if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS and len(w) >= 2]
+
+
+def segment(text: str) -> list[str]:
+    """The Chinese words of ``text`` (two characters or more) by longest dictionary match."""
+    d = dictionary()
+    words: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        i = 0
+        while i < len(run):
+            for size in range(min(MAX_ZH_WORD, len(run) - i), 1, -1):
+                if d is not None and run[i : i + size] in d.zh_to_en:
+                    words.append(run[i : i + size])
+                    i += size
+                    break
+            else:
+                i += 1
+    return words
 
 
 def chinese_to_english(question: str) -> list[str]:

@@ -40,8 +40,9 @@ def test_streamed_answer_is_cited_and_in_the_question_language(server, settings_
     assert answer.usage and answer.usage.total_tokens > 0
     body = server.requests[-1]["body"]
     assert body["stream"] is True
-    system = body["messages"][0]["content"]
-    assert "Simplified Chinese" in system and "<passages>" in system and "untrusted" in system
+    system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+    assert "untrusted" in system and "<evidence>" not in system  # rules in the system turn, evidence in the user's
+    assert "请用简体中文回答" in user and user.count("<evidence>") == 1 and "马斯克" in user
     headers = {k.lower(): v for k, v in server.requests[-1]["headers"].items()}
     assert headers["authorization"] == f"Bearer {KEY}"
 
@@ -94,3 +95,17 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(server, settings_f
     answer = chain_for(server, settings_factory).ask("Why did he leave?", history)
     assert answer.standalone_question == "Why did Musk leave OpenAI?"
     assert len(server.requests) == 2 and not server.requests[0]["body"].get("stream")
+
+
+def test_llm_translation_is_searched_and_cached(server, settings_factory) -> None:
+    """RAG_TRANSLATION=llm: one translation call per distinct question, its text searched beside the question."""
+    server.replies.extend(["马斯克为什么离开OpenAI？", "马斯克认为OpenAI成功的可能性为零 [1]。", "马斯克离开了 [1]。"])
+    chain = chain_for(server, settings_factory, translation="llm")
+    first = chain.ask("Why did Musk leave OpenAI?")
+    evidence, _ = chain.gather("Why did Musk leave OpenAI?")
+    chain.ask("Why did Musk leave OpenAI?")
+    assert len(server.requests) == 3  # translation, answer, answer: the second translation came from the cache
+    asked = str(server.requests[0]["body"]["messages"])
+    assert "Translate" in asked and "Why did Musk leave OpenAI?" in asked
+    assert evidence.queries == ["Why did Musk leave OpenAI?", "马斯克为什么离开OpenAI？"]
+    assert first.standalone_question == "Why did Musk leave OpenAI?" and not first.refused

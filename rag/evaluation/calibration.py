@@ -1,0 +1,155 @@
+"""Calibrate on gold data: the refusal thresholds and the citation support threshold.
+
+**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH``, ``RAG_MIN_OVERLAP``): every case of the
+split is run through retrieval and evidence selection (no answerer needed); for
+each pair of thresholds, refusal recall (unanswerable cases refused) and
+over-refusal (answerable cases refused) are counted with the chain's own
+``RefusalPolicy``. The best pair keeps over-refusal at or under 5%.
+
+**Citation support** (``rag.cite.MIN_SUPPORT``): ALCE-style support, measured without a judge: a gold answer is a claim, its gold
+evidence quote is a sentence that supports it, and a sentence of another
+article that the retriever finds for the same question is one that does not.
+For every answerable case of the chosen split with evidence:
+
+1. claim = the gold answer; positives = the sentences of the store that contain
+   a gold evidence quote; negatives = the top retrieved sentences of articles
+   that are not gold sources.
+2. Score each pair with ``rag.cite.support`` (the very function the chain uses).
+3. For each threshold, a *false keep* is a negative at or above it (a marker that
+   would stay on an unrelated sentence), a *false drop* a positive below it.
+
+``python -m rag.evaluation.calibration --split dev`` prints both tables; choose
+on dev, then read the same thresholds' rows on test. What it leaves out: the
+chain's use of the thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from dataclasses import dataclass
+
+from rag.chain import RagChain, RefusalPolicy
+from rag.cite import support
+from rag.config import PROJECT_DIR, Settings
+from rag.evaluation.datasets import EvalCase, load_datasets
+from rag.evaluation.splits import load_splits
+from rag.factory import build_chain, ensure_ingested, open_store
+from rag.models import Sentence
+from rag.text import detect_language
+
+THRESHOLDS = [round(0.10 + 0.04 * i, 2) for i in range(16)]
+
+
+def _cases(split: str) -> list[EvalCase]:
+    splits = load_splits(PROJECT_DIR / "evals" / "splits.toml")
+    paths = sorted((PROJECT_DIR / "evals" / "datasets").glob("*.jsonl"))
+    _, datasets = load_datasets(paths, keep=lambda c: splits.get(c.id) == split)
+    return [c for cases in datasets.values() for c in cases]
+
+
+def _chain(settings: Settings) -> RagChain:
+    index = open_store(settings)
+    ensure_ingested(index, settings)
+    return build_chain(settings.model_copy(update={"chat_model": "extractive"}), index)
+
+
+@dataclass
+class Point:
+    answerable: bool
+    language: str
+    relevance: float
+    overlap: float
+    has_evidence: bool
+
+
+def refusal_points(split: str, settings: Settings) -> list[Point]:
+    """The refusal evidence of every case of the split (the question's retrieval, as the chain does it)."""
+    chain = _chain(settings)
+    points = []
+    for case in _cases(split):
+        history = [t.model_dump() for t in case.history]
+        evidence, _ = chain.gather(case.question, history)
+        points.append(Point(case.answerable, detect_language(evidence.standalone_question),
+                            evidence.relevance, evidence.term_overlap, bool(evidence.items)))
+    return points
+
+
+def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, float, float]]:
+    """(en threshold, zh threshold, overlap, refusal recall, over-refusal) for a grid, best first."""
+    rows = []
+    grid = [round(0.10 + 0.02 * i, 2) for i in range(21)]
+    for t_en in grid:
+        for t_zh in grid:
+            for overlap in (0.0, 0.2, 0.34, 0.4, 0.5, 0.6):
+                policy = RefusalPolicy({"en": t_en, "zh": t_zh}, overlap)
+                refused = [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points]
+                un = [r for r, p in zip(refused, points) if not p.answerable]
+                ans = [r for r, p in zip(refused, points) if p.answerable]
+                recall = sum(un) / len(un) if un else 0.0
+                over = sum(ans) / len(ans) if ans else 0.0
+                rows.append((t_en, t_zh, overlap, round(recall, 3), round(over, 3)))
+    rows.sort(key=lambda r: (r[4] > 0.05, -r[3], r[4]))
+    return rows
+
+
+def pairs(split: str, settings: Settings) -> tuple[list[float], list[float]]:
+    """Support scores of (claim, supporting sentence) and (claim, unrelated sentence) pairs."""
+    chain = _chain(settings)
+    embed = chain.retriever.index.embeddings.embed_documents
+    centre = chain.retriever.centre
+    positive: list[float] = []
+    negative: list[float] = []
+    for case in _cases(split):
+        if not (case.answerable and case.evidence and case.answer):
+            continue
+        retrieval = chain.retriever.retrieve(case.question, 15)
+        by_chunk = chain.retriever.sentences(retrieval)
+        doc_of = {p.chunk_id: p.doc_id for p in retrieval.passages}
+        sentences: list[tuple[str, Sentence]] = [(doc_of[c], s) for c, ss in by_chunk.items() for s in ss]
+        claim_vector = embed([case.answer])[0]
+        for doc, s in sentences:
+            if any(q in s.text or s.text in q for q in case.evidence):
+                positive.append(support(case.answer, claim_vector, s, centre))
+        others = sorted((s for doc, s in sentences if doc not in case.sources), key=lambda s: -s.score)[:3]
+        negative.extend(support(case.answer, claim_vector, s, centre) for s in others)
+    return positive, negative
+
+
+def table(positive: Sequence[float], negative: Sequence[float]) -> list[tuple[float, float, float]]:
+    """(threshold, false-keep rate, false-drop rate) rows."""
+    rows = []
+    for t in THRESHOLDS:
+        keeps = sum(v >= t for v in negative) / len(negative) if negative else 0.0
+        drops = sum(v < t for v in positive) / len(positive) if positive else 0.0
+        rows.append((t, round(keeps, 3), round(drops, 3)))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--persist-dir", type=Path, default=None)
+    parser.add_argument("--what", choices=("refusal", "support", "both"), default="both")
+    args = parser.parse_args(argv)
+    settings = Settings(**({"persist_dir": args.persist_dir} if args.persist_dir else {}))
+    if args.what in ("refusal", "both"):
+        current = (settings.min_relevance_en, settings.min_relevance_zh, settings.min_overlap)
+        rows = refusal_table(refusal_points(args.split, settings))
+        print(f"split {args.split}: refusal (best 10 with over-refusal <= 5%, then the current setting)")
+        print("en     zh     overlap  refusal recall  over-refusal")
+        for row in rows[:10] + [r for r in rows if r[:3] == current]:
+            print(f"{row[0]:.2f}   {row[1]:.2f}   {row[2]:.2f}     {row[3]:.3f}           {row[4]:.3f}")
+    if args.what == "refusal":
+        return
+    positive, negative = pairs(args.split, settings)
+    print(f"split {args.split}: {len(positive)} supporting pairs, {len(negative)} unrelated pairs")
+    print("threshold  false keeps  false drops")
+    for t, keeps, drops in table(positive, negative):
+        print(f"{t:9.2f}  {keeps:11.3f}  {drops:11.3f}")
+
+
+if __name__ == "__main__":
+    main()
