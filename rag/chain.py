@@ -22,11 +22,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 
+from rag import news
 from rag.cite import build_citations, format_context
+from rag.dates import source_label
 from rag.errors import InputError, ModelError
 from rag.extractive import Pick, compose, select
+from rag.filters import Filters
 from rag.models import Answer, Citation, Language, Passage, Usage
 from rag.prompts import ANSWER_PROMPT, CITE_REMINDER, CONDENSE_PROMPT, FALLBACK_NOTICE, LANGUAGE_NAME, NO_ANSWER
+from rag.recency import question_kind, rerank_by_recency
 from rag.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
 
@@ -186,8 +190,10 @@ class RagChain:
 
     # ---- the pipeline ----------------------------------------------------------------
 
-    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[str | Answer]:
-        """Yield answer text as it comes, then the final ``Answer``."""
+    def stream(
+        self, question: str, history: History = (), k: int | None = None, filters: Filters | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it comes, then the final ``Answer``; ``filters`` narrow retrieval."""
         t_start = time.perf_counter()
         question = check_question(question)
         language: Language = detect_language(question)
@@ -198,8 +204,11 @@ class RagChain:
         timings["condense"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        retrieval = self.retriever.retrieve(standalone, k)
+        retrieval = self.retriever.retrieve(standalone, k, filters)
         passages = retrieval.passages
+        kind = question_kind(standalone)  # news: "latest" prefers newer articles
+        if kind == "latest":
+            passages = rerank_by_recency(passages)
         sentences = self.retriever.index.sentences_of([p.chunk_id for p in passages])
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         relevance = (
@@ -216,17 +225,22 @@ class RagChain:
         picks = select(standalone, retrieval.vector, passages, sentences) if passages else []
         threshold = self.min_relevance.get(detect_language(standalone), -1.0)
         t0 = time.perf_counter()
-        if relevance < threshold or not picks:
+        if news.no_match(answer, filters):  # filters left no passage: say so, not the generic refusal
+            yield answer.answer
+        elif relevance < threshold or not picks:
             answer.refused = True
             answer.answer = NO_ANSWER[language]
             yield answer.answer
         elif self.answer_chain is None:
-            answer.answer = compose(picks, language)
+            answer.answer = compose(picks, language, {p.n: source_label(p, language) for p in passages})
             answer.citations = self._extractive_citations(picks, passages)
             answer.notice = "extractive"
             yield answer.answer
         else:
             yield from self._generate(answer, question, history, passages, sentences, picks)
+        extra = news.finish(answer, standalone, passages, sentences, kind)  # news: conflicts, as-of / when dates
+        if extra:
+            yield extra
         timings["generate"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
         answer.timings_ms = {**{f"retrieve.{k}": v for k, v in retrieval.timings_ms.items()}, **timings}
@@ -286,9 +300,11 @@ class RagChain:
             answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[answer.language]
         answer.answer, answer.citations = text, citations
 
-    def ask(self, question: str, history: History = (), k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: History = (), k: int | None = None, filters: Filters | None = None
+    ) -> Answer:
         result: Answer | None = None
-        for item in self.stream(question, history, k):
+        for item in self.stream(question, history, k, filters):
             if isinstance(item, Answer):
                 result = item
         assert result is not None

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from rag.dates import source_label
 from rag.models import Citation, Passage
 from rag.text import char_tokens, sentence_spans
 
@@ -29,7 +30,7 @@ def format_context(passages: Sequence[Passage]) -> str:
     """Numbered passages for the prompt; an article cannot open or close the <passages> block."""
     parts = []
     for p in passages:
-        head = " · ".join(x for x in (p.title, p.outlet, p.published) if x)
+        head = f"{p.title} · {source_label(p)}"  # outlet and date, or "no date given"
         parts.append(_TAG_RE.sub("[passages]", f"[{p.n}] {head}\n{p.text}"))
     return "\n\n".join(parts)
 

@@ -3,8 +3,8 @@
 A figure is a money amount ("4500万美元", "超过4400万美元", "$45 million"),
 a percentage ("49%", "百分之四十九") or a count ("11位联合创始人"). Each is
 tied to what it is about: the names in its sentence (from ``rag.glossary``)
-and the relation the figure's clause states (gave, promised, invested,
-raised, offered, valued, holds a stake; for counts, the thing counted). Two
+and the relation its clause states (``rag.relations``: gave, promised,
+invested, raised, offered, valued, holds a stake; for counts, the thing counted). Two
 sentences that state different figures of one kind for the same relation and a
 shared name, no more than ``MAX_RATIO`` apart, are a ``Conflict``; each side keeps the figure as written, its
 passage number and who states it ("Musk says", "the emails Altman published"),
@@ -24,17 +24,8 @@ from dataclasses import dataclass
 
 from rag.glossary import GROUPS
 from rag.models import Conflict, ConflictSide, Language, Passage
+from rag.relations import relation_at, relations_asked
 
-# Relation classes, most specific first: "承诺的1亿美元资金资助" is a promise, not a gift.
-RELATIONS: list[tuple[str, str, re.Pattern[str]]] = [
-    ("promised", "承诺", re.compile(r"承诺|许诺|pledg|promis|commit", re.I)),
-    ("offered", "出价", re.compile(r"收购|要约|报价|出价|offer|bid\b|takeover", re.I)),
-    ("raised", "融资", re.compile(r"融资|筹集|筹资|募集|rais", re.I)),
-    ("invested", "投资", re.compile(r"投资|投了|注资|invest", re.I)),
-    ("gave", "捐赠", re.compile(r"捐赠|捐款|捐助|捐了|给了|出资|资助|donat|gave|give|contribut", re.I)),
-    ("valued", "估值", re.compile(r"估值|市值|valu", re.I)),
-    ("stake", "持股", re.compile(r"占股|持股|股份|股权|stake|share", re.I)),
-]
 _QUAL = r"(?:约|大约|超过|逾|近|将近|高达|不到|仅|只有|about|around|nearly|almost|more than|over|less than|some|roughly)?\s*"
 _NUM = r"(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千]+)"
 _MONEY = re.compile(
@@ -113,20 +104,6 @@ def names_in(text: str) -> frozenset[str]:
     return frozenset(g[0] for g in GROUPS if any(t.lower() in low for t in g))
 
 
-def _relation(text: str, start: int, end: int) -> str | None:
-    """The relation stated nearest to the figure at ``start:end`` inside its clause (commas and semicolons bound it)."""
-    left = max(text.rfind(c, 0, start) for c in ",，;；:：") + 1
-    rights = [i for i in (text.find(c, end) for c in ",，;；") if i >= 0]
-    right = min(rights) if rights else len(text)
-    best: tuple[int, int, str] | None = None
-    for rank, (name, _, rx) in enumerate(RELATIONS):
-        for m in rx.finditer(text, left, right):
-            gap = start - m.end() if m.end() <= start else max(0, m.start() - end)
-            if best is None or (gap, rank) < best[:2]:
-                best = (gap, rank, name)
-    return best[2] if best else None
-
-
 def figures(ev: Evidence) -> list[Figure]:
     """The money amounts, percentages and counts one sentence states, each with its relation."""
     out: list[Figure] = []
@@ -134,11 +111,11 @@ def figures(ev: Evidence) -> list[Figure]:
     for m in _MONEY.finditer(ev.text):
         digits = m[1] or m[3] or m[6]
         scale = _SCALE.get((m[2] or m[4] or m[7] or "").lower(), 1.0)
-        value, rel = number(digits), _relation(ev.text, m.start(), m.end())
+        value, rel = number(digits), relation_at(ev.text, m.start(), m.end())
         if value is not None and rel:
             out.append(Figure("money", rel, m[0].strip(), value * scale, names, ev))
     for m in _PERCENT.finditer(ev.text):
-        value, rel = number(m[1] or m[2]), _relation(ev.text, m.start(), m.end())
+        value, rel = number(m[1] or m[2]), relation_at(ev.text, m.start(), m.end())
         if value is not None and rel:
             out.append(Figure("percent", rel, m[0].strip(), value, names, ev))
     for m in _COUNT.finditer(ev.text):
@@ -232,11 +209,6 @@ def detect(evidence: Sequence[Evidence], language: Language = "en") -> list[Conf
         conflicts.append(Conflict(topic=f"{names} · {a.relation} ({a.kind})", kind=a.kind,  # type: ignore[arg-type]
                                   relation=a.relation, sides=sides))
     return conflicts
-
-
-def relations_asked(question: str) -> set[str]:
-    """The relation classes a question asks about ("How much did Musk give" → {'gave'})."""
-    return {name for name, _, rx in RELATIONS if rx.search(question)}
 
 
 def for_question(

@@ -101,8 +101,9 @@ def select(
     return chosen
 
 
-def compose(picks: Sequence[Pick], language: Language) -> str:
-    """The extractive answer text: a header, then each quoted sentence with its marker."""
+def compose(picks: Sequence[Pick], language: Language, labels: dict[int, str] | None = None) -> str:
+    """The extractive answer text: a header, then each quoted sentence with its marker (and source label)."""
     lines = [EXTRACTIVE_HEADER[language]]
-    lines.extend(f"- {p.text} [{p.n}]" for p in picks)
+    labels = labels or {}
+    lines.extend(f"- {p.text} [{p.n}]" + (f" ({labels[p.n]})" if p.n in labels else "") for p in picks)
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from rag import filters as row_filters
+from rag.filters import Filters
 from rag.index import Index
 from rag.keyword import KeywordIndex
 from rag.models import Language, Passage
@@ -122,17 +124,21 @@ class Retriever:
                 best = max(best, s["score"])
         return best
 
-    def _dense(self, vector: list[float], n: int) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
+    def _dense(
+        self, vector: list[float], n: int, where: dict | None = None
+    ) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
         got = self.index.chunks.query(
-            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"], where=where
         )
         ids = got["ids"][0]
         rows = {cid: (got["documents"][0][i], got["metadatas"][0][i]) for i, cid in enumerate(ids)}
         sims = {cid: 1.0 - got["distances"][0][i] for i, cid in enumerate(ids)}
         return ids, rows, sims
 
-    def _sentence(self, vector: list[float], n: int) -> tuple[list[str], float]:
-        got = self.index.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
+    def _sentence(self, vector: list[float], n: int, where: dict | None = None) -> tuple[list[str], float]:
+        got = self.index.sentences.query(
+            query_embeddings=[vector], n_results=n, include=["metadatas", "distances"], where=where
+        )
         order: list[str] = []
         for meta in got["metadatas"][0]:
             if meta["chunk_id"] not in order:
@@ -140,8 +146,16 @@ class Retriever:
         best = 1.0 - got["distances"][0][0] if got["ids"][0] else 0.0
         return order, best
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+    def _allowed(self, ids: list[str], where: dict | None) -> set[str] | None:
+        """Of ``ids`` (keyword hits), those whose metadata passes ``where`` (None: no filter)."""
+        if where is None or not ids:
+            return None
+        return set(self.index.chunks.get(ids=ids, where=where, include=[])["ids"])
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> Retrieval:
+        """Fused passages for ``question``; ``filters`` (outlet, dates, language) apply to every signal."""
         k = k or self.k
+        where = row_filters.where(filters)
         timings: dict[str, float] = {}
         total, sentence_total = self._store_sizes()
         result = Retrieval(question=question, language=detect_language(question), passages=[])
@@ -156,14 +170,16 @@ class Retriever:
         rows: dict[str, tuple[str, dict]] = {}
         scores: dict[str, dict[str, float]] = {}
         t0 = time.perf_counter()
-        dense_ids, rows, sims = self._dense(vector, n)
+        dense_ids, rows, sims = self._dense(vector, n, where)
         result.best_dense = max(sims.values(), default=0.0)
         if "dense" in self.signals:
             rankings["dense"] = dense_ids
         if "sentence" in self.signals:
-            rankings["sentence"], result.best_sentence = self._sentence(vector, min(n * 3, sentence_total))
+            rankings["sentence"], result.best_sentence = self._sentence(vector, min(n * 3, sentence_total), where)
         if "keyword" in self.signals:
-            hits = self.keywords.search(question, n)
+            hits = self.keywords.search(question, n if where is None else min(total, n * 10))
+            allowed = self._allowed([cid for cid, _ in hits], where)
+            hits = [h for h in hits if allowed is None or h[0] in allowed][:n]
             rankings["keyword"] = [cid for cid, _ in hits]
             scores["keyword"] = dict(hits)
         timings["search"] = (time.perf_counter() - t0) * 1000
