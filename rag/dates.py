@@ -40,10 +40,10 @@ _MONTHS = ("january february march april may june july august september october 
 _MONTH_RE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\b", re.I)
 _YEAR_RE = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _EDGE_WORDS = re.compile(r"^(?:(?:on|in|since|by|from|until|as of|at|of|the)\s+)+", re.I)
-_MON = r"(?:" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?"
+_MON = r"(?:" + "|".join(_MONTHS) + "|" + "|".join(rf"{m[:3]}\b\.?" for m in _MONTHS) + r")"
 # The date's own words at the start of a span dateparser found (it may run on into "and 10").
 _EN_SHAPE = re.compile(
-    rf"^(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}(?:,?\s+\d{{4}})?|{_MON}(?:\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}(?:,?\s+\d{{4}})?|{_MON}(?:\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
     r"|\d{4}\b)",
     re.I,
 )
@@ -109,13 +109,14 @@ def _en_dates(text: str) -> list[DateMention]:
     out: list[DateMention] = []
     cursor = 0
     for raw, _parsed in found:
-        shape = _EN_SHAPE.match(_EDGE_WORDS.sub("", raw.strip()))
+        head = _EDGE_WORDS.sub("", raw.strip())
+        start = text.find(head, cursor) if head else -1
+        shape = _EN_SHAPE.match(text, start) if start >= 0 else None  # read on: "March 5" + ", 2024"
         if not shape:
             continue
         span = shape[0]
         month_m, year_m = _MONTH_RE.search(span), _YEAR_RE.search(span)
-        start = text.find(span, cursor)
-        if start < 0 or not (month_m or year_m) or not any(ch.isdigit() for ch in span):
+        if not (month_m or year_m) or not any(ch.isdigit() for ch in span):
             continue
         cursor = start + len(span)
         year = int(year_m[1]) if year_m else None
