@@ -4,7 +4,7 @@ Each relation ("gave", "promised", "invested", "raised", "offered", "valued",
 "stake") has its words in Chinese and English. ``relation_at`` names the
 relation stated nearest to a figure inside its clause; ``relations_asked``
 the ones a question asks about; ``relation_terms`` their Chinese words for
-an English question, so the keyword index can match "give" to 捐赠 (as
+an English "how much / how many" question, so the keyword index can match "give" to 捐赠 (as
 ``rag.glossary`` does for names).
 
 What it leaves out: names (``rag.glossary``) and any general vocabulary.
@@ -29,6 +29,7 @@ RELATIONS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _WORDS = {name: (zh, en) for name, zh, en in _TABLE}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
 
 
 def relation_at(text: str, start: int, end: int) -> str | None:
@@ -51,11 +52,15 @@ def relations_asked(question: str) -> set[str]:
 
 
 def relation_terms(question: str) -> list[str]:
-    """Chinese words for the relations an English question asks about ("give" → 捐赠, 给了, …).
+    """Chinese words for the relations an English "how much / how many" question asks about ("give" → 捐赠, …).
 
-    Only this direction: the English side of the table holds stems ("donat"),
-    which match text but are not words the keyword index could look up.
+    Only figure questions: the words exist to find every figure a conflict
+    needs; expanding any question that merely names a relation ("What stake
+    does Microsoft hold…") pulled in passages on other shares and turned two
+    answerable eval cases into refusals. Only English → Chinese: the English
+    side of the table holds stems ("donat"), which are not words the keyword
+    index could look up.
     """
-    if _CJK.search(question):
+    if _CJK.search(question) or not _FIGURE_Q.search(question):
         return []
     return [w for name in sorted(relations_asked(question)) for w in _WORDS[name][0]]

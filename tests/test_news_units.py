@@ -134,6 +134,7 @@ def test_evidence_from_passages_keeps_the_sentence_before() -> None:
 def test_relation_terms_bridge_english_questions_to_chinese_words() -> None:
     assert "捐赠" in relation_terms("How much money did Musk give OpenAI?")
     assert relation_terms("马斯克捐了多少钱？") == [] and relation_terms("Why did Musk leave?") == []
+    assert relation_terms("What stake does Microsoft hold in OpenAI?") == []  # not a figure question
 
 
 # ---- filters -------------------------------------------------------------------------
