@@ -7,8 +7,8 @@
   their date is unknown, not old. Passages are renumbered.
 - ``as_of_note``: the date a "latest" answer is as of (the newest publication
   date among the sources it cites), or plainly that they give none.
-- ``when_note``: for a "when" answer, each date the cited sentences state, as
-  written, with its citation and source.
+- ``when_note``: for a "when" answer, each date the answer and its cited
+  sentences state, as written, with its citation and source.
 
 What it leaves out: retrieval itself, and any date arithmetic (a date with
 no year is never given one).
@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from rag.cite import answer_sentences
 from rag.dates import find_dates, source_label
 from rag.models import Citation, Language, Passage
 
@@ -65,18 +66,23 @@ def as_of_note(citations: Sequence[Citation], language: Language) -> str:
     return f"As of {newest.published} (the newest publication date among the cited sources: {outlet} [{newest.n}])."
 
 
-def when_note(citations: Sequence[Citation], language: Language) -> str | None:
-    """The dates the cited sentences state, as written, each with its [n] and source; None if they state none."""
-    parts: list[str] = []
-    for c in citations:
-        for d in find_dates(c.quote):
-            if language == "zh":
-                parts.append(f"{d.text}[{c.n}]（{source_label(c, language)}）")
-            else:
-                parts.append(f"{d.text} [{c.n}] ({source_label(c, language)})")
-    if not parts:
+def when_note(citations: Sequence[Citation], language: Language, text: str = "") -> str | None:
+    """The dates the answer and its cited sentences state, as written, each with its [n] and source.
+
+    ``text`` is the answer: a date in one of its sentences is credited to the
+    passages that sentence cites. None when no date is stated.
+    """
+    by_n = {c.n: c for c in citations}
+    found: list[tuple[str, int]] = []
+    for sentence, ns in answer_sentences(text) if text else []:
+        found += [(d.text, n) for d in find_dates(sentence) for n in ns if n in by_n]
+    found += [(d.text, c.n) for c in citations for d in find_dates(c.quote)]
+    if not found:
         return None
-    unique = list(dict.fromkeys(parts))
+    parts = []
+    for date, n in dict.fromkeys(found):
+        label = source_label(by_n[n], language)
+        parts.append(f"{date}[{n}]（{label}）" if language == "zh" else f"{date} [{n}] ({label})")
     if language == "zh":
-        return "文章所述日期：" + "；".join(unique) + "。"
-    return "Dates as the articles state them: " + "; ".join(unique) + "."
+        return "文章所述日期：" + "；".join(parts) + "。"
+    return "Dates as the articles state them: " + "; ".join(parts) + "."
