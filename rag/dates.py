@@ -7,8 +7,9 @@
   "2016—2020年", "on 29 February", "in 2018") and returns the text as written
   plus a partial ISO value: ``2018``, ``2024-03``, ``--02-29`` (ISO 8601's
   form for a day with no year). A year is only ever filled in when the text
-  writes one; nothing is guessed. English spans are located and read by
-  ``dateparser.search``; Chinese ones by the small pattern below, because
+  writes one; nothing is guessed. English dates are located by
+  ``dateparser.search`` and cut to the date's own words (its spans run on, as
+  in "May 2019 and 10"); Chinese ones are read by the small pattern below, because
   ``dateparser`` reads "2018年" as year 8 and "3月5日" as a date in the
   current month (checked with dateparser 1.5.0).
 - ``published_label`` / ``source_label`` are the one wording of "outlet · date"
@@ -43,7 +44,8 @@ _EDGE_WORDS = re.compile(r"^(?:(?:on|in|since|by|from|until|as of|at|of|the)\s+)
 _MON = r"(?:" + "|".join(_MONTHS) + "|" + "|".join(rf"{m[:3]}\b\.?" for m in _MONTHS) + r")"
 # The date's own words at the start of a span dateparser found (it may run on into "and 10").
 _EN_SHAPE = re.compile(
-    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}(?:,?\s+\d{{4}})?|{_MON}(?:\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}(?:,?\s+\d{{4}})?"  # 29 February (2024)
+    rf"|{_MON}(?:\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"  # March 5(, 2024) · May 2019
     r"|\d{4}\b)",
     re.I,
 )

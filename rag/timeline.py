@@ -32,7 +32,9 @@ from rag.models import Citation, Language, Passage
 from rag.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
 
-DEFAULT_K = 40  # a timeline wants breadth: at 20 the seeds' founding sentence (fused rank 35 for "Musk and OpenAI") is missed
+# A timeline wants breadth: at k=20 the seeds' founding sentence (fused rank 35 for
+# "Musk and OpenAI") is missed.
+DEFAULT_K = 40
 # Kinds of event compared for "dated differently"; other dated sentences are listed, not compared.
 EVENT_KINDS: list[tuple[str, re.Pattern[str]]] = [
     # Not 创建: "创建一个盈利性实体" creates a unit inside OpenAI; it founds nothing.
