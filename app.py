@@ -4,7 +4,7 @@
 process (``ui.resources``, ``st.cache_resource``); the chat lives in
 ``st.session_state``; answers stream in and are then replaced by the final,
 citation-checked ``Answer``, rendered by ``ui.render``. Pages: Chat (here),
-Corpus and Eval results (``app_pages/``: a folder named ``pages/`` would also be
+Timeline, Corpus and Eval results (``app_pages/``: a folder named ``pages/`` would also be
 served as old-style pages on a direct link). Errors a user can act on
 (``RagError``) show as a short message and the conversation survives.
 
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rag.errors import RagError
 from rag.models import Answer, Evidence
 from rag.text import detect_language
-from ui import render, resources
+from ui import news, render, resources
 
 STARTERS = [
     "Why did Musk leave OpenAI?",
@@ -82,7 +82,7 @@ def _show(msg: dict) -> None:
             st.error(msg["error"], icon=":material/error:")
 
 
-def _ask(question: str, chain, k: int) -> None:
+def _ask(question: str, chain, k: int, filters=None) -> None:
     messages = st.session_state["messages"]
     history = chain_history(messages)
     messages.append({"role": "user", "content": question})
@@ -98,7 +98,7 @@ def _ask(question: str, chain, k: int) -> None:
         messages.append(stopped)
         st.button("Stop", icon=":material/stop_circle:", key=f"stop-{len(messages)}")
         try:
-            for item in chain.stream(question, history, k):
+            for item in chain.stream(question, history, k, filters):
                 if isinstance(item, Answer):
                     final = item
                 elif isinstance(item, Evidence):
@@ -134,6 +134,7 @@ def chat_page() -> None:
     with st.sidebar:
         st.button("New conversation", icon=":material/add_comment:", on_click=_new_conversation, width="stretch")
         k = st.slider("Passages to retrieve (k)", 1, max(20, s.k), value=s.k, key="k")
+        filters = news.filter_sidebar([d.outlet for d in resources.documents(s, idx) if d.outlet])
         st.caption("Try asking · 试着问")
         for i, q in enumerate(STARTERS):
             st.button(q, key=f"starter-{i}", on_click=_queue, args=(q,), width="stretch")
@@ -153,7 +154,7 @@ def chat_page() -> None:
     typed = st.chat_input("Ask about the articles… · 输入你的问题…", max_chars=2000)
     question = typed or st.session_state.pop("pending", None)
     if question:
-        _ask(question, chain, k)
+        _ask(question, chain, k, filters)
 
 
 def status_sidebar() -> None:
@@ -188,6 +189,7 @@ st.set_page_config(page_title="News Q&A", page_icon=":material/newspaper:")
 nav = st.navigation(
     [
         st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),
+        st.Page("app_pages/timeline.py", title="Timeline", icon=":material/timeline:"),
         st.Page("app_pages/corpus.py", title="Corpus", icon=":material/library_books:"),
         st.Page("app_pages/eval_results.py", title="Eval results", icon=":material/monitoring:"),
     ]

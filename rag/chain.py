@@ -24,12 +24,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 
+from rag import news
 from rag.cite import build_citations, item_citations
+from rag.dates import source_label
 from rag.errors import InputError, ModelError
 from rag.evidence import select
 from rag.extractive import compose
+from rag.filters import Filters
 from rag.framing import render_evidence
-from rag.models import Answer, Evidence, Language, Usage
+from rag.models import Answer, Evidence, Language, Sentence, Usage
 from rag.prompts import (
     ANSWER_PROMPT,
     CITE_REMINDER,
@@ -41,6 +44,7 @@ from rag.prompts import (
     TRANSLATE_TARGET,
 )
 from rag.question import kind, script, to_script, to_simplified
+from rag.recency import rerank_by_recency
 from rag.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
 from rag.translate import translate as dictionary_translate
@@ -146,6 +150,14 @@ def _usage(message: Any) -> Usage | None:
     )
 
 
+@dataclass
+class _Gathered:
+    evidence: Evidence
+    sentences: dict[str, list[Sentence]]  # every candidate's scored sentences (for the news layer)
+    kind: str
+    timings: dict[str, float]
+
+
 @dataclass(frozen=True)
 class RefusalPolicy:
     """The one place the refusal decision is made (thresholds chosen on the dev split).
@@ -238,8 +250,14 @@ class RagChain:
             return text
         return dictionary_translate(question, self.retriever.keywords.knows)
 
-    def gather(self, question: str, history: History = (), k: int | None = None) -> tuple[Evidence, dict[str, float]]:
+    def gather(
+        self, question: str, history: History = (), k: int | None = None, filters: Filters | None = None
+    ) -> tuple[Evidence, dict[str, float]]:
         """Condense, translate, retrieve and select: the evidence, before any answer text."""
+        found = self._gather(question, history, k, filters)
+        return found.evidence, found.timings
+
+    def _gather(self, question: str, history: History, k: int | None, filters: Filters | None) -> _Gathered:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         standalone = self.condense(question, history)
@@ -250,24 +268,31 @@ class RagChain:
         t0 = time.perf_counter()
         k = k or self.retriever.k
         depth = max(k, self.rerank_depth)
-        retrieval = self.retriever.retrieve(standalone, depth, [translation] if translation else [])
+        retrieval = self.retriever.retrieve(standalone, depth, [translation] if translation else [], filters)
+        asked = kind(standalone)
+        if asked == "latest":  # news: among relevant passages, newer articles first
+            retrieval.passages = rerank_by_recency(retrieval.passages)
         sentences = self.retriever.sentences(retrieval) if retrieval.passages else {}
-        evidence = select(question, standalone, retrieval.queries, kind(standalone), retrieval.passages,
+        evidence = select(question, standalone, retrieval.queries, asked, retrieval.passages,
                           sentences, self.retriever.keywords.knows, k=k)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
-        return evidence, timings
+        return _Gathered(evidence, sentences, asked, timings)
 
     # ---- the pipeline ----------------------------------------------------------------
 
-    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[Evidence | str | Answer]:
-        """Yield the ``Evidence`` first, then answer text as it comes, then the final ``Answer``."""
+    def stream(
+        self, question: str, history: History = (), k: int | None = None, filters: Filters | None = None
+    ) -> Iterator[Evidence | str | Answer]:
+        """Yield the ``Evidence`` first, then answer text as it comes, then the final ``Answer``;
+        ``filters`` (outlet, dates, language) narrow retrieval."""
         t_start = time.perf_counter()
         question = check_question(question)
         user_script = script(question)
         question_s = to_simplified(question) if user_script == "Hant" else question
         language: Language = detect_language(question)
-        evidence, timings = self.gather(question_s, history, k)
+        found = self._gather(question_s, history, k, filters)
+        evidence, timings = found.evidence, found.timings
         yield evidence
         answer = Answer(
             question=question, answer="", refused=False, language=language, passages=evidence.passages,
@@ -275,12 +300,16 @@ class RagChain:
             standalone_question=evidence.standalone_question, relevance=evidence.relevance,
         )
         t0 = time.perf_counter()
-        if self.policy.refuse(evidence, detect_language(evidence.standalone_question)):
+        if news.no_match(answer, filters):  # filters left no passage: say so, not the generic refusal
+            answer.answer = to_script(answer.answer, user_script)
+            yield answer.answer
+        elif self.policy.refuse(evidence, detect_language(evidence.standalone_question)):
             answer.refused = True
             answer.answer = to_script(NO_ANSWER[language], user_script)
             yield answer.answer
         elif self.answer_chain is None:
-            answer.answer = to_script(compose(evidence.items, language), user_script)
+            labels = {p.n: source_label(p, language) for p in evidence.passages}
+            answer.answer = to_script(compose(evidence.items, language, labels), user_script)
             answer.citations = item_citations(evidence)
             answer.notice = "extractive"
             yield answer.answer
@@ -288,6 +317,11 @@ class RagChain:
             for piece in self._generate(answer, question, history, evidence):
                 yield to_script(piece, user_script)
             answer.answer = to_script(answer.answer, user_script)
+        plain = {cid: [x.model_dump() for x in xs] for cid, xs in found.sentences.items()}
+        extra = news.finish(answer, evidence.standalone_question, evidence.passages, plain,
+                            found.kind if found.kind in ("latest", "when") else "other")
+        if extra:  # news: disagreeing sources, the date a "latest" answer is as of, "when" dates
+            yield to_script(extra, user_script)
         timings["generate"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
         answer.timings_ms = timings
@@ -338,9 +372,11 @@ class RagChain:
             answer.citations = item_citations(evidence)
             answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[language]
 
-    def ask(self, question: str, history: History = (), k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: History = (), k: int | None = None, filters: Filters | None = None
+    ) -> Answer:
         result: Answer | None = None
-        for item in self.stream(question, history, k):
+        for item in self.stream(question, history, k, filters):
             if isinstance(item, Answer):
                 result = item
         assert result is not None

@@ -1,4 +1,4 @@
-"""The ``rag`` command line: ingest, ask, chat, eval, bench.
+"""The ``rag`` command line: ingest, ask, chat, timeline, eval, bench.
 
 Each command reads ``Settings`` (environment and ``.env``), builds the same
 chain the app uses, and prints either text for people or JSON for programs.
@@ -20,8 +20,10 @@ import click
 from pydantic import ValidationError
 
 from rag.errors import RagError
-from rag.framing import source_label
+from rag.dates import source_label
+from rag.filters import make_filters
 from rag.models import Answer, Evidence
+from rag.news_cli import filter_options, timeline
 from rag.text import detect_language
 
 EXIT_USAGE = 2
@@ -77,10 +79,11 @@ def _open(settings: Any) -> Any:
 
 
 def _format_sources(answer: Answer) -> str:
+    from rag.dates import source_label
+
     lines = []
     for c in answer.citations:
-        head = " · ".join(x for x in (c.outlet, c.published) if x)
-        lines.append(f"[{c.n}] {c.title}" + (f" — {head}" if head else "") + f"  ({c.chunk_id})")
+        lines.append(f"[{c.n}] {c.title} — {source_label(c, answer.language)}  ({c.chunk_id})")
         lines.append(f"    “{c.quote}”")
         if c.url:
             lines.append(f"    {c.url}")
@@ -112,10 +115,12 @@ def _format_evidence(evidence: Evidence, language: str) -> str:
     return "\n".join(lines)
 
 
-def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, live: bool) -> Answer:
+def _ask_stream(
+    chain: Any, question: str, history: list[dict], k: int | None, live: bool, filters: Any = None
+) -> Answer:
     streamed = ""
     answer: Answer | None = None
-    for item in chain.stream(question, history, k):
+    for item in chain.stream(question, history, k, filters):
         if isinstance(item, Answer):
             answer = item
         elif isinstance(item, Evidence):
@@ -150,6 +155,8 @@ def main() -> None:
       rag ingest                       # index the articles in seeds/
       rag ask "Why did Musk leave OpenAI?"
       rag ask --json "马斯克为什么离开OpenAI？"
+      rag ask --outlet 界面新闻 --since 2024-01-01 "Why did Musk leave OpenAI?"
+      rag timeline "Musk and OpenAI"
       rag chat
     """
 
@@ -187,7 +194,9 @@ def ingest(paths: tuple[Path, ...]) -> None:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer object as JSON (one line).")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default RAG_K).")
-def ask(question: str, as_json: bool, k: int | None) -> None:
+@filter_options
+def ask(question: str, as_json: bool, k: int | None, outlet: tuple[str, ...], since: str | None,
+        until: str | None, lang: str | None) -> None:
     """Answer QUESTION with numbered citations. Use - to read questions from stdin.
 
     \b
@@ -196,23 +205,25 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
       rag ask -k 8 "微软持有OpenAI多少股份？"
       rag ask --json "马斯克为什么离开OpenAI？" | jq .citations
       printf 'Q1\\nQ2\\n' | rag ask --json -     # one JSON object per line
+      rag ask --outlet 界面新闻 --since 2024-01-01 --until 2024-12-31 --lang zh "马斯克为什么离开OpenAI？"
     """
     from rag.factory import build_chain
 
+    filters = make_filters(outlet, since, until, lang)
     settings = _settings()
     chain = build_chain(settings, _open(settings))
     if question != "-":
         if as_json:
-            click.echo(chain.ask(question, k=k).model_dump_json())
+            click.echo(chain.ask(question, k=k, filters=filters).model_dump_json())
         else:
-            _ask_stream(chain, question, [], k, live=sys.stdout.isatty())
+            _ask_stream(chain, question, [], k, live=sys.stdout.isatty(), filters=filters)
         return
     failed = False
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
-            answer = chain.ask(line.rstrip("\n"), k=k)
+            answer = chain.ask(line.rstrip("\n"), k=k, filters=filters)
         except RagError as exc:
             failed = True
             if as_json:
@@ -232,7 +243,8 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
 
 @main.command()
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default RAG_K).")
-def chat(k: int | None) -> None:
+@filter_options
+def chat(k: int | None, outlet: tuple[str, ...], since: str | None, until: str | None, lang: str | None) -> None:
     """A conversation in the terminal; follow-up questions use the earlier turns.
 
     Type /new to start over, /quit (or Ctrl-D) to leave.
@@ -242,9 +254,11 @@ def chat(k: int | None) -> None:
       rag chat
       > Why did Musk leave OpenAI?
       > When did he leave?
+      rag chat --outlet 界面新闻
     """
     from rag.factory import build_chain
 
+    filters = make_filters(outlet, since, until, lang)
     settings = _settings()
     chain = build_chain(settings, _open(settings))
     mode = "offline extractive answers" if chain.extractive else f"model {settings.chat_model}"
@@ -265,7 +279,7 @@ def chat(k: int | None) -> None:
         if not question.strip():
             continue
         try:
-            answer = _ask_stream(chain, question, history, k, live=True)
+            answer = _ask_stream(chain, question, history, k, live=True, filters=filters)
         except RagError as exc:
             click.echo(f"error: {exc}", err=True)
             continue
@@ -301,6 +315,8 @@ def model(ctx: click.Context) -> None:
 
     model_command.main(args=ctx.args, prog_name="rag model", standalone_mode=True)
 
+
+main.add_command(timeline)
 
 if __name__ == "__main__":
     main()

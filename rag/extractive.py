@@ -16,8 +16,9 @@ from rag.models import EvidenceItem, Language
 from rag.prompts import EXTRACTIVE_HEADER
 
 
-def compose(items: Sequence[EvidenceItem], language: Language) -> str:
-    """The extractive answer text: a header, then each quoted sentence with its marker."""
+def compose(items: Sequence[EvidenceItem], language: Language, labels: dict[int, str] | None = None) -> str:
+    """The extractive answer text: a header, then each quoted sentence with its marker and source label."""
     lines = [EXTRACTIVE_HEADER[language]]
-    lines.extend(f"- {it.sentence.text} [{it.n}]" for it in items)
+    labels = labels or {}
+    lines.extend(f"- {it.sentence.text} [{it.n}]" + (f" ({labels[it.n]})" if it.n in labels else "") for it in items)
     return "\n".join(lines)

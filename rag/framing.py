@@ -16,9 +16,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from rag.dates import source_label
 from rag.models import EvidenceItem, Language, Passage
 
-NO_DATE: dict[Language, str] = {"en": "no date given", "zh": "未注明日期"}
 _CONTROL_TOKEN = re.compile(r"<\|[^|>]{0,40}\|>|</?s>|\[/?INST\]|<<\/?SYS>>|<\/?(system|user|assistant)>", re.I)
 _FRAME_TAG = re.compile(r"<\s*/?\s*(evidence|passages|question)\b[^>]*>", re.I)
 _HEADER = re.compile(r"[\[【]\s*(\d{1,3})\s*[\]】]")
@@ -38,12 +38,6 @@ def sanitize(text: str) -> str:
     text = _CONTROL_TOKEN.sub(" ", text)
     text = _FRAME_TAG.sub(" ", text)
     return _HEADER.sub(r"(\1)", text)
-
-
-def source_label(passage: Passage, language: Language) -> str:
-    """'outlet · date' for a passage; says plainly when the article gives no date."""
-    outlet = passage.outlet or passage.title
-    return f"{outlet} · {passage.published or NO_DATE[language]}"
 
 
 def render_evidence(passages: Sequence[Passage], items: Sequence[EvidenceItem], language: Language) -> str:

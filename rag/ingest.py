@@ -33,6 +33,7 @@ from rag.chunking import chunk_document
 from rag.discover import discover, display_name
 from rag.documents import load_document
 from rag.errors import InputError, RagError
+from rag.filters import metadata as filter_metadata
 from rag.generations import View, upsert
 from rag.lock import checkpoint, ingest_lock
 from rag.models import Chunk, Document
@@ -104,7 +105,8 @@ def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new:
             s_texts.append(text)
             s_hashes.append(hashlib.sha256(text.encode()).hexdigest()[:16])
             s_metas.append({"doc_id": doc.doc_id, "chunk_id": c.chunk_id, "start": s, "end": e,
-                            "file_hash": doc.file_hash, "content_hash": s_hashes[-1]})
+                            "file_hash": doc.file_hash, "content_hash": s_hashes[-1],
+                            **filter_metadata(doc, c.language)})
     s_vectors, n = _embed(index, s_texts, s_hashes, _vectors(old.sentences, doc.doc_id))
     report.embedded_sentences += n
     base = {k: v for k, v in {
@@ -114,7 +116,7 @@ def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new:
     }.items() if v is not None}
     metas = [
         {**base, "chunk_index": i, "start": c.start, "end": c.end, "language": c.language,
-         "content_hash": c.content_hash, "sentences": json.dumps(c.sentences)}
+         "content_hash": c.content_hash, "sentences": json.dumps(c.sentences), **filter_metadata(doc, c.language)}
         for i, c in enumerate(chunks)
     ]
     upsert(new.chunks, [c.chunk_id for c in chunks], vectors, [c.text for c in chunks], metas)

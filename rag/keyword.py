@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from rag.glossary import expansions
+from rag.relations import relation_terms
 from rag.text import keyword_tokens
 
 
@@ -58,7 +59,7 @@ class KeywordIndex:
 
     def query_terms(self, question: str) -> list[str]:
         terms = keyword_tokens(question)
-        for extra in expansions(question):
+        for extra in [*expansions(question), *relation_terms(question)]:  # names, then relation words
             terms.extend(keyword_tokens(extra))
         return list(dict.fromkeys(terms))
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from rag.dates import published_label
 
 Language = Literal["en", "zh"]
 
@@ -53,6 +55,12 @@ class SourceRef(BaseModel):
     outlet: str | None = None
     published: str | None = None
     url: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def date_label(self) -> str:
+        """The publication date, or plainly "no date given" (the app shows it in the reader's language)."""
+        return published_label(self.published, "en")
 
 
 class Passage(SourceRef):
@@ -116,6 +124,30 @@ class Citation(SourceRef):
     span: tuple[int, int] = Field(description="Character span of quote in the passage text.")
 
 
+class ConflictSide(BaseModel):
+    """One source's figure for a disputed quantity, as the sentence writes it."""
+
+    value: str = Field(description="The figure as written, e.g. '超过4400万美元'.")
+    amount: float | None = Field(None, description="The figure as a number (money in units of currency).")
+    n: int = Field(description="The [n] of the passage it is quoted from.")
+    attribution: str = Field(description="Who states it, e.g. 'Musk says' / 'the emails Altman published'.")
+    quote: str
+    chunk_id: str
+    doc_id: str
+    span: tuple[int, int] = Field(description="Character span of quote in the passage text.")
+    outlet: str | None = None
+    published: str | None = None
+
+
+class Conflict(BaseModel):
+    """Sources (or one source quoting two parties) that give different figures for the same thing."""
+
+    topic: str = Field(description="What the figures are about, e.g. 'Musk · gave (money)'.")
+    kind: Literal["money", "percent", "count"]
+    relation: str = Field(description="What the figure measures: gave, promised, invested, raised, offered, …")
+    sides: list[ConflictSide]
+
+
 class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
@@ -146,6 +178,9 @@ class Answer(BaseModel):
     notice: str | None = Field(None, description="A note for the reader, e.g. extractive mode.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     usage: Usage | None = None
+    conflicts: list[Conflict] = Field(
+        default_factory=list, description="Different figures the evidence gives for the same thing."
+    )
 
     @property
     def cited_passages(self) -> list[Passage]:

@@ -1,7 +1,7 @@
 """What a question asks for, in either language: its kind, its script, its search form.
 
 - ``kind``: why / how / when / how much / who / latest / other, from the question
-  words of both languages. Evidence selection rewards sentences that carry what
+  words of both languages (latest and when as ``rag.recency`` reads them). Evidence selection rewards sentences that carry what
   the kind asks for (a cause, a number, a date, a name, a reply).
 - ``script``: 'Hant' when the question is written in Traditional Chinese (it
   changes under OpenCC's Traditional→Simplified conversion), else 'Hans'/'Latn'.
@@ -17,16 +17,15 @@ import threading
 from functools import lru_cache
 from typing import Literal
 
+from rag.recency import question_kind
 from rag.text import detect_language
 
 Kind = Literal["why", "how", "when", "how_much", "who", "latest", "other"]
 Script = Literal["Latn", "Hans", "Hant"]
 
-# Checked in order: "how much" before "how", "latest" before "when".
+# Checked in order, after "latest" and "when" (rag.recency): "how much" before "how".
 _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
-    ("latest", re.compile(r"\b(latest|most recent|newest|recently|current(ly)?)\b|最新|最近|目前|近期|如今", re.I)),
     ("how_much", re.compile(r"\bhow (much|many)\b|\bwhat (share|stake|percentage|amount|price)\b|多少|几|金额|比例|股份|价格|市值", re.I)),
-    ("when", re.compile(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich year\b|什么时候|何时|哪一?年|几月|哪天|日期|时间", re.I)),
     ("why", re.compile(r"\bwhy\b|\breasons?\b|\bwhat (led|caused|made)\b|为什么|为何|原因|为啥|理由|动机", re.I)),
     ("who", re.compile(r"\bwho(m|se)?\b|\bwhich (company|companies|person|people|firm)\b|谁|哪些公司|哪家|哪位|哪些人", re.I)),
     ("how", re.compile(r"\bhow\b|\bin what way\b|如何|怎么|怎样|怎么样|什么反应|回应", re.I)),
@@ -49,6 +48,9 @@ CUES: dict[Kind, re.Pattern[str]] = {
 
 
 def kind(question: str) -> Kind:
+    timed = question_kind(question)
+    if timed != "other":
+        return timed
     for name, pattern in _KIND_PATTERNS:
         if pattern.search(question):
             return name

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from rag import filters as row_filters
 from rag.centred import CentredSentences
+from rag.filters import Filters
 from rag.index import Index
 from rag.keyword import KeywordIndex
 from rag.models import Language, Passage, Sentence
@@ -133,26 +135,44 @@ class Retriever:
                                          language=lang, embedding=s["embedding"], score=score))
         return out
 
-    def _dense(self, vector: list[float], n: int) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
+    def _dense(
+        self, vector: list[float], n: int, where: dict | None = None
+    ) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
         got = self.index.chunks.query(
-            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"], where=where
         )
         ids = got["ids"][0]
         rows = {cid: (got["documents"][0][i], got["metadatas"][0][i]) for i, cid in enumerate(ids)}
         sims = {cid: 1.0 - got["distances"][0][i] for i, cid in enumerate(ids)}
         return ids, rows, sims
 
-    def _sentence(self, vector: list[float], n: int) -> list[str]:
-        got = self.index.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
+    def _sentence(self, vector: list[float], n: int, where: dict | None = None) -> list[str]:
+        got = self.index.sentences.query(
+            query_embeddings=[vector], n_results=n, include=["metadatas", "distances"], where=where
+        )
         order: list[str] = []
         for meta in got["metadatas"][0]:
             if meta["chunk_id"] not in order:
                 order.append(meta["chunk_id"])
         return order
 
-    def retrieve(self, question: str, k: int | None = None, translations: Sequence[str] = ()) -> Retrieval:
-        """Rank passages for the question and each translation of it, fused into one list."""
+    def _allowed(self, ids: list[str], where: dict | None) -> set[str] | None:
+        """Of ``ids`` (keyword or centred hits), those whose metadata passes ``where`` (None: no filter)."""
+        if where is None or not ids:
+            return None
+        return set(self.index.chunks.get(ids=ids, where=where, include=[])["ids"])
+
+    def _filtered(self, ids: list[str], where: dict | None, n: int) -> list[str]:
+        allowed = self._allowed(ids, where)
+        return [c for c in ids if allowed is None or c in allowed][:n]
+
+    def retrieve(
+        self, question: str, k: int | None = None, translations: Sequence[str] = (), filters: Filters | None = None
+    ) -> Retrieval:
+        """Rank passages for the question and each translation of it, fused into one list;
+        ``filters`` (outlet, dates, language) apply to every signal."""
         k = k or self.k
+        where = row_filters.where(filters)
         timings: dict[str, float] = {}
         total, sentence_total = self._store_sizes()
         queries = list(dict.fromkeys([question, *(t for t in translations if t and t.strip())]))
@@ -169,21 +189,24 @@ class Retriever:
         keyword: dict[str, float] = {}
         t0 = time.perf_counter()
         for i, (query, vector) in enumerate(zip(queries, result.vectors)):
-            dense_ids, dense_rows, dense_sims = self._dense(vector, n)
+            dense_ids, dense_rows, dense_sims = self._dense(vector, n, where)
             rows.update(dense_rows)
             for cid, sim in dense_sims.items():
                 sims[cid] = max(sim, sims.get(cid, -1.0))
             if "dense" in self.signals:
                 rankings.append(dense_ids)
             if "sentence" in self.signals:
-                rankings.append(self._sentence(vector, min(n * 3, sentence_total)))
+                rankings.append(self._sentence(vector, min(n * 3, sentence_total), where))
             if self.centred is not None:
-                rankings.append(self.centred.search(self.centre(vector, detect_language(query)), n * 3))
+                found = self.centred.search(self.centre(vector, detect_language(query)), n * (3 if where is None else 30))
+                rankings.append(self._filtered(found, where, n * 3))
             if "keyword" in self.signals:
-                hits = self.keywords.search(query, n)
-                rankings.append([cid for cid, _ in hits])
+                hits = self.keywords.search(query, n if where is None else min(total, n * 10))
+                scored = dict(hits)
+                kept = self._filtered([cid for cid, _ in hits], where, n)
+                rankings.append(kept)
                 if i == 0:
-                    keyword = dict(hits)
+                    keyword = {cid: scored[cid] for cid in kept}
         timings["search"] = (time.perf_counter() - t0) * 1000
         fused: dict[str, float] = {}
         for ranking in rankings:

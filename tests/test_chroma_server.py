@@ -110,6 +110,30 @@ def test_seeds_through_a_chroma_server_answer_and_survive_a_restart(
     assert _gone(last_pid) and not port_open(server.port), "the server outlived its stop"
 
 
+def test_filters_apply_inside_retrieval_on_a_chroma_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outlet, date-range and language filters are Chroma ``where`` clauses, so the server applies them."""
+    import datetime as dt
+
+    from rag.filters import NO_MATCH, Filters
+
+    server = ChromaServerProcess(tmp_path / "server-data")
+    with server:
+        settings = _settings(tmp_path, monkeypatch, server.port)
+        index = open_store(settings)
+        assert not index.ingest([SEEDS]).errors
+        chain = build_chain(settings, index)
+        jiemian = chain.ask("Why did Musk leave OpenAI?", filters=Filters(outlet=["界面新闻"]))
+        assert jiemian.passages and {p.outlet for p in jiemian.passages} == {"界面新闻"}
+        assert _cited_from_own_passages(jiemian) and {c.outlet for c in jiemian.citations} == {"界面新闻"}
+        recent = chain.retriever.retrieve("OpenAI 马斯克", 10, filters=Filters(since=dt.date(2024, 1, 1)))
+        assert recent.passages and {p.published for p in recent.passages} == {"2024-05-24"}
+        english = chain.retriever.retrieve("马斯克 OpenAI", 10, filters=Filters(lang="en"))
+        assert english.passages and {p.language for p in english.passages} == {"en"}
+        none = chain.ask("马斯克为什么离开OpenAI？", filters=Filters(outlet=["界面新闻"], until=dt.date(2020, 1, 1)))
+        assert none.refused and none.answer == NO_MATCH["zh"] and not none.passages
+    assert not port_open(server.port)
+
+
 def test_bench_runs_its_query_benchmark_against_a_server_it_starts(tmp_path: Path) -> None:
     from rag.bench.runs import BenchOptions, run_bench
 

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from rag.dates import published_label
 from rag.models import Answer, Citation, Evidence, Passage
+from ui import news
 
 # Markdown characters that could make links, images, HTML, LaTeX, code or tables.
 _MD_SPECIAL = re.compile(r"([\\`\[\]<>$~|!])")
@@ -27,7 +29,6 @@ LABELS = {
         "extractive": "Offline extractive mode: the answer quotes sentences from the articles; no language model wrote it.",
         "incomplete": "The model stopped early; the answer may be cut short.",
         "refused": "Not answered from the articles",
-        "no_date": "no date given",
         "unsupported": "Not supported by the cited sources (citation removed):",
     },
     "zh": {
@@ -37,7 +38,6 @@ LABELS = {
         "extractive": "离线摘录模式：答案摘录自文章原句，未使用语言模型生成。",
         "incomplete": "模型提前中断，答案可能不完整。",
         "refused": "文章中没有答案",
-        "no_date": "未注明日期",
         "unsupported": "以下内容未得到所引来源支持（已移除引用）：",
     },
 }
@@ -86,7 +86,7 @@ def highlighted_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def _meta_line(outlet: str | None, published: str | None, url: str | None, lang: str) -> str:
-    parts = [html.escape(outlet) if outlet else None, html.escape(published or LABELS[lang]["no_date"])]
+    parts = [html.escape(outlet) if outlet else None, html.escape(published_label(published, lang))]
     link = safe_url(url)
     if link:
         parts.append(
@@ -164,6 +164,7 @@ def answer(ans: Answer) -> None:
         st.caption(LABELS[lang]["extractive"])
     elif ans.notice:
         st.caption(md_escape(ans.notice))
+    news.conflicts_box(ans)  # "Sources disagree", side by side
     source_cards(ans)
     total = ans.timings_ms.get("total")
     if total is not None:
