@@ -28,7 +28,7 @@ from rag import news
 from rag.cite import build_citations, item_citations
 from rag.dates import source_label
 from rag.errors import InputError, ModelError
-from rag.evidence import select
+from rag.evidence import CUE_WEIGHT, select
 from rag.extractive import compose
 from rag.filters import Filters
 from rag.framing import render_evidence
@@ -194,6 +194,8 @@ class RagChain:
         min_overlap: float = 0.0,
         translation: str = "dictionary",
         rerank_depth: int = 15,
+        followup: str = "topic",
+        evidence_cues: bool = True,
         secrets: Sequence[str | None] = (),
     ) -> None:
         self.retriever = retriever
@@ -203,6 +205,8 @@ class RagChain:
         self.policy = RefusalPolicy(min_relevance, min_overlap)
         self.translation = translation
         self.rerank_depth = rerank_depth  # candidates whose sentences are scored for evidence
+        self.followup = followup
+        self.evidence_cues = evidence_cues
         self.secrets = tuple(secrets)
         self.answer_chain = (ANSWER_PROMPT | llm) if llm is not None else None
         self.condense_chain = (CONDENSE_PROMPT | llm | StrOutputParser()) if llm is not None else None
@@ -227,6 +231,8 @@ class RagChain:
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             return check_question(rewritten.strip().splitlines()[0] if rewritten.strip() else question)
+        if self.followup == "previous":
+            return f"{last_user} {question}" if _leans_on_history(question) else question
         return carry_topic(question, to_simplified(last_user))
 
     def translate(self, question: str) -> str:
@@ -274,7 +280,8 @@ class RagChain:
             retrieval.passages = rerank_by_recency(retrieval.passages)
         sentences = self.retriever.sentences(retrieval) if retrieval.passages else {}
         evidence = select(question, standalone, retrieval.queries, asked, retrieval.passages,
-                          sentences, self.retriever.keywords.knows, k=k)
+                          sentences, self.retriever.keywords.knows, k=k,
+                          cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
         return _Gathered(evidence, sentences, asked, timings)
@@ -396,6 +403,10 @@ def drop_repeated_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def _leans_on_history(question: str) -> bool:
+    return bool(_FOLLOW_UP.search(question)) or len(keyword_tokens(question)) <= 3
+
+
 def carry_topic(question: str, previous: str) -> str:
     """Offline follow-up: the question, plus the earlier question's names and topic words it lacks.
 
@@ -404,7 +415,7 @@ def carry_topic(question: str, previous: str) -> str:
     only the earlier question's topic terms (names from the glossary, capitalised
     words, content words), not its question words.
     """
-    if not (_FOLLOW_UP.search(question) or len(keyword_tokens(question)) <= 3):
+    if not _leans_on_history(question):
         return question
     own = set(keyword_tokens(question))
     words = re.findall(r"[A-Za-z][\w.-]*|[\u4e00-\u9fff]{2,}", previous)

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         description="Fused candidates whose sentences are scored for evidence (the shown passages are chosen "
         "from these by their best evidence sentence; RAG_K or less means no re-ranking).",
     )
+    followup: str = Field(
+        "topic", pattern="^(topic|previous)$",
+        description="Offline follow-ups: 'topic' (the question plus the earlier question's topic words) or "
+        "'previous' (the earlier question and this one, concatenated). With an LLM the model condenses.",
+    )
+    evidence_cues: bool = Field(
+        True, description="Question-aware evidence: reward sentences carrying what the question's kind asks "
+        "for (a cause for why, an amount for how much, a date for when, a reply for how).",
+    )
     min_overlap: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Refuse when the evidence holds less than this share of the question's topic words "

@@ -94,13 +94,14 @@ def _similar(a: str, b: str) -> bool:
     return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.8
 
 
-def score(sentence: Sentence, topic: Sequence[Sequence[str]], kind: Kind, rank: int) -> float:
+def score(sentence: Sentence, topic: Sequence[Sequence[str]], kind: Kind, rank: int,
+          cue_weight: float = CUE_WEIGHT) -> float:
     """Similarity + the share of the question's topic words present + the kind's cue + a rank tie-breaker."""
     value = sentence.score
     if topic:
         value += TERM_WEIGHT * coverage(topic, set(keyword_tokens(sentence.text)))
     if CUES[kind].search(sentence.text):
-        value += CUE_WEIGHT
+        value += cue_weight
     return value + RANK_WEIGHT / max(rank, 1)
 
 
@@ -115,6 +116,7 @@ def select(
     k: int = 5,
     max_items: int = MAX_ITEMS,
     margin: float = MARGIN,
+    cue_weight: float = CUE_WEIGHT,
 ) -> Evidence:
     """The evidence for ``question``: the best content sentences with their neighbours.
 
@@ -129,7 +131,7 @@ def select(
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                scored.append((score(s, topic, kind, p.n), p, i))
+                scored.append((score(s, topic, kind, p.n, cue_weight), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     items: list[EvidenceItem] = []
     for value, p, i in scored:

@@ -77,6 +77,8 @@ def build_chain(
         min_overlap=settings.min_overlap,
         translation=settings.translation,
         rerank_depth=settings.rerank_depth,
+        followup=settings.followup,
+        evidence_cues=settings.evidence_cues,
         secrets=(settings.openai_api_key, settings.chroma_auth_token),
     )
 
