@@ -102,6 +102,7 @@ def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, s
     assert "&lt;b&gt;Musk&lt;/b&gt;" in page and "<b>Musk</b>" not in page
     assert page.count("<details id='case-small-") == n
     assert "Passages" in page and "Citations" in page and "Gold answer" in page
+    assert "Scores per answerer (0–1)" in page and "score (0–1) →" in page and "<th>definition</th>" in page
     if any(r.missed_facts for r in run.cases):
         assert "Missed facts" in page
 
