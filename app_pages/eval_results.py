@@ -55,7 +55,7 @@ def show() -> None:
         st.dataframe(frame, width="stretch")
 
     split = evals.per_split(run)
-    if len(split.columns) > 1:
+    if len(split.columns) > 2:
         st.subheader("Per split (tune on dev, report test)")
         st.dataframe(split, width="stretch")
 

@@ -102,6 +102,7 @@ def test_run_writes_three_reports_with_pipeline_and_baseline(settings_factory, s
     assert "&lt;b&gt;Musk&lt;/b&gt;" in page and "<b>Musk</b>" not in page
     assert page.count("<details id='case-small-") == n
     assert "Passages" in page and "Citations" in page and "Gold answer" in page
+    assert "Scores per answerer (0–1)" in page and "score (0–1) →" in page and "<th>definition</th>" in page
     if any(r.missed_facts for r in run.cases):
         assert "Missed facts" in page
 
@@ -267,3 +268,48 @@ def test_tokens_and_cost_when_the_model_reports_usage(settings_factory) -> None:
             if priced:
                 out = sum(r.usage.output_tokens for r in rows if r.usage)
                 assert totals.metrics["cost_usd"] == pytest.approx((100 * 0.15 + out * 0.60) / 1e6)
+
+
+def test_filters_reach_a_chain_that_takes_them_and_are_reported_when_not(settings_factory) -> None:
+    from rag.chain import RagChain
+    from rag.evaluation.runner import finish, run_system
+
+    class FilteringChain(RagChain):
+        seen: list = []
+
+        def ask(self, question, history=(), k=None, filters=None):  # the news helper's signature
+            self.seen.append(filters)
+            return super().ask(question, history, k)
+
+    plain = build_chain(settings_factory())
+    filtering = build_chain(settings_factory())
+    filtering.__class__ = FilteringChain
+    assert takes_filters(filtering) and not takes_filters(plain)
+    case = next(c for c in load_dataset(DATASETS / "news.jsonl") if c.filters.get("outlet") == "界面新闻")
+    (row,) = run_system("default", filtering, {"news": [case]}, k=5)
+    assert FilteringChain.seen == [{"outlet": "界面新闻"}] and row.filters_applied is True
+    assert "filter_compliance" in row.metrics
+    (row,) = run_system("default", plain, {"news": [case]}, k=5)
+    finish([row])
+    assert row.filters_applied is False and "filter_compliance" not in row.metrics
+    assert not row.passed and "filters not supported by this answerer: ran without them" in row.fail_reasons
+
+
+def test_an_llm_default_runs_beside_extractive_on_a_fixed_subset(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+
+    by_id = {c.id: c for c in load_dataset(DATASETS / "corpus.jsonl")}
+    cases = {"corpus": [by_id["c001"], by_id["c002"], by_id["c081"]]}
+    with ScriptedOpenAI() as server:
+        server.default = "Musk offered 974亿美元 for OpenAI [1]."
+        settings = settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url, max_retries=0)
+        systems = build_systems(settings, baseline=False)
+        assert list(systems) == [DEFAULT, "extractive"] and systems["extractive"].extractive
+        run = run_eval(systems, [], cases, settings=settings, k=5, similarity=make_similarity_embeddings(), llm_subset=2)
+    assert len(run.rows(DEFAULT)) == 2 and len(run.rows("extractive")) == 3
+    assert run.llm_subset == subset_keys(cases, 2)
+    assert {r.key for r in run.rows(DEFAULT)} == set(run.llm_subset)
+    assert run.totals["extractive@llm-subset"].overall.cases == 2, "extractive also totalled on the LLM's cases"
+    header, _ = tables.headline(run)
+    assert header == ["metric", "default (openai:gpt-4o-mini)", "extractive", "extractive@llm-subset"]
+    assert "seconds per question" in render_markdown(run)

@@ -25,9 +25,6 @@ from rag.evaluation.runner import DEFAULT, EvalRun
 # The headline tiles: the numbers a reader looks at first.
 TILES = ("pass_rate", "fact_recall", "passage_hit", "refusal_recall", "over_refusal_rate", "language_match",
          "citation_validity", "seconds_per_question")
-# The metrics charted side by side per answerer (ratios, so they share one 0–1 axis).
-CHART_METRICS = ("pass_rate", "doc_hit", "passage_hit", "fact_recall", "date_recall", "conflict_coverage",
-                 "language_match", "script_match", "refusal_recall", "over_refusal_rate")
 
 
 @dataclass
@@ -59,21 +56,13 @@ def _frame(table: tuple[list[str], list[list[str]]], index: str | None = None) -
     return frame.set_index(index) if index else frame
 
 
-def with_definitions(frame: pd.DataFrame, run: EvalRun) -> pd.DataFrame:
-    """The table with a 'definition' column looked up from each row's metric label."""
-    meaning = {name: text for name, _, text in tables.definitions(run)}
-    meaning["cases"] = "cases run (an LLM answerer may run a fixed subset)"
-    out = frame.copy()
-    out["definition"] = [meaning.get(str(i), "") for i in out.index]
-    return out
-
-
 def side_by_side(run: EvalRun) -> pd.DataFrame:
-    return with_definitions(_frame(tables.headline(run), "metric"), run)
+    """The answerers side by side, each metric with its one-line definition."""
+    return _frame(tables.headline(run, defined=True), "metric")
 
 
 def per_split(run: EvalRun) -> pd.DataFrame:
-    return with_definitions(_frame(tables.split_table(run), "metric"), run)
+    return _frame(tables.split_table(run, defined=True), "metric")
 
 
 def per_category(run: EvalRun) -> pd.DataFrame:
@@ -122,7 +111,7 @@ def chart_data(run: EvalRun) -> pd.DataFrame:
     rows = [
         {"metric": tables.label(key, run.k), "answerer": system, "value": value}
         for system, totals in run.totals.items()
-        for key in CHART_METRICS
+        for key in tables.CHART_METRICS
         if (value := totals.overall.metrics.get(key)) is not None
     ]
     return pd.DataFrame(rows, columns=["metric", "answerer", "value"])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from rag.evaluation.metric_info import METRICS
 from rag.evaluation.runner import CaseResult, EvalRun
 from rag.evaluation.tables import (
+    CHART_METRICS,
     FLIPS,
     PASS_RULE,
     category_table,
@@ -40,7 +41,11 @@ th{background:#f4f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:.3rem .6rem}details[open]{background:#fcfcfd}
 summary{cursor:pointer}pre,.text{white-space:pre-wrap;word-break:break-word;margin:.2rem 0}
 .box{background:#f6f6f8;border-radius:4px;padding:.4rem .6rem}.rel{border-left:4px solid #0a7d32}
-.quote{background:#fff6d5}code{font-size:12px}.sys{border-top:2px solid #ddd;margin-top:.8rem}
+.quote{background:#fff6d5}
+.chart td{min-width:420px}.bar{display:flex;align-items:center;gap:.4rem;margin:1px 0}
+.who{width:11rem;font-size:12px;color:#444}.track{flex:1;background:#eee;height:10px;border-radius:2px}
+.fill{display:block;height:10px;background:#3b6fb6;border-radius:2px}.val{width:3.5rem;text-align:right;font-size:12px}
+.axis{display:flex;justify-content:space-between;font-size:12px;color:#666}code{font-size:12px}.sys{border-top:2px solid #ddd;margin-top:.8rem}
 """
 
 
@@ -50,10 +55,30 @@ def _e(text: object) -> str:
 
 def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    numeric = [0 < i and h != "definition" for i, h in enumerate(header)]
     body = "".join(
-        "<tr>" + "".join(f"<td{' class=n' if i else ''}>{_e(c)}</td>" for i, c in enumerate(r)) + "</tr>" for r in rows
+        "<tr>" + "".join(f"<td{' class=n' if numeric[i] else ''}>{_e(c)}</td>" for i, c in enumerate(r)) + "</tr>"
+        for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _bar_chart(run: EvalRun) -> str:
+    """Horizontal bars (pure CSS): one group per metric, one bar per answerer, on a labelled 0–1 axis."""
+    rows = []
+    for key in CHART_METRICS:
+        bars = []
+        for system, totals in run.totals.items():
+            value = totals.overall.metrics.get(key)
+            if value is not None:
+                bars.append(f"<div class=bar><span class=who>{_e(system)}</span><span class=track>"
+                            f"<span class=fill style='width:{max(0.0, min(1.0, value)) * 100:.1f}%'></span></span>"
+                            f"<span class=val>{_e(fmt(key, value))}</span></div>")
+        if bars:
+            rows.append(f"<tr><th>{_e(label(key, run.k))}</th><td>{''.join(bars)}</td></tr>")
+    axis = "<tr><th>metric ↓</th><td class=axis><span>0</span><span>score (0–1) →</span><span>1</span></td></tr>"
+    chart = f"<h3>Scores per answerer (0–1)</h3><table class=chart>{''.join(rows)}{axis}</table>"
+    return chart if rows else ""
 
 
 def _anchor(row: CaseResult) -> str:
@@ -158,11 +183,12 @@ def render_html(run: EvalRun) -> str:
         "<meta name=viewport content='width=device-width,initial-scale=1'>",
         f"<title>Eval run {_e(run.created)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Eval run {_e(run.created)}</h1><p class=muted>{_e(summary_line(run))}</p>",
-        f"<h2>Answerers side by side ({_e(run.split)} split)</h2>{_html_table(*headline(run))}",
+        f"<h2>Answerers side by side ({_e(run.split)} split)</h2>{_html_table(*headline(run, defined=True))}",
+        _bar_chart(run),
         "<h2>Thresholds</h2>" + "".join(f"<p>{_e(line.strip('*- '))}</p>" for line in gate_lines(run)),
     ]
     if any(t.by_split for t in run.totals.values()):
-        parts.append(f"<h2>Per split</h2>{_html_table(*split_table(run))}")
+        parts.append(f"<h2>Per split</h2>{_html_table(*split_table(run, defined=True))}")
     parts.append(f"<h2>Per category (tag)</h2>{_html_table(*category_table(run))}")
     parts.append(f"<h2>Per dataset</h2>{_html_table(*dataset_table(run))}")
     if run.comparison:

@@ -34,10 +34,10 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def render_markdown(run: EvalRun) -> str:
     out = [f"# Eval run {run.created}", "", summary_line(run), ""]
-    out += [f"## Answerers side by side ({run.split} split)", "", md_table(*headline(run)), ""]
+    out += [f"## Answerers side by side ({run.split} split)", "", md_table(*headline(run, defined=True)), ""]
     out += ["## Thresholds", "", *gate_lines(run), ""]
     if any(t.by_split for t in run.totals.values()):
-        out += ["## Per split", "", md_table(*split_table(run)), ""]
+        out += ["## Per split", "", md_table(*split_table(run, defined=True)), ""]
     out += ["## Per category (tag)", "", md_table(*category_table(run)), ""]
     out += ["## Per dataset", "", md_table(*dataset_table(run)), ""]
     out += [f"- `{d.name}`: {d.path} ({d.run} of {d.cases} cases, sha256 {d.sha256[:12]})" for d in run.datasets]

@@ -33,7 +33,7 @@ from rag.evaluation import metrics as m
 from rag.evaluation.datasets import DatasetInfo, EvalCase
 from rag.evaluation.judge import Judge
 from rag.evaluation.scoring import CaseResult, new_row, score_answer, verdict
-from rag.evaluation.totals import SystemTotals, Totals, aggregate, totals_by_system  # noqa: F401
+from rag.evaluation.totals import SystemTotals, aggregate, totals_by_system  # noqa: F401  (aggregate: re-exported)
 
 DEFAULT, EXTRACTIVE, BASELINE = "default", "extractive", "baseline"
 PIPELINE = DEFAULT  # the configured answerer; the name older callers used

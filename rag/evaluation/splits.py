@@ -3,7 +3,7 @@
 What it does: reads the file (``dev = [ids]``, ``test = [ids]``), says which
 split a case id is in, and assigns new cases so that both splits stay
 balanced within each stratum (answerable or not × follow-up or not × question
-language). Assigned cases never move: only ids not yet in the file are placed,
+language × kind, the first of ``KINDS`` among the case's tags). Assigned cases never move: only ids not yet in the file are placed,
 in sha256-of-id order, each to the split its stratum has fewer of (ties go to
 the split given by the first hash byte's parity). ``python -m
 rag.evaluation.splits`` adds the new cases of the default datasets to the file.
@@ -27,8 +27,18 @@ Split = Literal["dev", "test"]
 SPLITS: tuple[Split, Split] = ("dev", "test")
 
 
-def stratum(case: EvalCase) -> tuple[bool, bool, str]:
-    return (case.answerable, bool(case.history), case.language)
+# Case kinds kept balanced across the splits, most specific first: a case's kind is
+# the first of these among its tags (or "" for none).
+KINDS = ("latest", "conflict", "filter", "zh-hant", "headline", "publication-date", "date", "comparison",
+         "zh-facts-en", "near-miss", "off-topic", "boilerplate-trap", "multi-article", "number")
+
+
+def kind(case: EvalCase) -> str:
+    return next((k for k in KINDS if k in case.tags), "")
+
+
+def stratum(case: EvalCase) -> tuple[bool, bool, str, str]:
+    return (case.answerable, bool(case.history), case.language, kind(case))
 
 
 def _hash(case_id: str) -> bytes:
@@ -59,7 +69,7 @@ def assign(cases: Iterable[EvalCase], existing: Mapping[str, Split]) -> dict[str
     out: dict[str, Split] = dict(existing)
     todo = sorted((c for c in cases if c.id not in out), key=lambda c: _hash(c.id))
     by_case = {c.id: c for c in cases}
-    counts: Counter[tuple[tuple[bool, bool, str], Split]] = Counter(
+    counts: Counter[tuple[tuple[bool, bool, str, str], Split]] = Counter(
         (stratum(by_case[i]), s) for i, s in out.items() if i in by_case
     )
     for case in todo:

@@ -21,6 +21,9 @@ Table = tuple[list[str], list[list[str]]]
 FLIPS = (("pass_to_fail", "Pass → fail", "now fails"), ("fail_to_pass", "Fail → pass", "failed before"))
 # The few metrics the per-category table shows, one column each per answerer.
 CATEGORY_METRICS = ("pass_rate", "fact_recall", "passage_hit", "refusal_recall", "language_match")
+# The ratios charted side by side per answerer (report.html and the app), on one 0–1 axis.
+CHART_METRICS = ("pass_rate", "doc_hit", "passage_hit", "fact_recall", "date_recall", "conflict_coverage",
+                 "language_match", "script_match", "refusal_recall", "over_refusal_rate")
 
 PASS_RULE = (
     "A case passes when it ran without error or judge error and: unanswerable → refused; "
@@ -80,24 +83,34 @@ def metric_rows(columns: Sequence[Totals | None]) -> list[str]:
     return [m for m in METRICS if any(c is not None and c.metrics.get(m) is not None for c in columns)]
 
 
-def _metric_table(run: EvalRun, titles: list[str], columns: list[Totals | None], delta: bool = False) -> Table:
-    header = ["metric", *titles] + (["Δ default − baseline"] if delta else [])
-    rows = [["cases", *(str(c.cases) if c else "—" for c in columns)] + ([""] if delta else [])]
+CASES_MEANING = "cases run (an LLM answerer may run a fixed subset)"
+
+
+def _metric_table(
+    run: EvalRun, titles: list[str], columns: list[Totals | None], delta: bool = False, defined: bool = False
+) -> Table:
+    """A metric per row, a column per total; ``defined`` adds each metric's one-line definition."""
+    header = ["metric", *titles] + (["Δ default − baseline"] if delta else []) + (["definition"] if defined else [])
+    rows = [["cases", *(str(c.cases) if c else "—" for c in columns)] + ([""] if delta else [])
+            + ([CASES_MEANING] if defined else [])]
     for metric in metric_rows(columns):
         row = [label(metric, run.k), *(fmt(metric, c.metrics.get(metric) if c else None) for c in columns)]
         if delta:
             p = run.totals[DEFAULT].overall.metrics.get(metric)
             b = run.totals[BASELINE].overall.metrics.get(metric)
             row.append(fmt_delta(metric, p - b if p is not None and b is not None else None))
+        if defined:
+            row.append(definition(metric, run.k))
         rows.append(row)
     return header, rows
 
 
-def headline(run: EvalRun) -> Table:
+def headline(run: EvalRun, defined: bool = False) -> Table:
     """Every answerer side by side on the cases run, and default − baseline when both ran."""
     systems = list(run.totals)
     both = DEFAULT in systems and BASELINE in systems
-    return _metric_table(run, [column_title(run, s) for s in systems], [run.totals[s].overall for s in systems], both)
+    return _metric_table(run, [column_title(run, s) for s in systems], [run.totals[s].overall for s in systems],
+                         both, defined)
 
 
 def dataset_table(run: EvalRun) -> Table:
@@ -106,10 +119,11 @@ def dataset_table(run: EvalRun) -> Table:
     return _metric_table(run, titles, [run.totals[s].by_dataset.get(name) for name, s in keys])
 
 
-def split_table(run: EvalRun) -> Table:
+def split_table(run: EvalRun, defined: bool = False) -> Table:
     splits = sorted({sp for t in run.totals.values() for sp in t.by_split})
     keys = [(sp, s) for sp in splits for s in run.totals]
-    return _metric_table(run, [f"{sp} · {s}" for sp, s in keys], [run.totals[s].by_split.get(sp) for sp, s in keys])
+    columns = [run.totals[s].by_split.get(sp) for sp, s in keys]
+    return _metric_table(run, [f"{sp} · {s}" for sp, s in keys], columns, defined=defined)
 
 
 def category_table(run: EvalRun) -> Table:
