@@ -23,7 +23,6 @@ from rag.evaluation.runner import (
     build_systems,
     run_eval,
     subset_keys,
-    takes_filters,
 )
 from rag.evaluation.totals import totals_by_system
 from rag.factory import build_chain
@@ -270,29 +269,13 @@ def test_tokens_and_cost_when_the_model_reports_usage(settings_factory) -> None:
                 assert totals.metrics["cost_usd"] == pytest.approx((100 * 0.15 + out * 0.60) / 1e6)
 
 
-def test_filters_reach_a_chain_that_takes_them_and_are_reported_when_not(settings_factory) -> None:
-    from rag.chain import RagChain
-    from rag.evaluation.runner import finish, run_system
+def test_a_filter_case_runs_with_its_filters_inside_retrieval(settings_factory) -> None:
+    from rag.evaluation.runner import case_filters, run_system
 
-    class FilteringChain(RagChain):
-        seen: list = []
-
-        def ask(self, question, history=(), k=None, filters=None):  # the news helper's signature
-            self.seen.append(filters)
-            return super().ask(question, history, k)
-
-    plain = build_chain(settings_factory())
-    filtering = build_chain(settings_factory())
-    filtering.__class__ = FilteringChain
-    assert takes_filters(filtering) and not takes_filters(plain)
     case = next(c for c in load_dataset(DATASETS / "news.jsonl") if c.filters.get("outlet") == "界面新闻")
-    (row,) = run_system("default", filtering, {"news": [case]}, k=5)
-    assert FilteringChain.seen == [{"outlet": "界面新闻"}] and row.filters_applied is True
-    assert "filter_compliance" in row.metrics
-    (row,) = run_system("default", plain, {"news": [case]}, k=5)
-    finish([row])
-    assert row.filters_applied is False and "filter_compliance" not in row.metrics
-    assert not row.passed and "filters not supported by this answerer: ran without them" in row.fail_reasons
+    assert case_filters(case.filters).outlet == ["界面新闻"]
+    (row,) = run_system("default", build_chain(settings_factory()), {"news": [case]}, k=5)
+    assert row.filters_applied is True and row.metrics.get("filter_compliance") == 1.0
 
 
 def test_an_llm_default_runs_beside_extractive_on_a_fixed_subset(settings_factory) -> None:

@@ -16,7 +16,6 @@ What it leaves out: rendering, comparing runs and thresholds (``report.py``,
 from __future__ import annotations
 
 import hashlib
-import inspect
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from rag import factory
 from rag.chain import RagChain
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
+from rag.filters import Filters, make_filters
 from rag.evaluation import metrics as m
 from rag.evaluation.datasets import DatasetInfo, EvalCase
 from rag.evaluation.judge import Judge
@@ -41,12 +41,11 @@ SUBSET_SUFFIX = "@llm-subset"
 Key = tuple[str, str]
 
 
-def takes_filters(chain: RagChain) -> bool:
-    """Whether ``chain.ask`` accepts a ``filters`` argument (the news features add it)."""
-    try:
-        return "filters" in inspect.signature(chain.ask).parameters
-    except (TypeError, ValueError):
-        return False
+def case_filters(raw: Mapping[str, Any]) -> Filters | None:
+    """A case's ``filters`` field ({"outlet": "界面新闻", "since": "2024-01-01", …}) as ``Filters``."""
+    outlet = raw.get("outlet")
+    outlets = [outlet] if isinstance(outlet, str) else list(outlet or [])
+    return make_filters(outlets, raw.get("since"), raw.get("until"), raw.get("lang"))
 
 
 Progress = Callable[[], None]
@@ -65,7 +64,6 @@ def run_system(
 ) -> list[CaseResult]:
     """Every case (those in ``only`` when given) through ``chain.ask`` with its history; errors become error rows."""
     rows: list[CaseResult] = []
-    filtering = takes_filters(chain)
     for dataset, dataset_cases in cases.items():
         for case in dataset_cases:
             if only is not None and (dataset, case.id) not in only:
@@ -73,9 +71,8 @@ def run_system(
             row = new_row(name, dataset, case, (splits or {}).get(case.id))
             extra: dict[str, Any] = {}
             if case.filters:
-                row.filters_applied = filtering
-                if filtering:
-                    extra["filters"] = dict(case.filters)
+                row.filters_applied = True
+                extra["filters"] = case_filters(case.filters)
             try:
                 answer = chain.ask(case.question, [t.model_dump() for t in case.history], k=k, **extra)
             except RagError as exc:
