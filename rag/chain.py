@@ -47,6 +47,7 @@ from rag.question import kind, script, to_script, to_simplified
 from rag.recency import rerank_by_recency
 from rag.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
+from rag.translate import content_words
 from rag.translate import translate as dictionary_translate
 
 MAX_QUESTION_CHARS = 10_000
@@ -418,8 +419,9 @@ def carry_topic(question: str, previous: str) -> str:
     if not _leans_on_history(question):
         return question
     own = set(keyword_tokens(question))
-    words = re.findall(r"[A-Za-z][\w.-]*|[\u4e00-\u9fff]{2,}", previous)
-    topic = [w for w in words if keyword_tokens(w) and not set(keyword_tokens(w)) <= own]
+    words = re.findall(r"[A-Za-z][A-Za-z0-9.-]{2,}|[\u4e00-\u9fff]{2,}", previous)
+    topic = [w for w in words if keyword_tokens(w) and not set(keyword_tokens(w)) <= own
+             and (detect_language(w) == "zh" or w in content_words(w))]
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
 
 
