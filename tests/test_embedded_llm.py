@@ -212,6 +212,7 @@ def _valid(answer: Answer) -> None:
         assert c.n in by_n and by_n[c.n].text[c.span[0]:c.span[1]] == c.quote
 
 
+@pytest.mark.real_llm
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("question, language", [("Why did Musk leave OpenAI?", "en"),
                                                 ("马斯克为什么离开OpenAI？", "zh")])
@@ -231,6 +232,7 @@ def test_the_real_model_streams_a_cited_answer_in_the_question_language(real, qu
     assert "[" in answer.answer  # the model's own markers survived the citation check
 
 
+@pytest.mark.real_llm
 @pytest.mark.timeout(900)
 def test_four_questions_at_once_each_get_their_own_answer(real) -> None:
     chain = build_chain(real)
@@ -269,6 +271,7 @@ def _chat(base_url: str, messages: list[dict], max_tokens: int = 8) -> dict:
         return json.loads(r.read())
 
 
+@pytest.mark.real_llm
 @pytest.mark.timeout(900)
 def test_one_loopback_server_per_process_with_the_prefix_cache_on(real) -> None:
     first, second = build_chain(real), build_chain(real)
@@ -283,6 +286,7 @@ def test_one_loopback_server_per_process_with_the_prefix_cache_on(real) -> None:
     assert cached > 300, again["usage"]  # the long shared prefix was not processed again
 
 
+@pytest.mark.real_llm
 @pytest.mark.timeout(900)
 def test_the_max_tokens_setting_caps_the_reply(real) -> None:
     capped = real.model_copy(update={"llama_max_tokens": 16})
@@ -294,6 +298,7 @@ def test_the_max_tokens_setting_caps_the_reply(real) -> None:
         embedded_llm.stop(answerer.server_config("", capped.model_options()))
 
 
+@pytest.mark.real_llm
 @pytest.mark.timeout(900)
 def test_a_dead_server_is_a_one_line_error(real) -> None:
     chain = build_chain(real.model_copy(update={"max_retries": 0}))
