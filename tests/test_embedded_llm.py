@@ -308,3 +308,25 @@ def test_a_dead_server_is_a_one_line_error(real) -> None:
         chain.ask("Why did Musk leave OpenAI?")
     message = str(err.value)
     assert "cannot reach the model" in message and "\n" not in message
+
+
+@pytest.mark.real_llm
+@pytest.mark.timeout(900)
+def test_the_app_sidebar_shows_the_model_loading_then_ready(real, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    embedded_llm.stop_all()  # a cold start, as on a fresh app server
+    for name, value in {"RAG_CHAT_MODEL": real.chat_model, "RAG_MODELS_DIR": str(real.models_dir),
+                        "RAG_PERSIST_DIR": str(real.persist_dir), "RAG_SEEDS_DIR": str(real.seeds_dir),
+                        "RAG_TIMEOUT": "600"}.items():
+        monkeypatch.setenv(name, value)
+    sys.path.insert(0, str(ROOT))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+    assert not at.exception, at.exception
+    first = " ".join(c.value for c in at.sidebar.caption)
+    assert "loading" in first or "ready" in first, first  # "ready" only if it loaded before the sidebar ran
+    at.chat_input[0].set_value("Why did Musk leave OpenAI?").run()  # waits for the model, then answers
+    assert not at.exception, at.exception
+    answer = at.session_state["messages"][-1]["answer"]
+    assert answer.model.startswith("local") and not answer.refused
+    assert "ready" in " ".join(c.value for c in at.sidebar.caption)
