@@ -283,7 +283,8 @@ def test_one_loopback_server_per_process_with_the_prefix_cache_on(real) -> None:
     _chat(base_url, [system, {"role": "user", "content": "Say yes."}])
     again = _chat(base_url, [system, {"role": "user", "content": "Say no."}])
     cached = (again["usage"].get("prompt_tokens_details") or {}).get("cached_tokens", 0)
-    assert cached > 300, again["usage"]  # the long shared prefix was not processed again
+    # The ~290-token shared prefix was not processed again: only the differing user turn was.
+    assert again["usage"]["prompt_tokens"] > 250 and cached >= again["usage"]["prompt_tokens"] - 16, again["usage"]
 
 
 @pytest.mark.real_llm
