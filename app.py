@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rag.errors import RagError
 from rag.models import Answer, Evidence
 from rag.text import detect_language
-from ui import news, render, resources
+from ui import model_status, news, render, resources
 
 STARTERS = [
     "Why did Musk leave OpenAI?",
@@ -162,18 +162,14 @@ def status_sidebar() -> None:
     s = _settings()
     idx = _index(s)
     try:
-        extractive = resources.chain(s, idx).extractive
+        resources.chain(s, idx)
+        available = True
     except RagError:
-        extractive = None
+        available = False
     with st.sidebar:
         st.divider()
         st.markdown("**Models**")
-        answerer = f"Answerer: `{s.chat_model}`"
-        if extractive:
-            answerer += " — offline extractive (quotes article sentences, no LLM)"
-        elif extractive is None:
-            answerer += " — not available (see the message on the Chat page)"
-        st.caption(answerer)
+        model_status.show(resources.answerer(s), available, lambda: resources.answerer(s))
         st.caption(f"Embeddings: `{s.embedding_model}`")
         docs = resources.documents(s, idx)
         st.markdown("**Index**")

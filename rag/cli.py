@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.dates import source_label
@@ -30,16 +29,9 @@ EXIT_USAGE = 2
 
 
 def _settings(**overrides: Any) -> Any:
-    from dotenv import load_dotenv
+    from rag.config import load_settings
 
-    from rag.config import Settings
-
-    load_dotenv(".env", override=False)  # OPENAI_* and CHROMA_* are read by their clients too
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return load_settings(**overrides)
 
 
 @contextmanager
@@ -76,6 +68,17 @@ def _open(settings: Any) -> Any:
         if report:
             click.echo(report.summary(), err=True)
     return index
+
+
+def _chain(settings: Any) -> Any:
+    """The chain over the store; says once, on stderr, when the answerer is not the one the user might expect."""
+    from rag.factory import answerer_status, build_chain
+
+    chain = build_chain(settings, _open(settings))
+    status = answerer_status(settings)
+    if status.notice and status.state != "loading":
+        click.echo(f"Note: {status.message}", err=True)
+    return chain
 
 
 def _format_sources(answer: Answer) -> str:
@@ -207,11 +210,9 @@ def ask(question: str, as_json: bool, k: int | None, outlet: tuple[str, ...], si
       printf 'Q1\\nQ2\\n' | rag ask --json -     # one JSON object per line
       rag ask --outlet 界面新闻 --since 2024-01-01 --until 2024-12-31 --lang zh "马斯克为什么离开OpenAI？"
     """
-    from rag.factory import build_chain
-
     filters = make_filters(outlet, since, until, lang)
     settings = _settings()
-    chain = build_chain(settings, _open(settings))
+    chain = _chain(settings)
     if question != "-":
         if as_json:
             click.echo(chain.ask(question, k=k, filters=filters).model_dump_json())
@@ -256,12 +257,10 @@ def chat(k: int | None, outlet: tuple[str, ...], since: str | None, until: str |
       > When did he leave?
       rag chat --outlet 界面新闻
     """
-    from rag.factory import build_chain
-
     filters = make_filters(outlet, since, until, lang)
     settings = _settings()
-    chain = build_chain(settings, _open(settings))
-    mode = "offline extractive answers" if chain.extractive else f"model {settings.chat_model}"
+    chain = _chain(settings)
+    mode = "offline extractive answers" if chain.extractive else f"model {chain.model_name}"
     click.echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
     history: list[dict[str, str]] = []
     while True:

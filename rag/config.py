@@ -9,11 +9,13 @@ by the ``*_kwargs`` helpers and ``build_chain``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.embeddings import DEFAULT_EMBEDDING_MODEL
+from rag.errors import RagError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,8 +24,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     chat_model: str = Field(
-        "extractive",
-        description="Answerer: 'extractive' (offline), any init_chat_model string such as "
+        "auto",
+        description="Answerer: 'auto' (the embedded local model when `rag model fetch qwen2.5-1.5b` has put it "
+        "in RAG_MODELS_DIR, else extractive), 'extractive' (offline, no LLM), 'local:/path/model.gguf' "
+        "(any GGUF in the embedded llama.cpp server), any init_chat_model string such as "
         "'openai:gpt-4o-mini', or a bare model name served at OPENAI_BASE_URL.",
     )
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="Embedder as provider:model.")
@@ -75,8 +79,14 @@ class Settings(BaseSettings):
     timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
     temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")
-    llama_threads: int | None = Field(None, description="llama.cpp threads (default: all cores).")
-    llama_ctx: int = Field(4096, ge=512, le=131072, description="llama.cpp context size in tokens.")
+    llama_threads: int | None = Field(
+        None, ge=1, le=256, description="Embedded llama.cpp threads for prompt processing and decoding "
+        "(default: all cores).")
+    llama_ctx: int = Field(
+        8192, ge=512, le=131072, description="Embedded llama.cpp context in tokens, shared by the parallel "
+        "slots (one RAG prompt with its reply is ~1,000–2,000).")
+    llama_parallel: int = Field(
+        4, ge=1, le=32, description="Questions the embedded llama.cpp server decodes at once (its slots).")
     llama_max_tokens: int = Field(512, ge=16, le=8192, description="Most tokens a local model may generate.")
     models_dir: Path = Field(PROJECT_DIR / "models", description="Where `rag model fetch` puts GGUF files.")
     embed_threads: int | None = Field(None, description="Threads for the offline embedder (default: all cores).")
@@ -104,5 +114,20 @@ class Settings(BaseSettings):
             "temperature": self.temperature,
             "llama_threads": self.llama_threads,
             "llama_ctx": self.llama_ctx,
+            "llama_parallel": self.llama_parallel,
             "llama_max_tokens": self.llama_max_tokens,
+            "models_dir": self.models_dir,
         }
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``.env`` (also exported for OPENAI_*/CHROMA_* clients); a bad value is a
+    one-line ``RagError``. For commands; the app reads ``Settings()`` itself."""
+    from dotenv import load_dotenv
+
+    load_dotenv(".env", override=False)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None

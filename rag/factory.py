@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.answerer import AUTO, AnswererStatus, resolve_auto, status
 from rag.chain import RagChain
 from rag.config import Settings
 from rag.embeddings import make_embeddings
@@ -54,6 +55,17 @@ def ensure_ingested(index: Index, settings: Settings, progress: Progress | None 
     return index.ingest([seeds], progress)
 
 
+def answerer_spec(settings: Settings) -> str:
+    """``RAG_CHAT_MODEL`` with ``auto`` resolved: what actually answers (``local`` or ``extractive`` for auto)."""
+    spec = settings.chat_model.strip() or AUTO
+    return resolve_auto(settings.model_options()) if spec.lower() == AUTO else spec
+
+
+def answerer_status(settings: Settings) -> AnswererStatus:
+    """The answerer's state for people (loading, ready, missing, extractive, failed) and its one notice; cheap."""
+    return status(settings.chat_model, settings.model_options())
+
+
 def build_chain(
     settings: Settings,
     index: Index | None = None,
@@ -62,7 +74,8 @@ def build_chain(
     dedup_threshold: float = 0.8,
 ) -> RagChain:
     """The chain the user configured, over ``index`` (opened from settings if not given)."""
-    llm = resolve_chat_model(settings.chat_model, **settings.model_options())
+    spec = answerer_spec(settings)
+    llm = resolve_chat_model(spec, **settings.model_options())
     index = index or open_store(settings)
     retriever = Retriever.build(
         index, k=settings.k, candidates=settings.candidates,
@@ -71,7 +84,7 @@ def build_chain(
     return RagChain(
         retriever,
         llm,
-        model_name=settings.chat_model,
+        model_name=spec,
         embedding_model=settings.embedding_model,
         min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh},
         min_overlap=settings.min_overlap,

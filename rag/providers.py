@@ -1,11 +1,15 @@
 """Resolve ``RAG_CHAT_MODEL`` to an answerer: None (offline extractive) or a chat model.
 
 One registry maps a provider name to a factory. Built in: ``extractive`` (no
-model), ``openai`` (ChatOpenAI, also any OpenAI-compatible server through
-``base_url``), ``llamacpp:/path/model.gguf`` (in-process llama.cpp), and every other provider ``init_chat_model`` knows, as long as its
-integration package is installed. A bare model name (``qwen2.5:7b``) goes to
-the OpenAI-compatible server at ``OPENAI_BASE_URL``. Tests register scripted
-models here, so the code under test never knows. Errors name the fix.
+model), ``auto`` (the default: the embedded model when its file is here, else
+extractive; see ``rag.answerer``), ``openai`` (ChatOpenAI, also any
+OpenAI-compatible server through ``base_url``), ``local:/path/model.gguf``
+(aliases ``embedded:``, ``llamacpp:``; the embedded llama.cpp server, reached
+through the same ChatOpenAI), and every other provider ``init_chat_model``
+knows, as long as its integration package is installed. A bare model name
+(``qwen2.5:7b``) goes to the OpenAI-compatible server at ``OPENAI_BASE_URL``.
+Tests register scripted models here, so the code under test never knows.
+Errors name the fix.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from rag.answerer import AUTO, LOCAL_PROVIDERS, resolve_auto
 from rag.errors import ConfigError
 
 EXTRACTIVE = "extractive"
@@ -32,7 +37,8 @@ def unregister_chat_model(provider: str) -> None:
     _REGISTRY.pop(provider, None)
 
 
-def _openai(model: str, options: dict[str, Any]) -> BaseChatModel:
+def openai_chat(model: str, options: dict[str, Any]) -> BaseChatModel:
+    """``ChatOpenAI`` for OpenAI or any OpenAI-compatible server (``options["base_url"]``)."""
     from langchain_openai import ChatOpenAI
 
     from rag.tokens import seed_tiktoken_cache
@@ -53,6 +59,7 @@ def _openai(model: str, options: dict[str, Any]) -> BaseChatModel:
         max_retries=options.get("max_retries", 2),
         temperature=options.get("temperature", 0.0),
         frequency_penalty=options.get("frequency_penalty", 0.0),
+        max_tokens=options.get("max_tokens"),
         stream_usage=True,
     )
 
@@ -82,32 +89,38 @@ def _langchain(provider: str) -> ChatFactory:
     return factory
 
 
-def _llamacpp(model: str, options: dict[str, Any]) -> BaseChatModel:
-    from rag.llamacpp import make_chat_model  # imports llama_cpp only when asked for
+def _local(model: str, options: dict[str, Any]) -> BaseChatModel:
+    from rag.answerer import make_embedded  # imports xllamacpp only when asked for
 
-    return make_chat_model(model, options)
+    return make_embedded(model, options)
 
 
-register_chat_model("openai", _openai)
-register_chat_model("llamacpp", _llamacpp)
+register_chat_model("openai", openai_chat)
+for _provider in LOCAL_PROVIDERS:
+    register_chat_model(_provider, _local)
 
 
 def resolve_chat_model(spec: str, **options: Any) -> BaseChatModel | None:
     """``"extractive"`` → None; ``"openai:gpt-4o-mini"`` → a chat model; else a clear error."""
-    spec = spec.strip()
-    if spec.lower() in (EXTRACTIVE, f"{EXTRACTIVE}:default", ""):
+    spec = spec.strip() or AUTO
+    if spec.lower() == AUTO:
+        spec = resolve_auto(options)
+    if spec.lower() in (EXTRACTIVE, f"{EXTRACTIVE}:default"):
         return None
     provider, sep, model = spec.partition(":")
     provider = provider.lower()
     base_url = options.get("base_url") or os.environ.get("OPENAI_BASE_URL")
+    if provider in LOCAL_PROVIDERS and not sep:
+        return _REGISTRY[provider]("", options)  # `local` alone: the default model
     if provider in _REGISTRY and sep:
         return _REGISTRY[provider](model, options)
     if base_url and (not sep or provider not in _KNOWN_LANGCHAIN):
-        return _openai(spec, options)  # a name served by an OpenAI-compatible server
+        return openai_chat(spec, options)  # a name served by an OpenAI-compatible server
     if sep and provider in _KNOWN_LANGCHAIN:
         return _langchain(provider)(model, options)
     raise ConfigError(
-        f"unknown chat model {spec!r} in RAG_CHAT_MODEL; use 'extractive', 'openai:gpt-4o-mini', "
+        f"unknown chat model {spec!r} in RAG_CHAT_MODEL; use 'auto', 'extractive', 'local:/path/model.gguf', "
+        "'openai:gpt-4o-mini', "
         "another provider:model, or set OPENAI_BASE_URL to serve a bare model name"
     )
 

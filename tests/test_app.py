@@ -127,6 +127,16 @@ def test_answer_has_source_card_naming_an_article(app_env: None, seeds_index_dir
     assert any(c.value.startswith("Last ingest: 20") for c in at.sidebar.caption)
 
 
+def test_sidebar_names_the_command_that_fetches_a_missing_model(app_env, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("RAG_CHAT_MODEL", "auto")  # the default, with an empty models directory
+    monkeypatch.setenv("RAG_MODELS_DIR", str(tmp_path / "no-models"))
+    at = ask(start(), "Why did Musk leave OpenAI?")
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "Local model missing" in sidebar and "rag model fetch qwen2.5-1.5b" in sidebar and "make app" in sidebar
+    answer = at.session_state["messages"][-1]["answer"]
+    assert answer.citations and answer.model == "extractive"  # still answered, extractively
+
+
 def test_follow_up_carries_the_conversation(app_env: None) -> None:
     at = start()
     at.sidebar.slider(key="k").set_value(3).run()

@@ -2,6 +2,8 @@
 
 What it does: reads ``Settings`` (the only ``ui`` module that does), opens the
 store and builds the chain through ``rag.factory`` under ``st.cache_resource``
+(building starts the embedded model loading in the background; ``answerer``
+reports its state)
 keyed by the settings (so tests with other settings get their own), ingests the
 seeds with a progress bar when the index is empty, lists the indexed articles,
 and reads when the index was last ingested (by the app or ``rag ingest``).
@@ -18,7 +20,8 @@ import streamlit as st
 
 from rag.chain import RagChain
 from rag.config import Settings
-from rag.factory import build_chain, ensure_ingested, open_store
+from rag.answerer import AnswererStatus
+from rag.factory import answerer_status, build_chain, ensure_ingested, open_store
 from rag.index import DocInfo, Index
 from rag.ingest import read_stamp
 
@@ -67,6 +70,11 @@ def index(s: Settings) -> Index:
 def chain(s: Settings, idx: Index) -> RagChain:
     """The shared chain over ``idx``; raises ``RagError`` (e.g. a missing API key) uncached."""
     return _build_chain(key(s), s, idx)
+
+
+def answerer(s: Settings) -> AnswererStatus:
+    """The answerer's state now (the embedded model loads in the background); cheap, not cached."""
+    return answerer_status(s)
 
 
 def documents(s: Settings, idx: Index) -> list[DocInfo]:
