@@ -17,6 +17,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +31,19 @@ from rag.dates import source_label
 from rag.errors import InputError, ModelError
 from rag.evidence import CUE_WEIGHT, select
 from rag.extractive import compose
+from rag.faithful import faithful
 from rag.filters import Filters
-from rag.framing import render_evidence
-from rag.models import Answer, Evidence, Language, Sentence, Usage
+from rag.framing import render_evidence, sanitize
+from rag.models import Answer, Evidence, EvidenceItem, Language, Sentence, Usage
 from rag.prompts import (
     ANSWER_PROMPT,
     CITE_REMINDER,
     CITE_REMINDER_HANT,
     CONDENSE_PROMPT,
     FALLBACK_NOTICE,
+    LANGUAGE_NAME,
     NO_ANSWER,
+    RESTATE_PROMPT,
     TRANSLATE_PROMPT,
     TRANSLATE_TARGET,
 )
@@ -51,6 +55,7 @@ from rag.translate import content_words
 from rag.translate import translate as dictionary_translate
 
 MAX_QUESTION_CHARS = 10_000
+MAX_RESTATED = 4  # evidence sentences restated, one call each (the embedded server runs 4 slots)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab and newline), DEL, C1
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|him|her|his|hers|its|their|them|this|that|these|those|then|what about|and why)\b"
@@ -196,6 +201,7 @@ class RagChain:
         translation: str = "dictionary",
         rerank_depth: int = 15,
         followup: str = "topic",
+        generation: str = "synthesis",
         evidence_cues: bool = True,
         secrets: Sequence[str | None] = (),
     ) -> None:
@@ -207,6 +213,8 @@ class RagChain:
         self.translation = translation
         self.rerank_depth = rerank_depth  # candidates whose sentences are scored for evidence
         self.followup = followup
+        self.generation = generation
+        self.restate_chain = (RESTATE_PROMPT | llm | StrOutputParser()) if llm is not None else None
         self.evidence_cues = evidence_cues
         self.secrets = tuple(secrets)
         self.answer_chain = (ANSWER_PROMPT | llm) if llm is not None else None
@@ -322,7 +330,8 @@ class RagChain:
             answer.notice = "extractive"
             yield answer.answer
         else:
-            for piece in self._generate(answer, question, history, evidence):
+            write = self._restate if self.generation == "restate" else self._generate
+            for piece in write(answer, question, history, evidence):
                 yield to_script(piece, user_script)
             answer.answer = to_script(answer.answer, user_script)
         plain = {cid: [x.model_dump() for x in xs] for cid, xs in found.sentences.items()}
@@ -379,6 +388,61 @@ class RagChain:
         if not cited.citations:
             answer.citations = item_citations(evidence)
             answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[language]
+
+    def _restate(self, answer: Answer, question: str, history: History, evidence: Evidence) -> Iterator[str]:
+        """Evidence by evidence: each sentence restated in the question's language by its own short call.
+
+        The calls run side by side (the server's parallel slots batch them); the first
+        streams, the rest are shown as they finish, in evidence order. Each bullet ends
+        with its passage's marker and goes through the same support check as any answer.
+        """
+        assert self.restate_chain is not None
+        language = answer.language
+        target = "Hant" if script(question) == "Hant" else language
+        by_n = {p.n: p for p in evidence.passages}
+        items = evidence.items[:MAX_RESTATED]
+
+        def inputs(item: EvidenceItem) -> dict[str, str]:
+            return {"question": question, "sentence": sanitize(item.sentence.text),
+                    "source": sanitize(source_label(by_n[item.n], language)), "language_name": LANGUAGE_NAME[target]}
+
+        texts: list[str] = []  # each item's restatement, or its own sentence when the check failed
+        pool = ThreadPoolExecutor(max_workers=max(len(items) - 1, 1))
+        try:
+            later = [pool.submit(self.restate_chain.invoke, inputs(it)) for it in items[1:]]
+            for i, item in enumerate(items):
+                yield "- " if i == 0 else "\n- "
+                if i == 0:
+                    streamed = []
+                    for piece in self.restate_chain.stream(inputs(item)):
+                        streamed.append(piece.replace("\n", " "))
+                        yield streamed[-1]
+                    text = "".join(streamed)
+                else:
+                    text = later[i - 1].result()
+                text = " ".join(text.split())
+                if not text or not faithful(text, item.sentence.text):
+                    text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
+                    if i > 0:
+                        yield text
+                elif i > 0:
+                    yield text
+                texts.append(text)
+                yield f" [{item.n}]"
+        except Exception as exc:
+            error = model_error(exc, self.model_name, self.secrets)
+            if not texts:
+                raise error from None
+            answer.incomplete = True
+            answer.notice = f"incomplete: {error}"
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        composed = "\n".join(f"- {t} [{it.n}]" for t, it in zip(texts, items))
+        cited = build_citations(composed, evidence, embed=self.retriever.index.embeddings.embed_documents,
+                                centre=self.retriever.centre)
+        answer.answer, answer.citations, answer.unsupported = cited.text, cited.citations, cited.unsupported
+        if not cited.citations:
+            answer.citations = item_citations(evidence)
 
     def ask(
         self, question: str, history: History = (), k: int | None = None, filters: Filters | None = None

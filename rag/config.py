@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         description="Fused candidates whose sentences are scored for evidence (the shown passages are chosen "
         "from these by their best evidence sentence; RAG_K or less means no re-ranking).",
     )
+    generation: str = Field(
+        "auto", pattern="^(auto|restate|synthesis)$",
+        description="How an LLM writes the answer: 'restate' (each evidence sentence restated in the "
+        "question's language, one short call each, side by side), 'synthesis' (one answer from all the "
+        "evidence) or 'auto' (restate for the embedded/local model, synthesis for others).",
+    )
     followup: str = Field(
         "topic", pattern="^(topic|previous)$",
         description="Offline follow-ups: 'topic' (the question plus the earlier question's topic words) or "

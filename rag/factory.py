@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.answerer import AUTO, AnswererStatus, resolve_auto, status
+from rag.answerer import AUTO, LOCAL_PROVIDERS, AnswererStatus, resolve_auto, status
 from rag.chain import RagChain
 from rag.config import Settings
 from rag.embeddings import make_embeddings
@@ -66,6 +66,14 @@ def answerer_status(settings: Settings) -> AnswererStatus:
     return status(settings.chat_model, settings.model_options())
 
 
+def generation_style(setting: str, spec: str) -> str:
+    """'restate' or 'synthesis': ``auto`` restates for the embedded/local model (a small model
+    restates faithfully but synthesises poorly), synthesises for every other model."""
+    if setting != "auto":
+        return setting
+    return "restate" if spec.split(":", 1)[0].lower() in LOCAL_PROVIDERS else "synthesis"
+
+
 def build_chain(
     settings: Settings,
     index: Index | None = None,
@@ -91,6 +99,7 @@ def build_chain(
         translation=settings.translation,
         rerank_depth=settings.rerank_depth,
         followup=settings.followup,
+        generation=generation_style(settings.generation, spec),
         evidence_cues=settings.evidence_cues,
         secrets=(settings.openai_api_key, settings.chroma_auth_token),
     )

@@ -84,6 +84,21 @@ ANSWER_PROMPT = ChatPromptTemplate.from_messages(
      MessagesPlaceholder("history"), ("human", ANSWER_USER)]
 )
 
+# Evidence by evidence (the default for the embedded 1.5B model): one short call per
+# evidence sentence, run side by side on the server's parallel slots. The task is a
+# faithful restatement in the reader's language, which a small model does well,
+# instead of a synthesis across five sentences, where it copied the worked example
+# or invented reasons. The question is not given: with it, the model echoed the question.
+RESTATE_SYSTEM = """You restate one sentence from a news article as one short, plain sentence in {language_name}.
+Keep names, numbers, amounts and dates exactly as written (4500万美元 stays 4500万美元; you may add a conversion in brackets, e.g. 4500万美元 ($45 million)). Say who states it if the sentence says so. Add nothing the sentence does not say. Reply with the restated sentence only."""
+
+RESTATE_USER = """Sentence (from {source}): {sentence}
+
+Restate this sentence in {language_name}."""
+
+RESTATE_PROMPT = ChatPromptTemplate.from_messages([("system", RESTATE_SYSTEM), ("human", RESTATE_USER)])
+LANGUAGE_NAME: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)", "Hant": "Traditional Chinese (繁體中文)"}
+
 # Cross-lingual retrieval: the question is also searched in the other language.
 # Names keep the spelling news in that language uses; nothing is answered.
 TRANSLATE_SYSTEM = """Translate the user's question into {target}. Write names the way {target} news writes them (Musk = 马斯克, Altman = 奥特曼, Microsoft = 微软). Reply with the translated question only."""

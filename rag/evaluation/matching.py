@@ -19,36 +19,14 @@ matched by its surface forms, like any fact) and meaning (no embeddings here).
 from __future__ import annotations
 
 import re
-import warnings
-from functools import cache
 from typing import Literal
 
-import cn2an
-import opencc
-
+from rag.numbers import _NUMBER_RE, numbers, same
+from rag.question import to_simplified
 from rag.text import normalize
 
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万萬亿億"
-_EN_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
-             "trillion": 1e12, "tn": 1e12}
-# A figure: Arabic digits (with thousands separators and decimals) and/or Chinese
-# numerals with 万/亿, or Arabic digits followed by an English scale word.
-_NUMBER_RE = re.compile(
-    rf"(?P<cn>(?:\d[\d,]*(?:\.\d+)?\s*)?[{_CN_DIGITS}]+)"
-    rf"|(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<scale>{'|'.join(sorted(_EN_SCALE, key=len, reverse=True))})\b)?",
-    re.IGNORECASE,
-)
 # What may surround a figure for a form to count as "just a number".
 _UNIT_RE = re.compile(r"(?:us\s*)?\$|美元|美金|元|usd|us dollars?|dollars?|%|percent|个百分点|[\s,，.]", re.IGNORECASE)
-
-
-@cache
-def _converter(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
-
-
-def to_simplified(text: str) -> str:
-    return _converter("t2s").convert(text)
 
 
 _DECIMAL_RE = re.compile(r"(?<=\d)\.(?=\d)")
@@ -71,31 +49,6 @@ def contains(haystack: str, needle: str) -> bool:
     return n in h or n.replace(" ", "") in h.replace(" ", "")
 
 
-def _cn_value(token: str) -> float | None:
-    token = re.sub(r"[\s,]", "", token)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return float(cn2an.cn2an(to_simplified(token), "smart"))
-        except (ValueError, KeyError, TypeError):
-            return None
-
-
-def numbers(text: str) -> list[float]:
-    """Every figure in ``text`` as a value: 4500万 → 45e6, $45m → 45e6, 1.3亿 → 1.3e8, 49% → 49."""
-    out: list[float] = []
-    for m in _NUMBER_RE.finditer(to_simplified(text)):
-        if m.group("cn"):
-            value = _cn_value(m.group("cn"))
-        else:
-            value = float(m.group("num").replace(",", ""))
-            if m.group("scale"):
-                value *= _EN_SCALE[m.group("scale").lower()]
-        if value is not None:
-            out.append(value)
-    return out
-
-
 def numeric_form(form: str) -> list[float] | None:
     """The values of a form that is only figures (with currency or percent signs), else None."""
     values = numbers(form)
@@ -103,10 +56,6 @@ def numeric_form(form: str) -> list[float] | None:
         return None
     rest = _UNIT_RE.sub("", _NUMBER_RE.sub("", to_simplified(form)))
     return values if not rest.strip() else None
-
-
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
 
 
 def states(text: str, form: str) -> bool:
@@ -117,7 +66,7 @@ def states(text: str, form: str) -> bool:
     if wanted is None:
         return False
     found = numbers(text)
-    return all(any(_same(w, f) for f in found) for w in wanted)
+    return all(any(same(w, f) for f in found) for w in wanted)
 
 
 def states_any(text: str, forms: list[str]) -> bool:
