@@ -199,7 +199,7 @@ class RagChain:
         min_relevance: dict[str, float],
         min_overlap: float = 0.0,
         translation: str = "dictionary",
-        rerank_depth: int = 15,
+        rerank_depth: int = 25,
         followup: str = "topic",
         generation: str = "synthesis",
         evidence_cues: bool = True,

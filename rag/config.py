@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         "vectors, HNSW), keyword (BM25), centred (exact search on mean-centred sentence vectors).",
     )
     rerank_depth: int = Field(
-        15, ge=1, le=100,
+        25, ge=1, le=100,
         description="Fused candidates whose sentences are scored for evidence (the shown passages are chosen "
         "from these by their best evidence sentence; RAG_K or less means no re-ranking).",
     )
