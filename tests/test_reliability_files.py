@@ -219,3 +219,46 @@ def test_chunking_a_long_unbroken_line_is_linear(monkeypatch) -> None:
     chunks = chunk_document(doc)
     assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
     assert sum(counted) < 20 * len(text), f"counted {sum(counted):,} characters for {len(text):,}"
+
+
+# Shapes that once took time quadratic in the file: a million short lines (repeat detection
+# scanned around every short line), a boilerplate prefix repeated on one huge line.
+_HANG_SHAPES = {
+    "short_lines.txt": "Musk left OpenAI in 2018 because of a conflict of interest.\n" + "ab\n" * 1_000_000,
+    "guanzhu.txt": "关注我" * 500_000 + "\n马斯克离开了公司，因为利益冲突。\n",
+}
+
+
+def _load_within(path: Path, seconds: float) -> str:
+    """Load ``path`` in a subprocess; 'ok', or the one-line reason; fails if it takes longer (a hang)."""
+    code = ("import sys; from rag.documents import load_document; from rag.errors import InputError\n"
+            "try: load_document(__import__('pathlib').Path(sys.argv[1])); print('ok')\n"
+            "except InputError as e: print(e)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         timeout=seconds, check=False)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("name", sorted(_HANG_SHAPES))
+def test_cleaning_is_near_linear_for_every_shape(name: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_text(_HANG_SHAPES[name])
+    assert path.stat().st_size < MAX_FILE_BYTES
+    result = _load_within(path, 60)  # a hang guard, not a speed target: before the fix, hours
+    assert result == "ok" or result.startswith(name), result
+
+
+def test_a_hang_shaped_file_does_not_stop_its_batch(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.md").write_text(GOOD_EN)
+    (corpus / "big.txt").write_text("关注我" * 500_000)  # rejected: over the text limit
+    env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma"), "RAG_SEEDS_DIR": str(corpus)}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True,
+                         text=True, timeout=120, env=env, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert "added 1," in out.stdout and "rejected 1" in out.stdout
+    assert [ln for ln in out.stderr.splitlines() if ln.startswith("error:")] == [
+        "error: big.txt: 1,500,000 characters of text is over the 200,000 limit for one article; split the file"
+    ]
