@@ -9,7 +9,8 @@ the rest of the batch goes on. Everything is written into one new generation
 (``rag.generations``), unchanged rows copied in with their vectors (so an
 ingest that changes anything costs one copy of the store, but no embedding of
 unchanged text), and committed at the end: an exception or a kill before the
-commit leaves the index as it was, and the next run starts over. An ingest
+commit leaves the index as it was, and the next run starts over. Clean-up
+spares every generation a live reader holds (``rag.readers``). An ingest
 that changes nothing writes no vectors. One ingest at a time (``rag.lock``).
 Every finished ingest, from the CLI or the app, records its time and summary
 in ``last_ingest.json`` beside the lock (``read_stamp`` reads it back).
@@ -35,6 +36,7 @@ from rag.documents import load_document
 from rag.errors import InputError, RagError
 from rag.generations import View, upsert
 from rag.lock import checkpoint, ingest_lock
+from rag.readers import held
 from rag.models import Chunk, Document
 
 if TYPE_CHECKING:
@@ -163,7 +165,7 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
     gens = index.gens
     with ingest_lock(index.lock_dir):
         old = index.refresh()
-        gens.collect_garbage({g for g in (old.generation, gens.head()[1]) if g is not None})
+        gens.collect_garbage({g for g in (old.generation, gens.head()[1]) if g is not None} | held(index.lock_dir))
         manifest = _manifest(index.rows(old.chunks, []))
         new: View | None = None
         written: set[str] = set()
@@ -199,7 +201,7 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
             gens.commit(new.generation, old.generation, means)
             checkpoint("committed")
             index.use(new)
-            gens.collect_garbage({new.generation, old.generation})
+            gens.collect_garbage({new.generation, old.generation} | held(index.lock_dir))
         _write_stamp(index.lock_dir, report)
         if progress:
             progress(len(files), len(files), "done")

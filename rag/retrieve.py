@@ -10,6 +10,7 @@ decision itself belongs to the chain. No answer text is made here.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,15 @@ def _passage(cid: str, text: str, meta: dict[str, Any]) -> Passage:
     )
 
 
+def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray]]:
+    """The keyword index of every chunk text and the language means, of the newest generation."""
+    ids, texts = [], []
+    for cid, _, extra in index.records(["documents"]):
+        ids.append(cid)
+        texts.append(extra["documents"])
+    return KeywordIndex(ids, texts), index.language_means()
+
+
 class Retriever:
     """Hybrid retrieval over one ``Index``; build once, call from many threads."""
 
@@ -79,6 +89,23 @@ class Retriever:
         self.dedup_threshold = dedup_threshold
         self.language_means = language_means or {}
         self._sizes: tuple[int, int] | None = None  # (chunks, sentences), read once the store is not empty
+        self._generation = index.generation  # the generation the keyword index and sizes were read from
+        self._refreshing = threading.Lock()
+
+    def refresh(self) -> None:
+        """Move the calling thread to the newest committed generation; re-read the store if it changed.
+
+        Called at the start of every question, so a long-lived process follows ingests
+        made by others between its questions.
+        """
+        generation = self.index.refresh().generation
+        if generation == self._generation:
+            return
+        with self._refreshing:
+            if generation == self._generation:
+                return
+            self.keywords, self.language_means = _read_store(self.index)
+            self._sizes, self._generation = None, generation
 
     def _store_sizes(self) -> tuple[int, int]:
         """Rows in the chunk and sentence collections, read once like the keyword index (an ingest rebuilds both)."""
@@ -92,11 +119,8 @@ class Retriever:
     @classmethod
     def build(cls, index: Index, **options: Any) -> Retriever:
         """Read the store once: chunk texts for the keyword index; the language means (stored by the commit)."""
-        ids, texts = [], []
-        for cid, _, extra in index.records(["documents"]):
-            ids.append(cid)
-            texts.append(extra["documents"])
-        return cls(index, KeywordIndex(ids, texts), language_means=index.language_means(), **options)
+        keywords, means = _read_store(index)
+        return cls(index, keywords, language_means=means, **options)
 
     def score_sentences(self, vector: list[float], language: str, sentences: dict[str, list[dict]]) -> float:
         """Give every sentence a ``score``: its per-language mean-centred cosine to the question.
@@ -143,6 +167,7 @@ class Retriever:
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         k = k or self.k
         timings: dict[str, float] = {}
+        self.refresh()
         total, sentence_total = self._store_sizes()
         result = Retrieval(question=question, language=detect_language(question), passages=[])
         if total == 0:
