@@ -142,16 +142,20 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def ingest(paths: tuple[Path, ...]) -> None:
+@click.option("--replace", is_flag=True, help="Let a file replace an indexed article of the same id from another path.")
+def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     """Add, update and remove articles in the index (only what changed is embedded).
 
     PATHS are files or directories (default: RAG_SEEDS_DIR, i.e. seeds/). Files
-    deleted from a directory given here are removed from the index.
+    deleted from a directory given here are removed from the index. An article id
+    (the file's stem) belongs to one path: another file with that stem is refused
+    unless --replace is given.
 
     \b
     Examples:
       rag ingest
       rag ingest seeds/ extra/new-article.md
+      rag ingest --replace other/002_cf0a488ea6d0060a.md
     """
     from rag.factory import open_store
 
@@ -161,7 +165,7 @@ def ingest(paths: tuple[Path, ...]) -> None:
         raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
     index = open_store(settings)
     with _progress("Ingesting") as progress:
-        report = index.ingest(targets, progress)
+        report = index.ingest(targets, progress, replace=replace)
     for err in report.errors:
         click.echo(f"error: {err}", err=True)
     click.echo(report.summary())

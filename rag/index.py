@@ -215,9 +215,9 @@ class Index:
         """Hold the ingest lock (close the handle to release); ``IndexBusyError`` if taken."""
         return acquire(self.lock_dir)
 
-    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest files and directories, all or nothing (``rag.ingest``)."""
-        return run_ingest(self, paths, progress)
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False) -> IngestReport:
+        """Ingest files and directories, all or nothing (``rag.ingest``; ``replace`` lets a file take over an id)."""
+        return run_ingest(self, paths, progress, replace)
 
 
 def open_index(

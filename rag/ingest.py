@@ -3,7 +3,8 @@
 Chroma's metadata is the manifest (file hash per row). An unchanged file is
 skipped; an edited file re-embeds only chunks and sentences whose content hash
 is new (the other vectors are reused); documents whose files were deleted from
-a scanned directory are dropped. A file that cannot be used (``InputError``, or
+a scanned directory are dropped. An article id belongs to one source path: a
+different file with the same stem is refused unless ``replace``. A file that cannot be used (``InputError``, or
 any error while reading, cleaning or chunking it) is reported in one line and
 the rest of the batch goes on. Everything is written into one new generation
 (``rag.generations``), unchanged rows copied in with their vectors (so an
@@ -124,26 +125,31 @@ def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new:
     upsert(new.sentences, s_ids, s_vectors, s_texts, s_metas)
 
 
-def _load(index: Index, path: Path, manifest: Manifest) -> tuple[Document, list[Chunk]] | None:
-    """The document and its chunks, or None when its file is unchanged; ``InputError`` if unusable."""
+def _load(index: Index, path: Path, manifest: Manifest, replace: bool) -> tuple[Document, list[Chunk]] | None:
+    """The document and its chunks, or None when its file is unchanged; ``InputError`` if unusable.
+
+    An article id belongs to one source file: another existing file with the same stem
+    is refused, naming both, unless ``replace``; a source that no longer exists was moved.
+    """
     doc = load_document(path, cleaned=index.cleaned)
     hashes, source = manifest.get(doc.doc_id, (set(), None))
-    if hashes == {doc.file_hash}:
-        if source not in (None, doc.source):
-            raise InputError(
-                f"{display_name(path.name)}: document id {doc.doc_id!r} is already taken by {source}; "
-                "rename one of the files"
-            )
+    if source not in (None, doc.source) and not replace and Path(source).exists():
+        raise InputError(
+            f"{display_name(path.name)}: the article id {doc.doc_id!r} already belongs to "
+            f"{display_name(source)}, not {display_name(doc.source)}; rename one of the files, "
+            "or run `rag ingest --replace` to let this file replace it"
+        )
+    if hashes == {doc.file_hash} and source == doc.source:
         return None
     return doc, chunk_document(doc, index.chunk_tokens, index.overlap_tokens)
 
 
 def _try_load(
-    index: Index, path: Path, manifest: Manifest, report: IngestReport
+    index: Index, path: Path, manifest: Manifest, report: IngestReport, replace: bool
 ) -> tuple[Document, list[Chunk]] | None:
     """``_load``, with any failure of this one file reported in one line instead of raised."""
     try:
-        loaded = _load(index, path, manifest)
+        loaded = _load(index, path, manifest, replace)
     except InputError as exc:
         report.errors.append(str(exc))
         return None
@@ -158,8 +164,10 @@ def _try_load(
     return loaded
 
 
-def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-    """Ingest files and directories into ``index``; see the module docstring."""
+def run_ingest(
+    index: Index, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False
+) -> IngestReport:
+    """Ingest files and directories into ``index``; see the module docstring (``replace``: see ``_load``)."""
     report = IngestReport()
     files, dirs, report.errors = discover(paths)
     gens = index.gens
@@ -178,7 +186,7 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
                                      f"{display_name(path.stem)!r}; skipped")
                 continue
             seen.add(path.stem)
-            loaded = _try_load(index, path, manifest, report)
+            loaded = _try_load(index, path, manifest, report, replace)
             if loaded is None:
                 continue
             checkpoint("chunked")

@@ -247,3 +247,22 @@ def test_a_generation_a_reader_holds_is_not_collected(store) -> None:
     assert rag("ingest", str(corpus), env=env).returncode == 0  # unchanged; cleans up
     names = {c.name for c in reader.client.list_collections()}
     assert not any(f"-g{held:06d}-" in n for n in names)
+
+
+def test_an_article_id_belongs_to_one_path_unless_replace(store, tmp_path: Path) -> None:
+    corpus, settings, index, env = store
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "zephyr.md").write_text(FERRY)  # same stem, another file
+    before = snapshot(index)
+    report = index.ingest([other])
+    assert not report.added and not report.updated and len(report.errors) == 1
+    assert report.errors[0] == (
+        f"zephyr.md: the article id 'zephyr' already belongs to {corpus / 'zephyr.md'}, not "
+        f"{other / 'zephyr.md'}; rename one of the files, or run `rag ingest --replace` to let this file replace it"
+    )
+    assert snapshot(reopen(settings, index)) == before
+    out = rag("ingest", "--replace", str(other), env=env)
+    assert out.returncode == 0 and "updated 1" in out.stdout, out.stderr[-2000:]
+    docs = {d.doc_id: d for d in reopen(settings, index).documents()}
+    assert docs["zephyr"].source == str(other / "zephyr.md")
