@@ -14,12 +14,14 @@ What it leaves out: retrieval, prompts and citation logic (all in ``rag``).
 from __future__ import annotations
 
 import logging
+import traceback
 
 import streamlit as st
 from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.models import Answer
+from rag.redact import redact
 from ui import render, resources
 
 STARTERS = [
@@ -46,7 +48,7 @@ def _index(s):
     try:
         return resources.index(s)
     except RagError as exc:
-        st.error(f"The article index cannot be opened: {exc}")
+        st.error(f"The article index cannot be opened: {render.md_escape(redact(str(exc)))}")
         st.stop()
 
 
@@ -95,9 +97,9 @@ def _ask(question: str, chain, k: int) -> None:
                     text += item
                     slot.markdown(render.md_escape(text) + " ▌")
         except RagError as exc:
-            error = f"Couldn't answer: {render.md_escape(str(exc))}. Your conversation is kept; ask again."
-        except Exception as exc:  # never show a traceback; the log has it
-            log.exception("question failed")
+            error = f"Couldn't answer: {render.md_escape(redact(str(exc)))}. Your conversation is kept; ask again."
+        except Exception as exc:  # never show a traceback; the log has it, secrets removed
+            log.error("question failed: %s", redact("".join(traceback.format_exception(exc))))
             error = f"Something went wrong ({type(exc).__name__}). Your conversation is kept; try again."
         else:
             error = None if final is not None else "The answerer returned nothing; try again."
@@ -125,7 +127,7 @@ def chat_page() -> None:
     try:
         chain = resources.chain(s, idx)
     except RagError as exc:
-        st.error(f"The answerer cannot start: {render.md_escape(str(exc))}", icon=":material/error:")
+        st.error(f"The answerer cannot start: {render.md_escape(redact(str(exc)))}", icon=":material/error:")
         return
     if not st.session_state["messages"]:
         st.markdown(

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.models import Answer
+from rag.redact import redact
 
 EXIT_USAGE = 2
 
@@ -122,7 +123,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {redact(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
@@ -167,7 +168,7 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     with _progress("Ingesting") as progress:
         report = index.ingest(targets, progress, replace=replace)
     for err in report.errors:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"error: {redact(err)}", err=True)
     click.echo(report.summary())
     if report.errors:
         sys.exit(EXIT_USAGE)
@@ -206,9 +207,9 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
         except RagError as exc:
             failed = True
             if as_json:
-                click.echo(json.dumps({"question": line.strip(), "error": str(exc)}, ensure_ascii=False))
+                click.echo(json.dumps({"question": line.strip(), "error": redact(str(exc))}, ensure_ascii=False))
             else:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {redact(str(exc))}", err=True)
             continue
         if as_json:
             click.echo(answer.model_dump_json())
@@ -257,7 +258,7 @@ def chat(k: int | None) -> None:
         try:
             answer = _ask_stream(chain, question, history, k, live=True)
         except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {redact(str(exc))}", err=True)
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 

@@ -38,6 +38,7 @@ from rag.errors import InputError, RagError
 from rag.generations import View, upsert
 from rag.lock import checkpoint, ingest_lock
 from rag.readers import held
+from rag.redact import redact
 from rag.models import Chunk, Document
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _embed(index: Index, texts: list[str], hashes: list[str], known: dict[str, A
         except RagError:
             raise
         except Exception as exc:
-            raise RagError(f"embedding failed: {type(exc).__name__}: {exc}") from exc
+            raise RagError(redact(f"embedding failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")) from None
         known = {**known, **{h: v for (h, _), v in zip(todo, vectors, strict=True)}}
     return [known[h] for h in hashes], len(todo)
 
@@ -151,10 +152,10 @@ def _try_load(
     try:
         loaded = _load(index, path, manifest, replace)
     except InputError as exc:
-        report.errors.append(str(exc))
+        report.errors.append(redact(str(exc)))
         return None
     except Exception as exc:  # noqa: BLE001 - one odd file must not sink the batch
-        detail = " ".join(str(exc).split())[:200]
+        detail = redact(" ".join(str(exc).split())[:200])
         report.errors.append(
             f"{display_name(path.name)}: could not be processed ({type(exc).__name__}: {detail}); skipped"
         )

@@ -21,6 +21,7 @@ import click
 
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import RagError
+from rag.redact import redact
 
 EVALS_DIR = PROJECT_DIR / "evals"
 DEFAULT_DATASETS = (EVALS_DIR / "datasets" / "ft_summary.jsonl", EVALS_DIR / "datasets" / "corpus.jsonl")
@@ -47,7 +48,7 @@ Examples:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {redact(message)}", err=True)
     sys.exit(2)
 
 

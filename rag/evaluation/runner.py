@@ -34,6 +34,7 @@ from rag.evaluation import metrics as m
 from rag.evaluation.datasets import DatasetInfo, EvalCase, Turn
 from rag.evaluation.judge import Judge, JudgeResult
 from rag.models import Answer, Citation, Language, Passage, Usage
+from rag.redact import redact, redact_data
 
 PIPELINE, BASELINE = "pipeline", "baseline"
 
@@ -166,14 +167,14 @@ def run_system(
             try:
                 answer = chain.ask(case.question, [t.model_dump() for t in case.history], k=k)
             except RagError as exc:
-                row.error = f"{type(exc).__name__}: {exc}"
+                row.error = redact(f"{type(exc).__name__}: {exc}")
             else:
                 score_answer(row, case, answer, k, chain.model_name)
                 if judge is not None and not answer.refused:
                     try:
                         row.judge = judge.grade(case.question, case.answer, answer)
                     except Exception as exc:  # any judge failure is recorded on the row, never skipped
-                        row.judge_error = str(exc) if isinstance(exc, RagError) else f"{type(exc).__name__}: {exc}"
+                        row.judge_error = redact(str(exc) if isinstance(exc, RagError) else f"{type(exc).__name__}: {exc}")
                     if row.judge:
                         row.metrics.update(
                             faithfulness=row.judge.faithfulness, correctness=row.judge.correctness,
@@ -310,7 +311,8 @@ class EvalRun(BaseModel):
 
 def settings_snapshot(settings: Settings) -> dict[str, Any]:
     """The settings that shape results, without secrets."""
-    return settings.model_dump(mode="json", exclude={"openai_api_key", "chroma_auth_token"})
+    return redact_data(settings.model_dump(mode="json", exclude={"openai_api_key", "chroma_auth_token"}),
+                       (settings.openai_api_key, settings.chroma_auth_token))
 
 
 def build_systems(settings: Settings, baseline: bool) -> dict[str, RagChain]:
