@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from pathlib import Path
 
 import streamlit as st
 from pydantic import ValidationError
@@ -170,7 +171,8 @@ def status_sidebar() -> None:
             st.caption(f"Last ingest: {stamp['time']}", help=stamp["summary"])
 
 
-st.set_page_config(page_title="News Q&A", page_icon=":material/newspaper:")
+# A local file: a ":material/…:" or emoji page icon makes the browser fetch the favicon from a CDN.
+st.set_page_config(page_title="News Q&A", page_icon=str(Path(__file__).resolve().parent / "ui" / "favicon.png"))
 nav = st.navigation(
     [
         st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),

@@ -3,7 +3,8 @@
 Each command reads ``Settings`` (environment and ``.env``), builds the same
 chain the app uses, and prints either text for people or JSON for programs.
 Every ``RagError`` becomes ``error: <message>`` on stderr and exit code 2; no
-traceback reaches the user. Evaluation and benchmarking live in their own
+traceback reaches the user. Everything printed goes through ``rag.redact``
+(errors) and ``rag.terminal`` (no escape sequences reach the terminal). Evaluation and benchmarking live in their own
 packages and are only imported when their command runs.
 """
 
@@ -22,8 +23,14 @@ from pydantic import ValidationError
 from rag.errors import RagError
 from rag.models import Answer
 from rag.redact import redact
+from rag.terminal import printable
 
 EXIT_USAGE = 2
+
+
+def _echo(message: Any = None, **kwargs: Any) -> None:
+    """``click.echo`` with terminal escape sequences and control characters removed."""
+    click.echo(None if message is None else printable(str(message)), **kwargs)
 
 
 def _settings(**overrides: Any) -> Any:
@@ -49,7 +56,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
         nonlocal bar
         if bar is None:
             bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True,
-                                    item_show_func=lambda n: n)
+                                    item_show_func=lambda n: printable(n) if n else n)
             bar.__enter__()
         bar.update(done - state["done"], name)
         state["done"] = done
@@ -67,11 +74,11 @@ def _open(settings: Any) -> Any:
 
     index = open_store(settings)
     if not index.count():
-        click.echo("No index yet: ingesting the articles first.", err=True)
+        _echo("No index yet: ingesting the articles first.", err=True)
         with _progress("Ingesting") as progress:
             report = ensure_ingested(index, settings, progress)
         if report:
-            click.echo(report.summary(), err=True)
+            _echo(report.summary(), err=True)
     return index
 
 
@@ -88,18 +95,18 @@ def _format_sources(answer: Answer) -> str:
 
 def _print_answer(answer: Answer, streamed: str) -> None:
     if streamed and streamed.strip() != answer.answer.strip():
-        click.echo("\n\nChecked answer (citation markers verified):")
-        click.echo(answer.answer)
+        _echo("\n\nChecked answer (citation markers verified):")
+        _echo(answer.answer)
     elif not streamed:
-        click.echo(answer.answer)
+        _echo(answer.answer)
     else:
-        click.echo()
+        _echo()
     if answer.refused:
         return
     if answer.notice and answer.notice != "extractive":
-        click.echo(f"\nNote: {answer.notice}")
+        _echo(f"\nNote: {answer.notice}")
     if answer.citations:
-        click.echo("\nSources:\n" + _format_sources(answer))
+        _echo("\nSources:\n" + _format_sources(answer))
 
 
 def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, live: bool) -> Answer:
@@ -110,7 +117,7 @@ def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, l
             answer = item
         elif live:
             streamed += item
-            click.echo(item, nl=False)
+            _echo(item, nl=False)
     assert answer is not None
     _print_answer(answer, streamed)
     return answer
@@ -123,7 +130,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
+            _echo(f"error: {redact(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
@@ -168,8 +175,8 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     with _progress("Ingesting") as progress:
         report = index.ingest(targets, progress, replace=replace)
     for err in report.errors:
-        click.echo(f"error: {redact(err)}", err=True)
-    click.echo(report.summary())
+        _echo(f"error: {redact(err)}", err=True)
+    _echo(report.summary())
     if report.errors:
         sys.exit(EXIT_USAGE)
 
@@ -194,7 +201,7 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
     chain = build_chain(settings, _open(settings))
     if question != "-":
         if as_json:
-            click.echo(chain.ask(question, k=k).model_dump_json())
+            _echo(chain.ask(question, k=k).model_dump_json())
         else:
             _ask_stream(chain, question, [], k, live=sys.stdout.isatty())
         return
@@ -207,16 +214,16 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
         except RagError as exc:
             failed = True
             if as_json:
-                click.echo(json.dumps({"question": line.strip(), "error": redact(str(exc))}, ensure_ascii=False))
+                _echo(json.dumps({"question": line.strip(), "error": redact(str(exc))}, ensure_ascii=False))
             else:
-                click.echo(f"error: {redact(str(exc))}", err=True)
+                _echo(f"error: {redact(str(exc))}", err=True)
             continue
         if as_json:
-            click.echo(answer.model_dump_json())
+            _echo(answer.model_dump_json())
         else:
-            click.echo(f"Q: {answer.question}")
+            _echo(f"Q: {answer.question}")
             _print_answer(answer, "")
-            click.echo()
+            _echo()
     if failed:
         sys.exit(EXIT_USAGE)
 
@@ -239,26 +246,26 @@ def chat(k: int | None) -> None:
     settings = _settings()
     chain = build_chain(settings, _open(settings))
     mode = "offline extractive answers" if chain.extractive else f"model {settings.chat_model}"
-    click.echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
+    _echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
     history: list[dict[str, str]] = []
     while True:
         try:
             question = input("\n> ")
         except (EOFError, KeyboardInterrupt):
-            click.echo()
+            _echo()
             return
         if question.strip() in ("/quit", "/exit"):
             return
         if question.strip() == "/new":
             history.clear()
-            click.echo("New conversation.")
+            _echo("New conversation.")
             continue
         if not question.strip():
             continue
         try:
             answer = _ask_stream(chain, question, history, k, live=True)
         except RagError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
+            _echo(f"error: {redact(str(exc))}", err=True)
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
