@@ -262,3 +262,23 @@ def test_a_hang_shaped_file_does_not_stop_its_batch(tmp_path: Path) -> None:
     assert [ln for ln in out.stderr.splitlines() if ln.startswith("error:")] == [
         "error: big.txt: 1,500,000 characters of text is over the 200,000 limit for one article; split the file"
     ]
+
+
+def test_terminal_escapes_in_articles_and_file_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    title = "\x1b]0;pwned\x07Harbour \x1b[31mferry\x1b[0m"
+    (corpus / "ferry.md").write_text(f"# {title}\n\nThe harbour ferry line reopened on Monday \x1b[2J\x1b]8;;"
+                                     "https://evil.example\x1b\\after repairs.\nTickets cost four dollars.\n"
+                                     + "Boats run every twenty minutes between the two piers.\n" * 20)
+    (corpus / "bad\x1b[31mname.md").write_bytes(b"")  # rejected, and named in the error line
+    env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma"), "RAG_SEEDS_DIR": str(corpus),
+           "RAG_CHAT_MODEL": "extractive"}
+    runs = [subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+                           timeout=180, env=env, check=False)
+            for args in (["ingest", str(corpus)], ["ask", "When did the harbour ferry line reopen?"])]
+    assert runs[0].returncode == 2 and "badname.md: the file is empty" in runs[0].stderr, runs[0].stderr[-2000:]
+    assert runs[1].returncode == 0 and "reopened on Monday" in runs[1].stdout, runs[1].stdout
+    for out in runs:
+        assert "Traceback" not in out.stderr
+        assert not [ch for ch in out.stdout + out.stderr if ord(ch) < 32 and ch not in "\n\t" or 0x7f <= ord(ch) < 0xa0]
