@@ -40,8 +40,9 @@ def _settings():
         return resources.settings()
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
-        st.error(f"Invalid setting {where}: {err['msg']}. Fix it in the environment or .env and reload the page.")
+        where = " " + ".".join(str(p) for p in err["loc"]) if err["loc"] else "s"
+        st.error(f"Invalid setting{where}: {err['msg'].removeprefix('Value error, ')}. "
+                 "Fix it in the environment or .env and reload the page.")
         st.stop()
 
 

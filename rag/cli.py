@@ -20,7 +20,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from rag.errors import RagError
+from rag.errors import InputError, RagError
 from rag.models import Answer
 from rag.redact import redact
 from rag.terminal import printable
@@ -43,7 +43,9 @@ def _settings(**overrides: Any) -> Any:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        where = ".".join(map(str, first["loc"]))
+        raise RagError(f"invalid setting{' ' + where if where else 's'}: "
+                       f"{first['msg'].removeprefix('Value error, ')}") from None
 
 
 @contextmanager
@@ -107,6 +109,22 @@ def _print_answer(answer: Answer, streamed: str) -> None:
         _echo(f"\nNote: {answer.notice}")
     if answer.citations:
         _echo("\nSources:\n" + _format_sources(answer))
+
+
+_ECHO_CHARS = 200  # of a failed question, repeated in its JSON error line
+
+
+def _stdin_lines() -> Iterator[str | None]:
+    """Lines of stdin decoded as UTF-8 one by one; None for a line that is not UTF-8."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # already text (click's test runner)
+        yield from sys.stdin
+        return
+    for raw in stream:
+        try:
+            yield raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+        except UnicodeDecodeError:
+            yield None
 
 
 def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, live: bool) -> Answer:
@@ -206,15 +224,19 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
             _ask_stream(chain, question, [], k, live=sys.stdout.isatty())
         return
     failed = False
-    for line in sys.stdin:
-        if not line.strip():
+    for n, line in enumerate(_stdin_lines(), start=1):
+        if line is not None and not line.strip():
             continue
         try:
+            if line is None:
+                raise InputError(f"line {n} of the input is not valid UTF-8; save the questions as UTF-8")
             answer = chain.ask(line.rstrip("\n"), k=k)
         except RagError as exc:
             failed = True
             if as_json:
-                _echo(json.dumps({"question": line.strip(), "error": redact(str(exc))}, ensure_ascii=False))
+                shown = line.strip() if line is not None else ""
+                shown = shown if len(shown) <= _ECHO_CHARS else shown[:_ECHO_CHARS] + "…"
+                _echo(json.dumps({"question": shown, "error": redact(str(exc))}, ensure_ascii=False))
             else:
                 _echo(f"error: {redact(str(exc))}", err=True)
             continue
@@ -254,6 +276,9 @@ def chat(k: int | None) -> None:
         except (EOFError, KeyboardInterrupt):
             _echo()
             return
+        except UnicodeDecodeError:
+            _echo("error: that line is not valid UTF-8; type the question again", err=True)
+            continue
         if question.strip() in ("/quit", "/exit"):
             return
         if question.strip() == "/new":

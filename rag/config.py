@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.embeddings import DEFAULT_EMBEDDING_MODEL
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         "(chosen on evals/datasets to keep over-refusal under ~8%).",
     )
     min_relevance_zh: float = Field(0.35, description="The same threshold for Chinese questions.")
-    timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
+    timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
     temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")
     llama_threads: int | None = Field(None, description="llama.cpp threads (default: all cores).")
@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     chroma_auth_token: str | None = Field(
         None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN", "RAG_CHROMA_AUTH_TOKEN"), repr=False
     )
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> Settings:
+        if self.overlap_tokens >= self.chunk_tokens:
+            raise ValueError(
+                f"RAG_OVERLAP_TOKENS ({self.overlap_tokens}) must be smaller than RAG_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
+        return self
 
     def model_options(self) -> dict:
         return {

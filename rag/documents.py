@@ -1,7 +1,7 @@
 """Load article files into clean ``Document`` objects, or say in one line why not.
 
 What it does: reads and decodes the file through ``rag.files`` (size limit,
-UTF-8 / GBK / Windows-1252, binaries refused), refuses file names that are not
+UTF-8 / UTF-16 with a BOM / GBK; other encodings and binaries refused), refuses file names that are not
 UTF-8 and text over ``MAX_TEXT_CHARS`` after cleaning (so no one file can stall
 an ingest), lifts metadata (title, outlet, author, published date, URL) out of
 front matter and metadata lines (of unterminated front matter, the leading

@@ -79,7 +79,13 @@ def make_client(persist_dir: Path, server: ChromaServer | None = None) -> Any:
                 f"cannot reach the Chroma server at {server.host}:{server.port} ({exc}); "
                 "start it or unset CHROMA_HOST to use the local store"
             ) from exc
-    persist_dir.mkdir(parents=True, exist_ok=True)
+    if persist_dir.exists() and not persist_dir.is_dir():
+        raise ConfigError(f"RAG_PERSIST_DIR {persist_dir} is a file, not a directory; point it at a directory")
+    try:
+        persist_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"RAG_PERSIST_DIR {persist_dir} cannot be created ({exc.strerror or exc}); "
+                          "point it at a writable directory") from None
     return chromadb.PersistentClient(path=str(persist_dir), settings=settings)
 
 

@@ -3,7 +3,9 @@
 Three rankings are joined by reciprocal rank fusion (score = Σ 1/(60 + rank)):
 the chunk vectors (Chroma HNSW), the best-matching sentence inside each chunk
 (the sentence collection, max-pooled per chunk) and BM25 keywords. Passages
-whose text is nearly the same as a better-ranked one are dropped. The result
+whose text is nearly the same as a better-ranked one are dropped. Ties (equal
+distances or fused scores, as near-duplicate articles give) are broken by id,
+so the same question gets the same passages on every run. The result
 carries the signals that say whether anything relevant was found; the refusal
 decision itself belongs to the chain. No answer text is made here.
 """
@@ -65,6 +67,14 @@ def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray]]:
         ids.append(cid)
         texts.append(extra["documents"])
     return KeywordIndex(ids, texts), index.language_means()
+
+
+def _by_distance(ids: list[str], distances: list[float]) -> list[int]:
+    """Positions of a Chroma result by distance, equal distances (near-duplicate texts) by id.
+
+    HNSW returns tied hits in no fixed order; this makes every run rank them alike.
+    """
+    return sorted(range(len(ids)), key=lambda i: (round(distances[i], 6), ids[i]))
 
 
 class Retriever:
@@ -150,7 +160,7 @@ class Retriever:
         got = self.index.chunks.query(
             query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
         )
-        ids = got["ids"][0]
+        ids = [got["ids"][0][i] for i in _by_distance(got["ids"][0], got["distances"][0])]
         rows = {cid: (got["documents"][0][i], got["metadatas"][0][i]) for i, cid in enumerate(ids)}
         sims = {cid: 1.0 - got["distances"][0][i] for i, cid in enumerate(ids)}
         return ids, rows, sims
@@ -158,10 +168,11 @@ class Retriever:
     def _sentence(self, vector: list[float], n: int) -> tuple[list[str], float]:
         got = self.index.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
         order: list[str] = []
-        for meta in got["metadatas"][0]:
+        for i in _by_distance(got["ids"][0], got["distances"][0]):
+            meta = got["metadatas"][0][i]
             if meta["chunk_id"] not in order:
                 order.append(meta["chunk_id"])
-        best = 1.0 - got["distances"][0][0] if got["ids"][0] else 0.0
+        best = 1.0 - min(got["distances"][0]) if got["ids"][0] else 0.0
         return order, best
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
@@ -196,7 +207,7 @@ class Retriever:
         for ranking in rankings.values():
             for rank, cid in enumerate(ranking, start=1):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        ordered = sorted(fused, key=lambda c: -fused[c])
+        ordered = sorted(fused, key=lambda c: (-round(fused[c], 9), c))  # ties: by chunk id, every run alike
         missing = [cid for cid in ordered[: k * 3] if cid not in rows]
         if missing:
             got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])

@@ -55,7 +55,10 @@ def batch(tmp_path: Path) -> Path:
     (corpus / "page.html").write_text(HTML)
     (corpus / "chips.md").write_text(MD)
     (corpus / "broken_front.md").write_text(BROKEN_FRONT)
-    (corpus / "latin1.txt").write_bytes(LATIN1.encode("cp1252"))
+    (corpus / "utf16.txt").write_bytes(("\ufeff" + GOOD_EN.replace("ferry", "tram")).encode("utf-16-le"))
+    (corpus / "utf16be.md").write_bytes(("\ufeff" + MD.replace("Arizona", "Ohio")).encode("utf-16-be"))
+    (corpus / "latin1.txt").write_bytes(LATIN1.encode("cp1252"))  # invalid UTF-8: refused, not mojibake
+    (corpus / "bad_bom.txt").write_bytes(b"\xff\xfe" + b"\x00\xd8" * 40)  # a lone surrogate
     # bad files
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 40)
     (corpus / "invalid.txt").write_bytes(b"\xff\xfe\xfa\xfb not text \xff\xff\x81\x81 " * 50)
@@ -79,6 +82,8 @@ def batch(tmp_path: Path) -> Path:
 EXPECTED_ERRORS = {
     "binary.txt": "looks like a binary file",
     "invalid.txt": "not valid UTF-8 or GBK",
+    "latin1.txt": "not valid UTF-8 or GBK text; save it as UTF-8",
+    "bad_bom.txt": "has a UTF-16 byte-order mark but is not valid UTF-16",
     "empty.md": "the file is empty",
     "only_front.md": "no article text left",
     "big.txt": "52.4 MB is over the 5 MB limit",
@@ -89,7 +94,7 @@ EXPECTED_ERRORS = {
     "fifo.txt": "not a regular file",
     "caf\ufffd-latin1-name.txt": "not valid UTF-8; rename",
 }
-GOOD = {"ferry", "新闻 稿 2024", "gbk", "page", "chips", "broken_front", "latin1"}
+GOOD = {"ferry", "新闻 稿 2024", "gbk", "page", "chips", "broken_front", "utf16", "utf16be"}
 
 
 def test_every_bad_file_gets_one_line_and_the_rest_goes_in(batch: Path, tmp_path: Path, monkeypatch) -> None:
@@ -125,7 +130,8 @@ def test_every_bad_file_gets_one_line_and_the_rest_goes_in(batch: Path, tmp_path
     assert "nine million containers" in texts and "employ two thousand workers" in texts
     assert "TOP SECRET" not in texts  # links out of the corpus are not followed
     assert "贵州茅台酒厂2023年营业收入达到一千五百亿元" in texts  # GBK decoded
-    assert "na\xefve owner Zo\xeblla sent r\xe9sum\xe9s to Ren\xe9e" in texts  # Windows-1252, not GBK mojibake
+    assert "na\xefve" not in texts and "na赨e" not in texts  # Windows-1252: neither guessed nor mojibake
+    assert "The harbour tram line reopened" in texts and "plant in Ohio" in texts  # UTF-16 with a BOM
     assert "bike lane on Main Street" in texts  # unterminated front matter read as body
     docs = {d.doc_id: d for d in index.documents()}
     assert docs["page"].title == "Port report" and docs["broken_front"].title == "Broken front matter"
