@@ -10,6 +10,7 @@ packages and are only imported when their command runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -270,6 +271,8 @@ def chat(k: int | None) -> None:
     mode = "offline extractive answers" if chain.extractive else f"model {settings.chat_model}"
     _echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
     history: list[dict[str, str]] = []
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # a bad line is then reported, not fatal
+        sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     while True:
         try:
             question = input("\n> ")
@@ -277,6 +280,8 @@ def chat(k: int | None) -> None:
             _echo()
             return
         except UnicodeDecodeError:
+            question = "\udcff"
+        if any("\udc80" <= ch <= "\udcff" for ch in question):  # undecodable bytes, kept by surrogateescape
             _echo("error: that line is not valid UTF-8; type the question again", err=True)
             continue
         if question.strip() in ("/quit", "/exit"):

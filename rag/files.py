@@ -20,6 +20,7 @@ from pathlib import Path
 from rag.errors import InputError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_TEXT = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -56,7 +57,7 @@ def decode(raw: bytes, name: str) -> str:
     """Bytes → text: by its byte-order mark (UTF-8/16/32), else UTF-8, else GB18030 if it reads as Chinese."""
     bom = next((codec for mark, codec in _BOMS if raw.startswith(mark)), None)
     candidates = [bom] if bom else ["utf-8", "gb18030"]
-    if bom is None and b"\x00" in raw[:8192]:
+    if bom is None and b"\x00" in raw:
         raise InputError(f"{name}: looks like a binary file, not text")
     for codec in candidates:
         try:
@@ -67,8 +68,7 @@ def decode(raw: bytes, name: str) -> str:
             continue
         if not text.strip("\ufeff \t\r\n\f\v"):
             raise InputError(f"{name}: the file is empty")
-        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
-        if controls > len(text[:8192]) * 0.01:
+        if len(_CONTROL.findall(text)) > len(text) * 0.01:
             raise InputError(f"{name}: looks like a binary file, not text")
         return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if bom:

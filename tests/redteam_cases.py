@@ -155,12 +155,12 @@ def case_escape_sequences_in_question(c: Context) -> None:
 
 @case
 def case_emoji_only(c: Context) -> None:
-    assert c.answered("🚀🚀🚀")["refused"]
+    c.refused("ask", "🚀🚀🚀", expect="has no words")
 
 
 @case
 def case_sql_looking(c: Context) -> None:
-    assert c.answered("'; DROP TABLE embeddings; --")["refused"]
+    assert c.answered("'; DROP TABLE embeddings; --")["answer"]
 
 
 @case
@@ -182,7 +182,7 @@ def case_mixed_script_question(c: Context) -> None:
 
 @case
 def case_one_huge_word(c: Context) -> None:
-    assert c.answered("x" * 9000)["refused"]
+    assert c.answered("x" * 9000)["answer"]
 
 
 @case
@@ -471,7 +471,7 @@ def case_file_name_not_utf8(c: Context) -> None:
 @case
 def case_escape_in_file_name(c: Context) -> None:
     result, _ = c.ingest({f"x{ESC}[31mred.md": b""})
-    assert result.exit_code == 2 and "x[31mred.md: the file is empty" in result.stderr
+    assert result.exit_code == 2 and "xred.md: the file is empty" in result.stderr
     assert ESC not in result.stderr + result.stdout
 
 
@@ -557,7 +557,7 @@ def case_model_timeout(c: Context) -> None:
 
 @case
 def case_model_malformed_reply(c: Context) -> None:
-    c.model_error("malformed or empty reply", {"raw": b"{not json"})
+    c.model_error("malformed or empty reply", {"raw": "{not json"})
 
 
 @case
