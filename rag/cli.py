@@ -3,9 +3,10 @@
 Each command reads ``Settings`` (environment and ``.env``), builds the same
 chain the app uses, and prints either text for people or JSON for programs.
 Every ``RagError`` becomes ``error: <message>`` on stderr and exit code 2; no
-traceback reaches the user. Everything printed goes through ``rag.redact``
-(errors) and ``rag.terminal`` (no escape sequences reach the terminal). Evaluation and benchmarking live in their own
-packages and are only imported when their command runs.
+traceback reaches the user. Errors go through ``rag.redact`` (no secret is
+printed) and everything goes through ``rag.terminal`` (no escape sequence
+reaches the terminal). Evaluation and benchmarking live in their own packages
+and are only imported when their command runs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,10 @@ import click
 from pydantic import ValidationError
 
 from rag.errors import InputError, RagError
-from rag.models import Answer
 from rag.redact import redact
-from rag.terminal import printable
+from rag.terminal import ECHO_CHARS, ask_stream, echo, print_answer, progress, stdin_lines
 
 EXIT_USAGE = 2
-
-
-def _echo(message: Any = None, **kwargs: Any) -> None:
-    """``click.echo`` with terminal escape sequences and control characters removed."""
-    click.echo(None if message is None else printable(str(message)), **kwargs)
 
 
 def _settings(**overrides: Any) -> Any:
@@ -49,97 +42,18 @@ def _settings(**overrides: Any) -> Any:
                        f"{first['msg'].removeprefix('Value error, ')}") from None
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
-    """A click progress bar on stderr, fed by ``(done, total, name)`` callbacks."""
-    bar: Any = None
-    state = {"done": 0}
-
-    def update(done: int, total: int, name: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True,
-                                    item_show_func=lambda n: printable(n) if n else n)
-            bar.__enter__()
-        bar.update(done - state["done"], name)
-        state["done"] = done
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-
-
 def _open(settings: Any) -> Any:
     """The store, built from the seeds on first use."""
     from rag.factory import ensure_ingested, open_store
 
     index = open_store(settings)
     if not index.count():
-        _echo("No index yet: ingesting the articles first.", err=True)
-        with _progress("Ingesting") as progress:
+        echo("No index yet: ingesting the articles first.", err=True)
+        with progress("Ingesting") as progress:
             report = ensure_ingested(index, settings, progress)
         if report:
-            _echo(report.summary(), err=True)
+            echo(report.summary(), err=True)
     return index
-
-
-def _format_sources(answer: Answer) -> str:
-    lines = []
-    for c in answer.citations:
-        head = " · ".join(x for x in (c.outlet, c.published) if x)
-        lines.append(f"[{c.n}] {c.title}" + (f" — {head}" if head else "") + f"  ({c.chunk_id})")
-        lines.append(f"    “{c.quote}”")
-        if c.url:
-            lines.append(f"    {c.url}")
-    return "\n".join(lines)
-
-
-def _print_answer(answer: Answer, streamed: str) -> None:
-    if streamed and streamed.strip() != answer.answer.strip():
-        _echo("\n\nChecked answer (citation markers verified):")
-        _echo(answer.answer)
-    elif not streamed:
-        _echo(answer.answer)
-    else:
-        _echo()
-    if answer.refused:
-        return
-    if answer.notice and answer.notice != "extractive":
-        _echo(f"\nNote: {answer.notice}")
-    if answer.citations:
-        _echo("\nSources:\n" + _format_sources(answer))
-
-
-_ECHO_CHARS = 200  # of a failed question, repeated in its JSON error line
-
-
-def _stdin_lines() -> Iterator[str | None]:
-    """Lines of stdin decoded as UTF-8 one by one; None for a line that is not UTF-8."""
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:  # already text (click's test runner)
-        yield from sys.stdin
-        return
-    for raw in stream:
-        try:
-            yield raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
-        except UnicodeDecodeError:
-            yield None
-
-
-def _ask_stream(chain: Any, question: str, history: list[dict], k: int | None, live: bool) -> Answer:
-    streamed = ""
-    answer: Answer | None = None
-    for item in chain.stream(question, history, k):
-        if isinstance(item, Answer):
-            answer = item
-        elif live:
-            streamed += item
-            _echo(item, nl=False)
-    assert answer is not None
-    _print_answer(answer, streamed)
-    return answer
 
 
 class _Group(click.Group):
@@ -149,7 +63,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            _echo(f"error: {redact(str(exc))}", err=True)
+            echo(f"error: {redact(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
@@ -191,11 +105,11 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     if not paths and not targets[0].is_dir():
         raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
     index = open_store(settings)
-    with _progress("Ingesting") as progress:
+    with progress("Ingesting") as progress:
         report = index.ingest(targets, progress, replace=replace)
     for err in report.errors:
-        _echo(f"error: {redact(err)}", err=True)
-    _echo(report.summary())
+        echo(f"error: {redact(err)}", err=True)
+    echo(report.summary())
     if report.errors:
         sys.exit(EXIT_USAGE)
 
@@ -220,12 +134,12 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
     chain = build_chain(settings, _open(settings))
     if question != "-":
         if as_json:
-            _echo(chain.ask(question, k=k).model_dump_json())
+            echo(chain.ask(question, k=k).model_dump_json())
         else:
-            _ask_stream(chain, question, [], k, live=sys.stdout.isatty())
+            ask_stream(chain, question, [], k, live=sys.stdout.isatty())
         return
     failed = False
-    for n, line in enumerate(_stdin_lines(), start=1):
+    for n, line in enumerate(stdin_lines(), start=1):
         if line is not None and not line.strip():
             continue
         try:
@@ -236,17 +150,17 @@ def ask(question: str, as_json: bool, k: int | None) -> None:
             failed = True
             if as_json:
                 shown = line.strip() if line is not None else ""
-                shown = shown if len(shown) <= _ECHO_CHARS else shown[:_ECHO_CHARS] + "…"
-                _echo(json.dumps({"question": shown, "error": redact(str(exc))}, ensure_ascii=False))
+                shown = shown if len(shown) <= ECHO_CHARS else shown[:ECHO_CHARS] + "…"
+                echo(json.dumps({"question": shown, "error": redact(str(exc))}, ensure_ascii=False))
             else:
-                _echo(f"error: {redact(str(exc))}", err=True)
+                echo(f"error: {redact(str(exc))}", err=True)
             continue
         if as_json:
-            _echo(answer.model_dump_json())
+            echo(answer.model_dump_json())
         else:
-            _echo(f"Q: {answer.question}")
-            _print_answer(answer, "")
-            _echo()
+            echo(f"Q: {answer.question}")
+            print_answer(answer, "")
+            echo()
     if failed:
         sys.exit(EXIT_USAGE)
 
@@ -269,7 +183,7 @@ def chat(k: int | None) -> None:
     settings = _settings()
     chain = build_chain(settings, _open(settings))
     mode = "offline extractive answers" if chain.extractive else f"model {settings.chat_model}"
-    _echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
+    echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
     history: list[dict[str, str]] = []
     with contextlib.suppress(AttributeError, ValueError, OSError):  # a bad line is then reported, not fatal
         sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
@@ -277,25 +191,25 @@ def chat(k: int | None) -> None:
         try:
             question = input("\n> ")
         except (EOFError, KeyboardInterrupt):
-            _echo()
+            echo()
             return
         except UnicodeDecodeError:
             question = "\udcff"
         if any("\udc80" <= ch <= "\udcff" for ch in question):  # undecodable bytes, kept by surrogateescape
-            _echo("error: that line is not valid UTF-8; type the question again", err=True)
+            echo("error: that line is not valid UTF-8; type the question again", err=True)
             continue
         if question.strip() in ("/quit", "/exit"):
             return
         if question.strip() == "/new":
             history.clear()
-            _echo("New conversation.")
+            echo("New conversation.")
             continue
         if not question.strip():
             continue
         try:
-            answer = _ask_stream(chain, question, history, k, live=True)
+            answer = ask_stream(chain, question, history, k, live=True)
         except RagError as exc:
-            _echo(f"error: {redact(str(exc))}", err=True)
+            echo(f"error: {redact(str(exc))}", err=True)
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
