@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from rag.errors import InputError, RagError
 from rag.redact import redact
-from rag.terminal import ECHO_CHARS, ask_stream, echo, print_answer, progress, stdin_lines
+from rag.terminal import ECHO_CHARS, ask_stream, echo, print_answer, progress_bar, stdin_lines
 
 EXIT_USAGE = 2
 
@@ -49,7 +49,7 @@ def _open(settings: Any) -> Any:
     index = open_store(settings)
     if not index.count():
         echo("No index yet: ingesting the articles first.", err=True)
-        with progress("Ingesting") as progress:
+        with progress_bar("Ingesting") as progress:
             report = ensure_ingested(index, settings, progress)
         if report:
             echo(report.summary(), err=True)
@@ -105,7 +105,7 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     if not paths and not targets[0].is_dir():
         raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
     index = open_store(settings)
-    with progress("Ingesting") as progress:
+    with progress_bar("Ingesting") as progress:
         report = index.ingest(targets, progress, replace=replace)
     for err in report.errors:
         echo(f"error: {redact(err)}", err=True)

@@ -42,7 +42,7 @@ def echo(message: Any = None, **kwargs: Any) -> None:
 
 
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
+def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
     """A click progress bar on stderr, fed by ``(done, total, name)`` callbacks."""
     bar: Any = None
     state = {"done": 0}
