@@ -25,6 +25,10 @@ from rag.models import Language, Passage
 from rag.text import char_tokens, detect_language
 
 RRF_K = 60
+# HNSW search is approximate, and near-duplicate articles put many hits at almost the same
+# distance: asked for exactly n, two processes can get different sets. Asking for twice as many
+# and keeping the n nearest (ties by id) gives every run the same n.
+OVERFETCH = 2
 SIGNALS = ("dense", "sentence", "keyword")
 # Measured on the eval sets (hit@1 of the right article): sentence+keyword 0.79,
 # dense+sentence+keyword 0.73, dense alone 0.72. Dense stays available.
@@ -157,18 +161,20 @@ class Retriever:
         return best
 
     def _dense(self, vector: list[float], n: int) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
-        got = self.index.chunks.query(
-            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
-        )
-        ids = [got["ids"][0][i] for i in _by_distance(got["ids"][0], got["distances"][0])]
-        rows = {cid: (got["documents"][0][i], got["metadatas"][0][i]) for i, cid in enumerate(ids)}
-        sims = {cid: 1.0 - got["distances"][0][i] for i, cid in enumerate(ids)}
+        fetch = min(n * OVERFETCH, self._store_sizes()[0])
+        got = self.index.chunks.query(query_embeddings=[vector], n_results=fetch,
+                                      include=["documents", "metadatas", "distances"])
+        keep = _by_distance(got["ids"][0], got["distances"][0])[:n]
+        ids = [got["ids"][0][i] for i in keep]
+        rows = {got["ids"][0][i]: (got["documents"][0][i], got["metadatas"][0][i]) for i in keep}
+        sims = {got["ids"][0][i]: 1.0 - got["distances"][0][i] for i in keep}
         return ids, rows, sims
 
     def _sentence(self, vector: list[float], n: int) -> tuple[list[str], float]:
-        got = self.index.sentences.query(query_embeddings=[vector], n_results=n, include=["metadatas", "distances"])
+        fetch = min(n * OVERFETCH, self._store_sizes()[1])
+        got = self.index.sentences.query(query_embeddings=[vector], n_results=fetch, include=["metadatas", "distances"])
         order: list[str] = []
-        for i in _by_distance(got["ids"][0], got["distances"][0]):
+        for i in _by_distance(got["ids"][0], got["distances"][0])[:n]:
             meta = got["metadatas"][0][i]
             if meta["chunk_id"] not in order:
                 order.append(meta["chunk_id"])
