@@ -6,8 +6,7 @@ before it can block). ``decode`` turns bytes into text: by the byte-order mark
 when there is one (UTF-8, UTF-16, UTF-32), else UTF-8, else GB18030 (a superset
 of GBK) when the result reads as Chinese; anything else (Windows-1252 Latin
 text, say) is refused rather than guessed into mojibake, as are empty and
-binary files. Every refusal is an ``InputError`` naming the
-file in one line. Nothing here knows about article structure.
+binary files. Every refusal is an ``InputError`` naming the file in one line. Nothing here knows about article structure.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ was. Each read entry point (``count``, ``records``, ``documents``,
 and the thread's later reads (``chunks``, ``sentences``, ``sentences_of``) stay
 on it, so one question never mixes two versions. The generation each thread
 is on is leased (``rag.readers``): an ingest never deletes a generation a live
-process still reads, and the previous one is kept until the next commit. Retrieval and the keyword
-index live elsewhere.
+process still reads, and the previous one is kept until the next commit.
+Retrieval and the keyword index live elsewhere.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Chroma's metadata is the manifest (file hash per row). An unchanged file is
 skipped; an edited file re-embeds only chunks and sentences whose content hash
 is new (the other vectors are reused); documents whose files were deleted from
 a scanned directory are dropped. An article id belongs to one source path: a
-different file with the same stem is refused unless ``replace``. A file that cannot be used (``InputError``, or
-any error while reading, cleaning or chunking it) is reported in one line and
-the rest of the batch goes on. Everything is written into one new generation
+different file with the same stem is refused unless ``replace``. A file that
+cannot be used (``InputError``, or any error while reading, cleaning or
+chunking it) is reported in one line and the rest of the batch goes on. Everything is written into one new generation
 (``rag.generations``), unchanged rows copied in with their vectors (so an
 ingest that changes anything costs one copy of the store, but no embedding of
 unchanged text), and committed at the end: an exception or a kill before the
@@ -37,9 +37,9 @@ from rag.documents import load_document
 from rag.errors import InputError, RagError
 from rag.generations import View, upsert
 from rag.lock import checkpoint, ingest_lock
+from rag.models import Chunk, Document
 from rag.readers import held
 from rag.redact import redact
-from rag.models import Chunk, Document
 
 if TYPE_CHECKING:
     from rag.index import Index
