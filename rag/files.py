@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from pathlib import Path
 
 from rag.errors import InputError
@@ -46,6 +47,13 @@ def _reads_as_chinese(text: str) -> bool:
     return paired >= 0.7 * len(hans)
 
 
+def _plausible(text: str) -> bool:
+    """True unless over 1% of a sample is unassigned, private-use or surrogate code points (not text)."""
+    sample = text[:20_000]
+    odd = sum(1 for ch in sample if unicodedata.category(ch) in ("Cn", "Co", "Cs"))
+    return odd <= len(sample) * 0.01
+
+
 _BOMS = [  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
@@ -65,6 +73,8 @@ def decode(raw: bytes, name: str) -> str:
             continue
         if codec == "gb18030" and not _reads_as_chinese(text):
             continue
+        if codec in ("utf-16", "utf-32") and not _plausible(text):
+            break  # any even-length bytes decode as UTF-16: random ones give unassigned characters
         if not text.strip("\ufeff \t\r\n\f\v"):
             raise InputError(f"{name}: the file is empty")
         if len(_CONTROL.findall(text)) > len(text) * 0.01:

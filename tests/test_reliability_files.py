@@ -81,7 +81,7 @@ def batch(tmp_path: Path) -> Path:
 
 EXPECTED_ERRORS = {
     "binary.txt": "looks like a binary file",
-    "invalid.txt": "not valid UTF-8 or GBK",
+    "invalid.txt": "UTF-16 byte-order mark but is not valid UTF-16",  # it starts with FF FE
     "latin1.txt": "not valid UTF-8 or GBK text; save it as UTF-8",
     "bad_bom.txt": "has a UTF-16 byte-order mark but is not valid UTF-16",
     "empty.md": "the file is empty",
