@@ -14,12 +14,15 @@ What it leaves out: retrieval, prompts and citation logic (all in ``rag``).
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 
 import streamlit as st
 from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.models import Answer, Evidence
+from rag.redact import redact
 from rag.text import detect_language
 from ui import model_status, news, render, resources
 
@@ -38,8 +41,9 @@ def _settings():
         return resources.settings()
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
-        st.error(f"Invalid setting {where}: {err['msg']}. Fix it in the environment or .env and reload the page.")
+        where = " " + ".".join(str(p) for p in err["loc"]) if err["loc"] else "s"
+        st.error(f"Invalid setting{where}: {err['msg'].removeprefix('Value error, ')}. "
+                 "Fix it in the environment or .env and reload the page.")
         st.stop()
 
 
@@ -47,7 +51,7 @@ def _index(s):
     try:
         return resources.index(s)
     except RagError as exc:
-        st.error(f"The article index cannot be opened: {exc}")
+        st.error(f"The article index cannot be opened: {render.md_escape(redact(str(exc)))}")
         st.stop()
 
 
@@ -109,9 +113,9 @@ def _ask(question: str, chain, k: int, filters=None) -> None:
                     stopped["stopped"] = text
                     slot.markdown(render.md_escape(text) + " ▌")
         except RagError as exc:
-            error = f"Couldn't answer: {render.md_escape(str(exc))}. Your conversation is kept; ask again."
-        except Exception as exc:  # never show a traceback; the log has it
-            log.exception("question failed")
+            error = f"Couldn't answer: {render.md_escape(redact(str(exc)))}. Your conversation is kept; ask again."
+        except Exception as exc:  # never show a traceback; the log has it, secrets removed
+            log.error("question failed: %s", redact("".join(traceback.format_exception(exc))))
             error = f"Something went wrong ({type(exc).__name__}). Your conversation is kept; try again."
         else:
             error = None if final is not None else "The answerer returned nothing; try again."
@@ -142,7 +146,7 @@ def chat_page() -> None:
     try:
         chain = resources.chain(s, idx)
     except RagError as exc:
-        st.error(f"The answerer cannot start: {render.md_escape(str(exc))}", icon=":material/error:")
+        st.error(f"The answerer cannot start: {render.md_escape(redact(str(exc)))}", icon=":material/error:")
         return
     if not st.session_state["messages"]:
         st.markdown(
@@ -181,7 +185,8 @@ def status_sidebar() -> None:
             st.caption(f"Last ingest: {stamp['time']}", help=stamp["summary"])
 
 
-st.set_page_config(page_title="News Q&A", page_icon=":material/newspaper:")
+# A local file: a ":material/…:" or emoji page icon makes the browser fetch the favicon from a CDN.
+st.set_page_config(page_title="News Q&A", page_icon=str(Path(__file__).resolve().parent / "ui" / "favicon.png"))
 nav = st.navigation(
     [
         st.Page(chat_page, title="Chat", icon=":material/chat:", default=True),

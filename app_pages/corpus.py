@@ -15,6 +15,7 @@ import streamlit as st
 
 from rag.documents import MAX_FILE_BYTES, SUFFIXES, load_document
 from rag.errors import InputError, RagError
+from rag.redact import redact
 from ui import render, resources
 from ui.upload import add_uploads
 
@@ -48,7 +49,7 @@ if docs:
     try:
         doc = load_document(Path(info.source))
     except InputError as exc:
-        st.warning(f"Cannot show this article: {render.md_escape(str(exc))}")
+        st.warning(f"Cannot show this article: {render.md_escape(redact(str(exc)))}")
     else:
         meta = [doc.outlet, doc.author, doc.published, doc.language]
         st.caption(render.md_escape(" · ".join(m for m in meta if m)))
@@ -92,4 +93,4 @@ if files and st.button(f"Add {len(files)} file(s) to the index", type="primary",
     st.rerun()
 
 for ok, message in st.session_state.get("upload_results", []):
-    (st.success if ok else st.error)(render.md_escape(message))
+    (st.success if ok else st.error)(render.md_escape(redact(message)))

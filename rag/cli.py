@@ -3,27 +3,28 @@
 Each command reads ``Settings`` (environment and ``.env``), builds the same
 chain the app uses, and prints either text for people or JSON for programs.
 Every ``RagError`` becomes ``error: <message>`` on stderr and exit code 2; no
-traceback reaches the user. Evaluation and benchmarking live in their own
-packages and are only imported when their command runs.
+traceback reaches the user. Errors go through ``rag.redact`` (no secret is
+printed) and everything goes through ``rag.terminal`` (no escape sequence
+reaches the terminal). Evaluation and benchmarking live in their own packages
+and are only imported when their command runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
-from rag.errors import RagError
-from rag.dates import source_label
+from rag.errors import InputError, RagError
 from rag.filters import make_filters
-from rag.models import Answer, Evidence
 from rag.news_cli import filter_options, timeline
-from rag.text import detect_language
+from rag.redact import redact
+from rag.terminal import ECHO_CHARS, ask_stream, echo, print_answer, progress_bar, stdin_lines
 
 EXIT_USAGE = 2
 
@@ -34,26 +35,15 @@ def _settings(**overrides: Any) -> Any:
     return load_settings(**overrides)
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
-    """A click progress bar on stderr, fed by ``(done, total, name)`` callbacks."""
-    bar: Any = None
-    state = {"done": 0}
+def _chain(settings: Any) -> Any:
+    """The chain over the store; says once, on stderr, when the answerer is not the one the user might expect."""
+    from rag.factory import answerer_status, build_chain
 
-    def update(done: int, total: int, name: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True,
-                                    item_show_func=lambda n: n)
-            bar.__enter__()
-        bar.update(done - state["done"], name)
-        state["done"] = done
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    chain = build_chain(settings, _open(settings))
+    status = answerer_status(settings)
+    if status.notice and status.state != "loading":
+        echo(f"Note: {status.message}", err=True)
+    return chain
 
 
 def _open(settings: Any) -> Any:
@@ -62,79 +52,12 @@ def _open(settings: Any) -> Any:
 
     index = open_store(settings)
     if not index.count():
-        click.echo("No index yet: ingesting the articles first.", err=True)
-        with _progress("Ingesting") as progress:
+        echo("No index yet: ingesting the articles first.", err=True)
+        with progress_bar("Ingesting") as progress:
             report = ensure_ingested(index, settings, progress)
         if report:
-            click.echo(report.summary(), err=True)
+            echo(report.summary(), err=True)
     return index
-
-
-def _chain(settings: Any) -> Any:
-    """The chain over the store; says once, on stderr, when the answerer is not the one the user might expect."""
-    from rag.factory import answerer_status, build_chain
-
-    chain = build_chain(settings, _open(settings))
-    status = answerer_status(settings)
-    if status.notice and status.state != "loading":
-        click.echo(f"Note: {status.message}", err=True)
-    return chain
-
-
-def _format_sources(answer: Answer) -> str:
-    from rag.dates import source_label
-
-    lines = []
-    for c in answer.citations:
-        lines.append(f"[{c.n}] {c.title} — {source_label(c, answer.language)}  ({c.chunk_id})")
-        lines.append(f"    “{c.quote}”")
-        if c.url:
-            lines.append(f"    {c.url}")
-    return "\n".join(lines)
-
-
-def _print_answer(answer: Answer, streamed: str) -> None:
-    if streamed and streamed.strip() != answer.answer.strip():
-        click.echo("\n\nChecked answer (citation markers verified):")
-        click.echo(answer.answer)
-    elif not streamed:
-        click.echo(answer.answer)
-    else:
-        click.echo()
-    if answer.refused:
-        return
-    if answer.notice and answer.notice != "extractive":
-        click.echo(f"\nNote: {answer.notice}")
-    if answer.citations:
-        click.echo("\nSources:\n" + _format_sources(answer))
-
-
-def _format_evidence(evidence: Evidence, language: str) -> str:
-    """The evidence the answer is built from, shown before any answer text."""
-    by_n = {p.n: p for p in evidence.passages}
-    lines = ["Evidence:" if language == "en" else "证据："]
-    for it in evidence.items:
-        lines.append(f"[{it.n}] {source_label(by_n[it.n], language)} — “{it.sentence.text}”")
-    return "\n".join(lines)
-
-
-def _ask_stream(
-    chain: Any, question: str, history: list[dict], k: int | None, live: bool, filters: Any = None
-) -> Answer:
-    streamed = ""
-    answer: Answer | None = None
-    for item in chain.stream(question, history, k, filters):
-        if isinstance(item, Answer):
-            answer = item
-        elif isinstance(item, Evidence):
-            if live and item.items:
-                click.echo(_format_evidence(item, detect_language(question)) + "\n")
-        elif live:
-            streamed += item
-            click.echo(item, nl=False)
-    assert answer is not None
-    _print_answer(answer, streamed)
-    return answer
 
 
 class _Group(click.Group):
@@ -144,7 +67,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {redact(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
@@ -166,16 +89,20 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def ingest(paths: tuple[Path, ...]) -> None:
+@click.option("--replace", is_flag=True, help="Let a file replace an indexed article of the same id from another path.")
+def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     """Add, update and remove articles in the index (only what changed is embedded).
 
     PATHS are files or directories (default: RAG_SEEDS_DIR, i.e. seeds/). Files
-    deleted from a directory given here are removed from the index.
+    deleted from a directory given here are removed from the index. An article id
+    (the file's stem) belongs to one path: another file with that stem is refused
+    unless --replace is given.
 
     \b
     Examples:
       rag ingest
       rag ingest seeds/ extra/new-article.md
+      rag ingest --replace other/002_cf0a488ea6d0060a.md
     """
     from rag.factory import open_store
 
@@ -184,11 +111,11 @@ def ingest(paths: tuple[Path, ...]) -> None:
     if not paths and not targets[0].is_dir():
         raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
     index = open_store(settings)
-    with _progress("Ingesting") as progress:
-        report = index.ingest(targets, progress)
+    with progress_bar("Ingesting") as progress:
+        report = index.ingest(targets, progress, replace=replace)
     for err in report.errors:
-        click.echo(f"error: {err}", err=True)
-    click.echo(report.summary())
+        echo(f"error: {redact(err)}", err=True)
+    echo(report.summary())
     if report.errors:
         sys.exit(EXIT_USAGE)
 
@@ -206,38 +133,42 @@ def ask(question: str, as_json: bool, k: int | None, outlet: tuple[str, ...], si
     Examples:
       rag ask "Why did Musk leave OpenAI?"
       rag ask -k 8 "微软持有OpenAI多少股份？"
+      rag ask --outlet 界面新闻 --since 2024-01-01 --until 2024-12-31 --lang zh "马斯克为什么离开OpenAI？"
       rag ask --json "马斯克为什么离开OpenAI？" | jq .citations
       printf 'Q1\\nQ2\\n' | rag ask --json -     # one JSON object per line
-      rag ask --outlet 界面新闻 --since 2024-01-01 --until 2024-12-31 --lang zh "马斯克为什么离开OpenAI？"
     """
     filters = make_filters(outlet, since, until, lang)
     settings = _settings()
     chain = _chain(settings)
     if question != "-":
         if as_json:
-            click.echo(chain.ask(question, k=k, filters=filters).model_dump_json())
+            echo(chain.ask(question, k=k, filters=filters).model_dump_json())
         else:
-            _ask_stream(chain, question, [], k, live=sys.stdout.isatty(), filters=filters)
+            ask_stream(chain, question, [], k, live=sys.stdout.isatty(), filters=filters)
         return
     failed = False
-    for line in sys.stdin:
-        if not line.strip():
+    for n, line in enumerate(stdin_lines(), start=1):
+        if line is not None and not line.strip():
             continue
         try:
+            if line is None:
+                raise InputError(f"line {n} of the input is not valid UTF-8; save the questions as UTF-8")
             answer = chain.ask(line.rstrip("\n"), k=k, filters=filters)
         except RagError as exc:
             failed = True
             if as_json:
-                click.echo(json.dumps({"question": line.strip(), "error": str(exc)}, ensure_ascii=False))
+                shown = line.strip() if line is not None else ""
+                shown = shown if len(shown) <= ECHO_CHARS else shown[:ECHO_CHARS] + "…"
+                echo(json.dumps({"question": shown, "error": redact(str(exc))}, ensure_ascii=False))
             else:
-                click.echo(f"error: {exc}", err=True)
+                echo(f"error: {redact(str(exc))}", err=True)
             continue
         if as_json:
-            click.echo(answer.model_dump_json())
+            echo(answer.model_dump_json())
         else:
-            click.echo(f"Q: {answer.question}")
-            _print_answer(answer, "")
-            click.echo()
+            echo(f"Q: {answer.question}")
+            print_answer(answer, "")
+            echo()
     if failed:
         sys.exit(EXIT_USAGE)
 
@@ -255,32 +186,38 @@ def chat(k: int | None, outlet: tuple[str, ...], since: str | None, until: str |
       rag chat
       > Why did Musk leave OpenAI?
       > When did he leave?
-      rag chat --outlet 界面新闻
     """
     filters = make_filters(outlet, since, until, lang)
     settings = _settings()
     chain = _chain(settings)
     mode = "offline extractive answers" if chain.extractive else f"model {chain.model_name}"
-    click.echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
+    echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
     history: list[dict[str, str]] = []
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # a bad line is then reported, not fatal
+        sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     while True:
         try:
             question = input("\n> ")
         except (EOFError, KeyboardInterrupt):
-            click.echo()
+            echo()
             return
+        except UnicodeDecodeError:
+            question = "\udcff"
+        if any("\udc80" <= ch <= "\udcff" for ch in question):  # undecodable bytes, kept by surrogateescape
+            echo("error: that line is not valid UTF-8; type the question again", err=True)
+            continue
         if question.strip() in ("/quit", "/exit"):
             return
         if question.strip() == "/new":
             history.clear()
-            click.echo("New conversation.")
+            echo("New conversation.")
             continue
         if not question.strip():
             continue
         try:
-            answer = _ask_stream(chain, question, history, k, live=True, filters=filters)
+            answer = ask_stream(chain, question, history, k, live=True, filters=filters)
         except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {redact(str(exc))}", err=True)
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
@@ -315,7 +252,8 @@ def model(ctx: click.Context) -> None:
     model_command.main(args=ctx.args, prog_name="rag model", standalone_mode=True)
 
 
-main.add_command(timeline)
-
 if __name__ == "__main__":
     main()
+
+
+main.add_command(timeline)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.embeddings import DEFAULT_EMBEDDING_MODEL
@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         "no model call), 'llm' (one cached translation call to the answering model, dictionary when "
         "there is none) or 'off'.",
     )
-    timeout: float = Field(60.0, description="Seconds to wait for a model reply.")
+    timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
     temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")
     llama_threads: int | None = Field(
@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("CHROMA_AUTH_TOKEN", "RAG_CHROMA_AUTH_TOKEN"), repr=False
     )
 
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> Settings:
+        if self.overlap_tokens >= self.chunk_tokens:
+            raise ValueError(
+                f"RAG_OVERLAP_TOKENS ({self.overlap_tokens}) must be smaller than RAG_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
+        return self
+
     def model_options(self) -> dict:
         return {
             "api_key": self.openai_api_key,
@@ -136,4 +144,6 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise RagError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        where = ".".join(map(str, first["loc"]))
+        raise RagError(f"invalid setting{' ' + where if where else 's'}: "
+                       f"{first['msg'].removeprefix('Value error, ')}") from None

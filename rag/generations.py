@@ -7,8 +7,8 @@ commit. Generation 0 is the pre-generation layout (``<name>-chunks`` /
 ``<name>-sentences``), so stores built before generations still open and are
 carried into generation 1 by their next ingest. A new generation is numbered
 one above the head; a leftover of that number from a killed ingest is dropped
-first. Generations other than the committed one and the one before it are
-deleted. Nothing here knows about files, chunking or embedding.
+first. Generations other than the committed one, the one before it and those
+the caller says readers hold are deleted. Nothing here knows about files, chunking or embedding.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _PAGE = 2000
+# Generations below the newest kept one that clean-up looks at: wide enough to catch one a
+# reader leased through many commits and has since let go.
+_WINDOW = 64
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class Generations:
         default embedding function for every collection.
         """
         top = max(keep)
-        for gen in {0, *range(max(1, top - 5), top + 3)} - keep:
+        for gen in {0, *range(max(1, top - _WINDOW), top + 3)} - keep:
             with contextlib.suppress(Exception):  # retried by the next ingest; never fails this one
                 self._drop(gen)
 

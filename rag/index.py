@@ -11,9 +11,10 @@ committed generations only and a killed ingest leaves the previous index as it
 was. Each read entry point (``count``, ``records``, ``documents``,
 ``language_means``) moves the calling thread to the newest committed generation,
 and the thread's later reads (``chunks``, ``sentences``, ``sentences_of``) stay
-on it, so one question never mixes two versions. The previous generation is
-kept until the next commit, for readers still on it. Retrieval and the keyword
-index live elsewhere.
+on it, so one question never mixes two versions. The generation each thread
+is on is leased (``rag.readers``): an ingest never deletes a generation a live
+process still reads, and the previous one is kept until the next commit.
+Retrieval and the keyword index live elsewhere.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from rag.errors import ConfigError
 from rag.generations import Generations, View
 from rag.ingest import IngestReport, Progress, run_ingest
 from rag.lock import acquire
+from rag.readers import Leases
 
 __all__ = ["ChromaServer", "DocInfo", "Index", "IngestReport", "Progress", "discover", "make_client", "open_index"]
 
@@ -77,7 +79,13 @@ def make_client(persist_dir: Path, server: ChromaServer | None = None) -> Any:
                 f"cannot reach the Chroma server at {server.host}:{server.port} ({exc}); "
                 "start it or unset CHROMA_HOST to use the local store"
             ) from exc
-    persist_dir.mkdir(parents=True, exist_ok=True)
+    if persist_dir.exists() and not persist_dir.is_dir():
+        raise ConfigError(f"RAG_PERSIST_DIR {persist_dir} is a file, not a directory; point it at a directory")
+    try:
+        persist_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"RAG_PERSIST_DIR {persist_dir} cannot be created ({exc.strerror or exc}); "
+                          "point it at a writable directory") from None
     return chromadb.PersistentClient(path=str(persist_dir), settings=settings)
 
 
@@ -105,6 +113,7 @@ class Index:
         name = f"{'rag' if cleaned else 'naive'}-{collection_slug(embedding_model)}"
         self.gens = Generations(client, name, {"hnsw:space": "cosine", "embedding_model": embedding_model})
         self._local = threading.local()
+        self.leases = Leases(lock_dir)
         self._view = self.gens.open(self.gens.head()[0])
 
     # ---- which generation --------------------------------------------------------------
@@ -116,11 +125,13 @@ class Index:
         if gen != view.generation:
             view = self._view = self.gens.open(gen)
         self._local.view = view
+        self.leases.hold(view.generation)
         return view
 
     def use(self, view: View) -> None:
         """Read ``view`` from now on (called by ingest after its commit)."""
         self._view = self._local.view = view
+        self.leases.hold(view.generation)
 
     def _current(self) -> View:
         return getattr(self._local, "view", None) or self._view
@@ -143,7 +154,8 @@ class Index:
         return self.refresh().chunks.count()
 
     def close(self) -> None:
-        """Release the client (its SQLite connections once no other client shares the store's path)."""
+        """Release the client (its SQLite connections once no other client shares the store's path) and the lease."""
+        self.leases.release()
         self.client.close()
 
     def records(self, include: list[str]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -209,9 +221,9 @@ class Index:
         """Hold the ingest lock (close the handle to release); ``IndexBusyError`` if taken."""
         return acquire(self.lock_dir)
 
-    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest files and directories, all or nothing (``rag.ingest``)."""
-        return run_ingest(self, paths, progress)
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False) -> IngestReport:
+        """Ingest files and directories, all or nothing (``rag.ingest``; ``replace`` lets a file take over an id)."""
+        return run_ingest(self, paths, progress, replace)
 
 
 def open_index(

@@ -3,13 +3,15 @@
 Chroma's metadata is the manifest (file hash per row). An unchanged file is
 skipped; an edited file re-embeds only chunks and sentences whose content hash
 is new (the other vectors are reused); documents whose files were deleted from
-a scanned directory are dropped. A file that cannot be used (``InputError``, or
-any error while reading, cleaning or chunking it) is reported in one line and
-the rest of the batch goes on. Everything is written into one new generation
+a scanned directory are dropped. An article id belongs to one source path: a
+different file with the same stem is refused unless ``replace``. A file that
+cannot be used (``InputError``, or any error while reading, cleaning or
+chunking it) is reported in one line and the rest of the batch goes on. Everything is written into one new generation
 (``rag.generations``), unchanged rows copied in with their vectors (so an
 ingest that changes anything costs one copy of the store, but no embedding of
 unchanged text), and committed at the end: an exception or a kill before the
-commit leaves the index as it was, and the next run starts over. An ingest
+commit leaves the index as it was, and the next run starts over. Clean-up
+spares every generation a live reader holds (``rag.readers``). An ingest
 that changes nothing writes no vectors. One ingest at a time (``rag.lock``).
 Every finished ingest, from the CLI or the app, records its time and summary
 in ``last_ingest.json`` beside the lock (``read_stamp`` reads it back).
@@ -37,6 +39,8 @@ from rag.filters import metadata as filter_metadata
 from rag.generations import View, upsert
 from rag.lock import checkpoint, ingest_lock
 from rag.models import Chunk, Document
+from rag.readers import held
+from rag.redact import redact
 
 if TYPE_CHECKING:
     from rag.index import Index
@@ -86,7 +90,7 @@ def _embed(index: Index, texts: list[str], hashes: list[str], known: dict[str, A
         except RagError:
             raise
         except Exception as exc:
-            raise RagError(f"embedding failed: {type(exc).__name__}: {exc}") from exc
+            raise RagError(redact(f"embedding failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")) from None
         known = {**known, **{h: v for (h, _), v in zip(todo, vectors, strict=True)}}
     return [known[h] for h in hashes], len(todo)
 
@@ -124,31 +128,36 @@ def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new:
     upsert(new.sentences, s_ids, s_vectors, s_texts, s_metas)
 
 
-def _load(index: Index, path: Path, manifest: Manifest) -> tuple[Document, list[Chunk]] | None:
-    """The document and its chunks, or None when its file is unchanged; ``InputError`` if unusable."""
+def _load(index: Index, path: Path, manifest: Manifest, replace: bool) -> tuple[Document, list[Chunk]] | None:
+    """The document and its chunks, or None when its file is unchanged; ``InputError`` if unusable.
+
+    An article id belongs to one source file: another existing file with the same stem
+    is refused, naming both, unless ``replace``; a source that no longer exists was moved.
+    """
     doc = load_document(path, cleaned=index.cleaned)
     hashes, source = manifest.get(doc.doc_id, (set(), None))
-    if hashes == {doc.file_hash}:
-        if source not in (None, doc.source):
-            raise InputError(
-                f"{display_name(path.name)}: document id {doc.doc_id!r} is already taken by {source}; "
-                "rename one of the files"
-            )
+    if source not in (None, doc.source) and not replace and Path(source).exists():
+        raise InputError(
+            f"{display_name(path.name)}: the article id {doc.doc_id!r} already belongs to "
+            f"{display_name(source)}, not {display_name(doc.source)}; rename one of the files, "
+            "or run `rag ingest --replace` to let this file replace it"
+        )
+    if hashes == {doc.file_hash} and source == doc.source:
         return None
     return doc, chunk_document(doc, index.chunk_tokens, index.overlap_tokens)
 
 
 def _try_load(
-    index: Index, path: Path, manifest: Manifest, report: IngestReport
+    index: Index, path: Path, manifest: Manifest, report: IngestReport, replace: bool
 ) -> tuple[Document, list[Chunk]] | None:
     """``_load``, with any failure of this one file reported in one line instead of raised."""
     try:
-        loaded = _load(index, path, manifest)
+        loaded = _load(index, path, manifest, replace)
     except InputError as exc:
-        report.errors.append(str(exc))
+        report.errors.append(redact(str(exc)))
         return None
     except Exception as exc:  # noqa: BLE001 - one odd file must not sink the batch
-        detail = " ".join(str(exc).split())[:200]
+        detail = redact(" ".join(str(exc).split())[:200])
         report.errors.append(
             f"{display_name(path.name)}: could not be processed ({type(exc).__name__}: {detail}); skipped"
         )
@@ -158,14 +167,16 @@ def _try_load(
     return loaded
 
 
-def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-    """Ingest files and directories into ``index``; see the module docstring."""
+def run_ingest(
+    index: Index, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False
+) -> IngestReport:
+    """Ingest files and directories into ``index``; see the module docstring (``replace``: see ``_load``)."""
     report = IngestReport()
     files, dirs, report.errors = discover(paths)
     gens = index.gens
     with ingest_lock(index.lock_dir):
         old = index.refresh()
-        gens.collect_garbage({g for g in (old.generation, gens.head()[1]) if g is not None})
+        gens.collect_garbage({g for g in (old.generation, gens.head()[1]) if g is not None} | held(index.lock_dir))
         manifest = _manifest(index.rows(old.chunks, []))
         new: View | None = None
         written: set[str] = set()
@@ -178,7 +189,7 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
                                      f"{display_name(path.stem)!r}; skipped")
                 continue
             seen.add(path.stem)
-            loaded = _try_load(index, path, manifest, report)
+            loaded = _try_load(index, path, manifest, report, replace)
             if loaded is None:
                 continue
             checkpoint("chunked")
@@ -201,7 +212,7 @@ def run_ingest(index: Index, paths: Iterable[Path], progress: Progress | None = 
             gens.commit(new.generation, old.generation, means)
             checkpoint("committed")
             index.use(new)
-            gens.collect_garbage({new.generation, old.generation})
+            gens.collect_garbage({new.generation, old.generation} | held(index.lock_dir))
         _write_stamp(index.lock_dir, report)
         if progress:
             progress(len(files), len(files), "done")

@@ -3,13 +3,16 @@
 Three rankings are joined by reciprocal rank fusion (score = Σ 1/(60 + rank)):
 the chunk vectors (Chroma HNSW), the best-matching sentence inside each chunk
 (the sentence collection, max-pooled per chunk) and BM25 keywords. Passages
-whose text is nearly the same as a better-ranked one are dropped. The result
+whose text is nearly the same as a better-ranked one are dropped. Ties (equal
+distances or fused scores, as near-duplicate articles give) are broken by id,
+so the same question gets the same passages on every run. The result
 carries the signals that say whether anything relevant was found; the refusal
 decision itself belongs to the chain. No answer text is made here.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from collections.abc import Sequence
@@ -26,6 +29,10 @@ from rag.models import Language, Passage, Sentence
 from rag.text import char_tokens, detect_language
 
 RRF_K = 60
+# HNSW search is approximate, and near-duplicate articles put many hits at almost the same
+# distance: asked for exactly n, two processes can get different sets. Asking for twice as many
+# and keeping the n nearest (ties by id) gives every run the same n.
+OVERFETCH = 2
 SIGNALS = ("dense", "sentence", "keyword", "centred")
 # Measured on the eval sets (hit@1 of the right article): sentence+keyword 0.79,
 # dense+sentence+keyword 0.73, dense alone 0.72. Dense stays available.
@@ -60,6 +67,23 @@ def _passage(cid: str, text: str, meta: dict[str, Any]) -> Passage:
     )
 
 
+def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray]]:
+    """The keyword index of every chunk text and the language means, of the newest generation."""
+    ids, texts = [], []
+    for cid, _, extra in index.records(["documents"]):
+        ids.append(cid)
+        texts.append(extra["documents"])
+    return KeywordIndex(ids, texts), index.language_means()
+
+
+def _by_distance(ids: list[str], distances: list[float]) -> list[int]:
+    """Positions of a Chroma result by distance, equal distances (near-duplicate texts) by id.
+
+    HNSW returns tied hits in no fixed order; this makes every run rank them alike.
+    """
+    return sorted(range(len(ids)), key=lambda i: (round(distances[i], 6), ids[i]))
+
+
 class Retriever:
     """Hybrid retrieval over one ``Index``; build once, call from many threads."""
 
@@ -84,6 +108,25 @@ class Retriever:
         self.language_means = language_means or {}
         self.centred = centred  # the 'centred' signal's in-memory sentence matrix, when that signal is on
         self._sizes: tuple[int, int] | None = None  # (chunks, sentences), read once the store is not empty
+        self._generation = index.generation  # the generation the keyword index and sizes were read from
+        self._refreshing = threading.Lock()
+
+    def refresh(self) -> None:
+        """Move the calling thread to the newest committed generation; re-read the store if it changed.
+
+        Called at the start of every question, so a long-lived process follows ingests
+        made by others between its questions.
+        """
+        generation = self.index.refresh().generation
+        if generation == self._generation:
+            return
+        with self._refreshing:
+            if generation == self._generation:
+                return
+            self.keywords, self.language_means = _read_store(self.index)
+            if self.centred is not None:
+                self.centred = CentredSentences.build(self.index, self.language_means)
+            self._sizes, self._generation = None, generation
 
     def _store_sizes(self) -> tuple[int, int]:
         """Rows in the chunk and sentence collections, read once like the keyword index (an ingest rebuilds both)."""
@@ -97,13 +140,9 @@ class Retriever:
     @classmethod
     def build(cls, index: Index, **options: Any) -> Retriever:
         """Read the store once: chunk texts for the keyword index; the language means (stored by the commit)."""
-        ids, texts = [], []
-        for cid, _, extra in index.records(["documents"]):
-            ids.append(cid)
-            texts.append(extra["documents"])
-        means = index.language_means()
+        keywords, means = _read_store(index)
         centred = CentredSentences.build(index, means) if "centred" in options.get("signals", ()) else None
-        return cls(index, KeywordIndex(ids, texts), language_means=means, centred=centred, **options)
+        return cls(index, keywords, language_means=means, centred=centred, **options)
 
     def centre(self, vector: Sequence[float], language: str) -> np.ndarray:
         """``vector`` minus its language's mean sentence vector, re-normalised.
@@ -138,20 +177,22 @@ class Retriever:
     def _dense(
         self, vector: list[float], n: int, where: dict | None = None
     ) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
-        got = self.index.chunks.query(
-            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"], where=where
-        )
-        ids = got["ids"][0]
-        rows = {cid: (got["documents"][0][i], got["metadatas"][0][i]) for i, cid in enumerate(ids)}
-        sims = {cid: 1.0 - got["distances"][0][i] for i, cid in enumerate(ids)}
+        fetch = min(n * OVERFETCH, self._store_sizes()[0])
+        got = self.index.chunks.query(query_embeddings=[vector], n_results=fetch,
+                                      include=["documents", "metadatas", "distances"], where=where)
+        keep = _by_distance(got["ids"][0], got["distances"][0])[:n]
+        ids = [got["ids"][0][i] for i in keep]
+        rows = {got["ids"][0][i]: (got["documents"][0][i], got["metadatas"][0][i]) for i in keep}
+        sims = {got["ids"][0][i]: 1.0 - got["distances"][0][i] for i in keep}
         return ids, rows, sims
 
     def _sentence(self, vector: list[float], n: int, where: dict | None = None) -> list[str]:
-        got = self.index.sentences.query(
-            query_embeddings=[vector], n_results=n, include=["metadatas", "distances"], where=where
-        )
+        fetch = min(n * OVERFETCH, self._store_sizes()[1])
+        got = self.index.sentences.query(query_embeddings=[vector], n_results=fetch,
+                                         include=["metadatas", "distances"], where=where)
         order: list[str] = []
-        for meta in got["metadatas"][0]:
+        for i in _by_distance(got["ids"][0], got["distances"][0])[:n]:
+            meta = got["metadatas"][0][i]
             if meta["chunk_id"] not in order:
                 order.append(meta["chunk_id"])
         return order
@@ -174,6 +215,7 @@ class Retriever:
         k = k or self.k
         where = row_filters.where(filters)
         timings: dict[str, float] = {}
+        self.refresh()
         total, sentence_total = self._store_sizes()
         queries = list(dict.fromkeys([question, *(t for t in translations if t and t.strip())]))
         result = Retrieval(question=question, language=detect_language(question), passages=[], queries=queries)
@@ -212,7 +254,7 @@ class Retriever:
         for ranking in rankings:
             for rank, cid in enumerate(ranking, start=1):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        ordered = sorted(fused, key=lambda c: (-fused[c], c))  # ties: by chunk id, so every run agrees
+        ordered = sorted(fused, key=lambda c: (-round(fused[c], 9), c))  # ties: by chunk id, every run alike
         missing = [cid for cid in ordered[: k * 3] if cid not in rows]
         if missing:
             got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])

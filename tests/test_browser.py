@@ -5,7 +5,9 @@ index (offline extractive answerer), drives Debian's ``/usr/bin/chromium``
 with Playwright for Python (its own browser download is never used), waits
 for the answer and a source card, writes ``test-artifacts/chat.png`` (and
 the start-up/answer times in ``browser-timings.json``) at the repo root, and stops
-the server by the pid that holds the port. A second test opens several browser
+the server by the pid that holds the port. It records every request the page
+makes (all must go to the app's own host: no external favicon, font or script)
+and checks that a bare URL in a message is not a link. A second test opens several browser
 sessions on one server and asks different questions at once: each session must
 show its own question's answer and sources, the same as the chain gives alone.
 Skipped, with the reason, where Chromium or Playwright is missing.
@@ -42,6 +44,14 @@ def _server_args(seeds_index_dir: Path, tmp_path: Path) -> tuple[Path, dict[str,
     return cwd, {**os.environ, "RAG_PERSIST_DIR": str(seeds_index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
 
 
+def _own_host(url: str) -> bool:
+    """A request the page may make: to the app's own server, or no host at all (data:, blob:)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname in ("127.0.0.1", "localhost")
+
+
 def test_chat_in_a_real_browser(seeds_index_dir: Path, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install playwright)")
     cwd, env = _server_args(seeds_index_dir, tmp_path)
@@ -59,6 +69,8 @@ def test_chat_in_a_real_browser(seeds_index_dir: Path, tmp_path: Path) -> None:
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 1000},
         )
+        requests: list[str] = []
+        browser.on("request", lambda request: requests.append(request.url))
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
             page.goto(url, wait_until="domcontentloaded")
@@ -74,8 +86,17 @@ def test_chat_in_a_real_browser(seeds_index_dir: Path, tmp_path: Path) -> None:
             assert page.locator(".source-card mark").count() >= 1  # the supporting sentence is highlighted
             assert page.get_by_test_id("stException").count() == 0
             page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+            # Bare URLs in text stay plain text: the only links in a message are sources' own URLs.
+            box.fill(f"{QUESTION} See https://evil.example/login or www.evil.example, mail x@evil.example")
+            box.press("Enter")
+            sync_api.expect(page.get_by_test_id("stChatMessage")).to_have_count(4, timeout=60_000)
+            page.get_by_text("evil.example/login", exact=False).first.wait_for(timeout=30_000)
+            hrefs = page.locator("[data-testid=stChatMessage] a").evaluate_all("els => els.map(e => e.href)")
+            assert not [h for h in hrefs if "evil.example" in h], hrefs
+            page.wait_for_load_state("networkidle")
         finally:
             browser.close()
+    assert requests and all(_own_host(u) for u in requests), [u for u in requests if not _own_host(u)]
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
     (ARTIFACTS / "browser-timings.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
 

@@ -55,7 +55,10 @@ def batch(tmp_path: Path) -> Path:
     (corpus / "page.html").write_text(HTML)
     (corpus / "chips.md").write_text(MD)
     (corpus / "broken_front.md").write_text(BROKEN_FRONT)
-    (corpus / "latin1.txt").write_bytes(LATIN1.encode("cp1252"))
+    (corpus / "utf16.txt").write_bytes(("\ufeff" + GOOD_EN.replace("ferry", "tram")).encode("utf-16-le"))
+    (corpus / "utf16be.md").write_bytes(("\ufeff" + MD.replace("Arizona", "Ohio")).encode("utf-16-be"))
+    (corpus / "latin1.txt").write_bytes(LATIN1.encode("cp1252"))  # invalid UTF-8: refused, not mojibake
+    (corpus / "bad_bom.txt").write_bytes(b"\xff\xfe" + b"\x00\xd8" * 40)  # a lone surrogate
     # bad files
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 40)
     (corpus / "invalid.txt").write_bytes(b"\xff\xfe\xfa\xfb not text \xff\xff\x81\x81 " * 50)
@@ -78,7 +81,9 @@ def batch(tmp_path: Path) -> Path:
 
 EXPECTED_ERRORS = {
     "binary.txt": "looks like a binary file",
-    "invalid.txt": "not valid UTF-8 or GBK",
+    "invalid.txt": "UTF-16 byte-order mark but is not valid UTF-16",  # it starts with FF FE
+    "latin1.txt": "not valid UTF-8 or GBK text; save it as UTF-8",
+    "bad_bom.txt": "has a UTF-16 byte-order mark but is not valid UTF-16",
     "empty.md": "the file is empty",
     "only_front.md": "no article text left",
     "big.txt": "52.4 MB is over the 5 MB limit",
@@ -89,7 +94,7 @@ EXPECTED_ERRORS = {
     "fifo.txt": "not a regular file",
     "caf\ufffd-latin1-name.txt": "not valid UTF-8; rename",
 }
-GOOD = {"ferry", "新闻 稿 2024", "gbk", "page", "chips", "broken_front", "latin1"}
+GOOD = {"ferry", "新闻 稿 2024", "gbk", "page", "chips", "broken_front", "utf16", "utf16be"}
 
 
 def test_every_bad_file_gets_one_line_and_the_rest_goes_in(batch: Path, tmp_path: Path, monkeypatch) -> None:
@@ -125,7 +130,8 @@ def test_every_bad_file_gets_one_line_and_the_rest_goes_in(batch: Path, tmp_path
     assert "nine million containers" in texts and "employ two thousand workers" in texts
     assert "TOP SECRET" not in texts  # links out of the corpus are not followed
     assert "贵州茅台酒厂2023年营业收入达到一千五百亿元" in texts  # GBK decoded
-    assert "na\xefve owner Zo\xeblla sent r\xe9sum\xe9s to Ren\xe9e" in texts  # Windows-1252, not GBK mojibake
+    assert "na\xefve" not in texts and "na赨e" not in texts  # Windows-1252: neither guessed nor mojibake
+    assert "The harbour tram line reopened" in texts and "plant in Ohio" in texts  # UTF-16 with a BOM
     assert "bike lane on Main Street" in texts  # unterminated front matter read as body
     docs = {d.doc_id: d for d in index.documents()}
     assert docs["page"].title == "Port report" and docs["broken_front"].title == "Broken front matter"
@@ -219,3 +225,66 @@ def test_chunking_a_long_unbroken_line_is_linear(monkeypatch) -> None:
     chunks = chunk_document(doc)
     assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
     assert sum(counted) < 20 * len(text), f"counted {sum(counted):,} characters for {len(text):,}"
+
+
+# Shapes that once took time quadratic in the file: a million short lines (repeat detection
+# scanned around every short line), a boilerplate prefix repeated on one huge line.
+_HANG_SHAPES = {
+    "short_lines.txt": "Musk left OpenAI in 2018 because of a conflict of interest.\n" + "ab\n" * 1_000_000,
+    "guanzhu.txt": "关注我" * 500_000 + "\n马斯克离开了公司，因为利益冲突。\n",
+}
+
+
+def _load_within(path: Path, seconds: float) -> str:
+    """Load ``path`` in a subprocess; 'ok', or the one-line reason; fails if it takes longer (a hang)."""
+    code = ("import sys; from rag.documents import load_document; from rag.errors import InputError\n"
+            "try: load_document(__import__('pathlib').Path(sys.argv[1])); print('ok')\n"
+            "except InputError as e: print(e)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         timeout=seconds, check=False)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("name", sorted(_HANG_SHAPES))
+def test_cleaning_is_near_linear_for_every_shape(name: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_text(_HANG_SHAPES[name])
+    assert path.stat().st_size < MAX_FILE_BYTES
+    result = _load_within(path, 60)  # a hang guard, not a speed target: before the fix, hours
+    assert result == "ok" or result.startswith(name), result
+
+
+def test_a_hang_shaped_file_does_not_stop_its_batch(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.md").write_text(GOOD_EN)
+    (corpus / "big.txt").write_text("关注我" * 500_000)  # rejected: over the text limit
+    env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma"), "RAG_SEEDS_DIR": str(corpus)}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True,
+                         text=True, timeout=120, env=env, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert "added 1," in out.stdout and "rejected 1" in out.stdout
+    assert [ln for ln in out.stderr.splitlines() if ln.startswith("error:")] == [
+        "error: big.txt: 1,500,000 characters of text is over the 200,000 limit for one article; split the file"
+    ]
+
+
+def test_terminal_escapes_in_articles_and_file_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    title = "\x1b]0;pwned\x07Harbour \x1b[31mferry\x1b[0m"
+    (corpus / "ferry.md").write_text(f"# {title}\n\nThe harbour ferry line reopened on Monday \x1b[2J\x1b]8;;"
+                                     "https://evil.example\x1b\\after repairs.\nTickets cost four dollars.\n"
+                                     + "Boats run every twenty minutes between the two piers.\n" * 20)
+    (corpus / "bad\x1b[31mname.md").write_bytes(b"")  # rejected, and named in the error line
+    env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma"), "RAG_SEEDS_DIR": str(corpus),
+           "RAG_CHAT_MODEL": "extractive"}
+    runs = [subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+                           timeout=180, env=env, check=False)
+            for args in (["ingest", str(corpus)], ["ask", "When did the harbour ferry line reopen?"])]
+    assert runs[0].returncode == 2 and "badname.md: the file is empty" in runs[0].stderr, runs[0].stderr[-2000:]
+    assert runs[1].returncode == 0 and "reopened on Monday" in runs[1].stdout, runs[1].stdout
+    for out in runs:
+        assert "Traceback" not in out.stderr
+        assert not [ch for ch in out.stdout + out.stderr if ord(ch) < 32 and ch not in "\n\t" or 0x7f <= ord(ch) < 0xa0]

@@ -10,6 +10,8 @@ a clear message and the store is untouched.
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import signal
 import subprocess
@@ -145,6 +147,9 @@ def test_kill_at_any_point_leaves_the_previous_index_and_the_next_run_finishes(s
     text, citations = cited(settings, fresh)
     assert "15 million" in text and "12 million" not in text and citations
 
+    index.leases.release()  # the readers of this test let go of their generations
+    fresh.leases.release()
+    gc.collect()
     out = rag("ingest", str(corpus), env=env)  # nothing left to do; the old generations are dropped
     assert out.returncode == 0 and "added 0, updated 0, removed 0, unchanged 3" in out.stdout, out.stdout
     assert snapshot(reopen(settings, index)) == snapshot(fresh)
@@ -193,3 +198,71 @@ def test_two_ingests_at_once_the_second_exits_with_a_clear_message(store) -> Non
     out = rag("ingest", str(corpus), env=env)  # the lock died with its holder
     assert out.returncode == 0 and "updated 1" in out.stdout, out.stderr[-2000:]
     assert "15 million" in cited(settings, reopen(settings, index))[0]
+
+
+def test_a_long_lived_ask_follows_two_ingests_between_questions(store) -> None:
+    """`rag ask -` stays up while two other processes commit; its next question sees their work."""
+    corpus, _, _, env = store
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", "--json", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env, "RAG_CHAT_MODEL": "extractive"})
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ask(question: str) -> dict[str, Any]:
+        proc.stdin.write(question + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else ""
+        return json.loads(line)
+
+    try:
+        assert "12 million" in ask(QUESTION)["answer"]
+        (corpus / "zephyr.md").write_text(ARTICLE_V2)
+        assert rag("ingest", str(corpus), env=env).returncode == 0
+        (corpus / "lantau.md").write_text("# Lantau cable car\n\nThe Lantau cable car carried 1.8 million riders "
+                                          "in 2023, its operator said.\nA return ticket costs 270 dollars.\n")
+        assert rag("ingest", str(corpus), env=env).returncode == 0
+        second = ask(QUESTION)
+        assert "15 million" in second["answer"] and "12 million" not in second["answer"]
+        third = ask("How many riders did the Lantau cable car carry in 2023?")
+        assert any(c["doc_id"] == "lantau" for c in third["citations"]), third
+    finally:
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
+
+
+def test_a_generation_a_reader_holds_is_not_collected(store) -> None:
+    """Mid-question, a reader's generation outlives two commits; once it moves on, clean-up takes it."""
+    corpus, settings, index, env = store
+    index.leases.release()
+    reader = reopen(settings, index)
+    reader.count()
+    held = reader.generation
+    for text in (ARTICLE_V2, ARTICLE_V1):
+        (corpus / "zephyr.md").write_text(text)
+        assert rag("ingest", str(corpus), env=env).returncode == 0
+    assert "12 million" in " ".join(reader.chunks.get(where={"doc_id": "zephyr"})["documents"])
+    reader.count()  # the next question
+    assert reader.generation == held + 2
+    assert rag("ingest", str(corpus), env=env).returncode == 0  # unchanged; cleans up
+    names = {c.name for c in reader.client.list_collections()}
+    assert not any(f"-g{held:06d}-" in n for n in names)
+
+
+def test_an_article_id_belongs_to_one_path_unless_replace(store, tmp_path: Path) -> None:
+    corpus, settings, index, env = store
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "zephyr.md").write_text(FERRY)  # same stem, another file
+    before = snapshot(index)
+    report = index.ingest([other])
+    assert not report.added and not report.updated and len(report.errors) == 1
+    assert report.errors[0] == (
+        f"zephyr.md: the article id 'zephyr' already belongs to {corpus / 'zephyr.md'}, not "
+        f"{other / 'zephyr.md'}; rename one of the files, or run `rag ingest --replace` to let this file replace it"
+    )
+    assert snapshot(reopen(settings, index)) == before
+    out = rag("ingest", "--replace", str(other), env=env)
+    assert out.returncode == 0 and "updated 1" in out.stdout, out.stderr[-2000:]
+    docs = {d.doc_id: d for d in reopen(settings, index).documents()}
+    assert docs["zephyr"].source == str(other / "zephyr.md")

@@ -232,3 +232,28 @@ def test_forty_questions_from_eight_threads_do_not_cross_talk(seeds_chain) -> No
         assert [(c.chunk_id, c.quote) for c in answer.citations] == [
             (c.chunk_id, c.quote) for c in alone[q].citations
         ], q
+
+
+def test_identical_runs_over_near_duplicate_articles_cite_the_same_passages(index_dir: Path, tmp_path: Path) -> None:
+    """Tied scores (duplicated articles) are broken by id, so every process ranks alike, whatever its hash seed."""
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    corpus = tmp_path / "dups"
+    corpus.mkdir()
+    for stem in ("002_cf0a488ea6d0060a", "004_8dfb9935f69a8e59"):
+        text = (seeds / f"{stem}.txt").read_text(encoding="utf-8")
+        (corpus / f"{stem}_exact.txt").write_text(text, encoding="utf-8")
+        (corpus / f"{stem}_near.txt").write_text(text.replace("。", "。 ", 1).replace("OpenAI", "OpenAI ", 1),
+                                                 encoding="utf-8")
+    env = {**os.environ, "RAG_PERSIST_DIR": str(index_dir), "RAG_SEEDS_DIR": str(seeds), "RAG_CHAT_MODEL": "extractive"}
+    ingest = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True, text=True,
+                            timeout=600, env=env, check=False)
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    questions = "Why did Musk leave OpenAI?\n马斯克为什么离开OpenAI？\n微软持有OpenAI多少股份？\nHow much did Musk offer for OpenAI?\n"
+    runs = []
+    for seed in ("0", "1", "2", "3"):
+        out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--json", "-"], input=questions,
+                             capture_output=True, text=True, timeout=300, env={**env, "PYTHONHASHSEED": seed},
+                             check=False)
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs.append([[c["chunk_id"] for c in json.loads(line)["citations"]] for line in out.stdout.splitlines()])
+    assert all(r == runs[0] for r in runs), runs

@@ -2,8 +2,9 @@
 
 Article text is untrusted: it reaches the page only through ``md_escape`` (for
 Markdown) or ``html.escape`` on every piece (for ``st.html``), so nothing in an
-article can inject HTML, script, links, images or LaTeX. Only http(s) URLs
-become links. What it leaves out: asking questions, session state, layout.
+article can inject HTML, script, links, images or LaTeX; bare URLs in article
+or model text stay plain text. The only link is an article's own source URL
+(http(s) only), on its card. What it leaves out: asking questions, session state, layout.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from ui import news
 
 # Markdown characters that could make links, images, HTML, LaTeX, code or tables.
 _MD_SPECIAL = re.compile(r"([\\`\[\]<>$~|!])")
+# GFM turns bare URLs, www. names and e-mail addresses into links after parsing, so escapes do
+# not stop it; a word joiner (U+2060, invisible) between "https"/"www" and what follows, and
+# before "@", does.
+_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp)(?=://)|\bwww(?=\.)|(?=@)")
 
 LABELS = {
     "en": {
@@ -45,7 +50,8 @@ LABELS = {
 
 def md_escape(text: str) -> str:
     """Text for ``st.markdown``: special characters escaped, line breaks kept."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    text = _AUTOLINK.sub(lambda m: m.group() + "\u2060", _MD_SPECIAL.sub(r"\\\1", text))
+    return text.replace("\n", "  \n")
 
 
 def safe_url(url: str | None) -> str | None:

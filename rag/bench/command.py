@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from rag.errors import RagError
+from rag.redact import redact
 
 
 def _scales(value: str) -> list[float]:
@@ -114,7 +115,7 @@ def bench_command(
     try:
         results = run_bench(settings, options, progress=_bar, log=lambda m: click.echo(m, err=True))
     except RagError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {redact(str(exc))}", err=True)
         sys.exit(2)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(results.to_json() + "\n", encoding="utf-8")

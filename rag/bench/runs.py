@@ -58,6 +58,7 @@ from rag.bench.server import ChromaServerProcess
 from rag.bench.synthetic import Corpus, make_corpus, relevant_docs
 from rag.config import PROJECT_DIR, Settings
 from rag.index import ChromaServer, Index, open_index
+from rag.redact import redact_data
 
 SCHEMA = "rag-bench/1"
 COLD_QUESTION = "Why did Musk leave OpenAI?"
@@ -153,7 +154,7 @@ class BenchResults:
     targets: list[Target]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+        return json.dumps(redact_data(asdict(self)), ensure_ascii=False, indent=2)
 
 
 # ---- pieces ---------------------------------------------------------------------------

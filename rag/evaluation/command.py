@@ -24,6 +24,7 @@ import click
 
 from rag.config import PROJECT_DIR, Settings
 from rag.errors import InputError, RagError
+from rag.redact import redact
 
 EVALS_DIR = PROJECT_DIR / "evals"
 DEFAULT_DATASETS = tuple(
@@ -61,7 +62,7 @@ Examples:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {redact(message)}", err=True)
     sys.exit(2)
 
 

@@ -34,6 +34,7 @@ from rag.evaluation.datasets import DatasetInfo, EvalCase
 from rag.evaluation.judge import Judge
 from rag.evaluation.scoring import CaseResult, new_row, score_answer, verdict
 from rag.evaluation.totals import SystemTotals, aggregate, totals_by_system  # noqa: F401  (aggregate: re-exported)
+from rag.redact import redact, redact_data
 
 DEFAULT, EXTRACTIVE, BASELINE = "default", "extractive", "baseline"
 PIPELINE = DEFAULT  # the configured answerer; the name older callers used
@@ -76,14 +77,14 @@ def run_system(
             try:
                 answer = chain.ask(case.question, [t.model_dump() for t in case.history], k=k, **extra)
             except RagError as exc:
-                row.error = f"{type(exc).__name__}: {exc}"
+                row.error = redact(f"{type(exc).__name__}: {exc}")
             else:
                 score_answer(row, case, answer, k, chain.model_name)
                 if judge is not None and not answer.refused:
                     try:
                         row.judge = judge.grade(case.question, case.answer, answer)
                     except Exception as exc:  # any judge failure is recorded on the row, never skipped
-                        row.judge_error = str(exc) if isinstance(exc, RagError) else f"{type(exc).__name__}: {exc}"
+                        row.judge_error = redact(str(exc) if isinstance(exc, RagError) else f"{type(exc).__name__}: {exc}")
                     if row.judge:
                         row.metrics.update(
                             faithfulness=row.judge.faithfulness, correctness=row.judge.correctness,
@@ -148,7 +149,8 @@ class EvalRun(BaseModel):
 
 def settings_snapshot(settings: Settings) -> dict[str, Any]:
     """The settings that shape results, without secrets."""
-    return settings.model_dump(mode="json", exclude={"openai_api_key", "chroma_auth_token"})
+    return redact_data(settings.model_dump(mode="json", exclude={"openai_api_key", "chroma_auth_token"}),
+                       (settings.openai_api_key, settings.chroma_auth_token))
 
 
 def build_systems(settings: Settings, baseline: bool) -> dict[str, RagChain]:
