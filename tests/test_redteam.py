@@ -7,7 +7,7 @@ no article may be lost. Every output (stdout, stderr, exception text, error
 lines) is scanned for the planted API key and for tracebacks. The tally
 (classes, hangs, tracebacks, secrets leaked, articles lost) is written to
 ``test-artifacts/redteam.json``; the README's Reliability section quotes it.
-The classes live in ``redteam_cases.py``; this file runs and counts them.
+The classes live in ``redteam_cases.py`` and ``redteam_files.py``; this file runs and counts them.
 CLI classes run in-process through click's ``CliRunner`` (the real ``main``);
 model faults use the scripted OpenAI-compatible server over real HTTP.
 """
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redteam_files  # noqa: F401 - registers the file and model classes
 from redteam_cases import CASES, KEY, Context
 
 from rag.config import Settings
