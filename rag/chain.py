@@ -385,7 +385,7 @@ class RagChain:
         cited = build_citations(raw, evidence, embed=self.retriever.index.embeddings.embed_documents,
                                 centre=self.retriever.centre)
         answer.answer, answer.citations, answer.unsupported = cited.text, cited.citations, cited.unsupported
-        if not cited.citations:
+        if not cited.citations and not cited.unsupported:  # no marker at all: show the evidence, and say so
             answer.citations = item_citations(evidence)
             answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[language]
 

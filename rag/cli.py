@@ -252,8 +252,7 @@ def model(ctx: click.Context) -> None:
     model_command.main(args=ctx.args, prog_name="rag model", standalone_mode=True)
 
 
+main.add_command(timeline)
+
 if __name__ == "__main__":
     main()
-
-
-main.add_command(timeline)

@@ -232,7 +232,7 @@ def case_model_500_then_answer(c: Context) -> None:
         answer = chain.ask("Why did Musk leave OpenAI?")
     finally:
         server.__exit__()
-    assert answer.citations and "[1]" in answer.answer
+    assert not answer.refused and "conflict of interest" in answer.answer  # the retry after the 500 answered
 
 
 @case

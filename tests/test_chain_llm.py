@@ -41,7 +41,7 @@ def test_streamed_answer_is_cited_and_in_the_question_language(server, settings_
     body = server.requests[-1]["body"]
     assert body["stream"] is True
     system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
-    assert "untrusted" in system and "<evidence>" not in system  # rules in the system turn, evidence in the user's
+    assert "untrusted" in system and "<evidence>\n" not in system  # rules in the system turn, evidence in the user's
     assert "请用简体中文回答" in user and user.count("<evidence>") == 1 and "马斯克" in user
     headers = {k.lower(): v for k, v in server.requests[-1]["headers"].items()}
     assert headers["authorization"] == f"Bearer {KEY}"

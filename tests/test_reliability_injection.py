@@ -117,7 +117,7 @@ def test_the_extractive_answerer_only_quotes_never_obeys(extractive) -> None:
         assert lines[0] == EXTRACTIVE_HEADER[answer.language], answer.answer
         by_n = {p.n: p for p in answer.passages}
         for line in lines[1:]:  # every line is "- <verbatim sentence> [n]"
-            m = re.fullmatch(r"- (.+) \[(\d+)\]", line)
+            m = re.fullmatch(r"- (.+) \[(\d+)\](?: \([^()]*\))?", line)  # an optional "(outlet · date)"
             assert m and m[1] in by_n[int(m[2])].text, line
         assert answer.answer.strip() != "PWNED" and not answer.answer.startswith("PWNED")
     sales = extractive.ask("What were Orion Foods' quarterly sales?")

@@ -22,7 +22,7 @@ import re
 from typing import Literal
 
 from rag.numbers import _NUMBER_RE, numbers, same
-from rag.question import to_simplified
+from rag.question import _convert, to_simplified
 from rag.text import normalize
 
 # What may surround a figure for a form to count as "just a number".
@@ -80,6 +80,6 @@ def script_of(text: str) -> Literal["hans", "hant"] | None:
        Simplified-specific when s2t changes it (shared characters count for neither).
     2. More Traditional-specific → "hant", more Simplified-specific → "hans", a tie → None.
     """
-    hant = sum(1 for ch in text if _converter("t2s").convert(ch) != ch)
-    hans = sum(1 for ch in text if _converter("s2t").convert(ch) != ch)
+    hant = sum(1 for ch in text if _convert(ch, "t2s") != ch)
+    hans = sum(1 for ch in text if _convert(ch, "s2t") != ch)
     return "hant" if hant > hans else "hans" if hans > hant else None
