@@ -200,7 +200,7 @@ class RagChain:
         min_overlap: float = 0.0,
         translation: str = "dictionary",
         rerank_depth: int = 25,
-        followup: str = "topic",
+        followup: str = "previous",
         generation: str = "synthesis",
         evidence_cues: bool = True,
         secrets: Sequence[str | None] = (),
@@ -214,7 +214,7 @@ class RagChain:
         self.rerank_depth = rerank_depth  # candidates whose sentences are scored for evidence
         self.followup = followup
         self.generation = generation
-        self.restate_chain = (RESTATE_PROMPT | llm | StrOutputParser()) if llm is not None else None
+        self.restate_chain = (RESTATE_PROMPT | llm) if llm is not None else None
         self.evidence_cues = evidence_cues
         self.secrets = tuple(secrets)
         self.answer_chain = (ANSWER_PROMPT | llm) if llm is not None else None
@@ -407,20 +407,22 @@ class RagChain:
                     "source": sanitize(source_label(by_n[item.n], language)), "language_name": LANGUAGE_NAME[target]}
 
         texts: list[str] = []  # each item's restatement, or its own sentence when the check failed
+        replies: list[Any] = []  # each call's whole message (usage, finish reason)
         pool = ThreadPoolExecutor(max_workers=max(len(items) - 1, 1))
         try:
             later = [pool.submit(self.restate_chain.invoke, inputs(it)) for it in items[1:]]
             for i, item in enumerate(items):
                 yield "- " if i == 0 else "\n- "
                 if i == 0:
-                    streamed = []
-                    for piece in self.restate_chain.stream(inputs(item)):
-                        streamed.append(piece.replace("\n", " "))
-                        yield streamed[-1]
-                    text = "".join(streamed)
+                    reply: Any = None
+                    for chunk in self.restate_chain.stream(inputs(item)):
+                        reply = chunk if reply is None else reply + chunk
+                        if isinstance(chunk.content, str) and chunk.content:
+                            yield chunk.content.replace("\n", " ")
                 else:
-                    text = later[i - 1].result()
-                text = " ".join(text.split())
+                    reply = later[i - 1].result()
+                replies.append(reply)
+                text = " ".join(str(getattr(reply, "content", "") or "").split())
                 if not text or not faithful(text, item.sentence.text):
                     text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                     if i > 0:
@@ -437,6 +439,10 @@ class RagChain:
             answer.notice = f"incomplete: {error}"
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+        answer.usage = _total_usage(replies)
+        if any(_finish_reason(r) in ("length", "max_tokens") for r in replies) and not answer.incomplete:
+            answer.incomplete = True
+            answer.notice = f"incomplete: the model {self.model_name} reached its length limit; try again"
         composed = "\n".join(f"- {t} [{it.n}]" for t, it in zip(texts, items))
         cited = build_citations(composed, evidence, embed=self.retriever.index.embeddings.embed_documents,
                                 centre=self.retriever.centre)
@@ -453,6 +459,19 @@ class RagChain:
                 result = item
         assert result is not None
         return result
+
+
+def _finish_reason(message: Any) -> str | None:
+    meta = getattr(message, "response_metadata", None) or {}
+    return next((meta[k] for k in ("finish_reason", "stop_reason", "done_reason") if meta.get(k)), None)
+
+
+def _total_usage(messages: Sequence[Any]) -> Usage | None:
+    parts = [u for u in (_usage(m) for m in messages) if u is not None]
+    if not parts:
+        return None
+    return Usage(input_tokens=sum(u.input_tokens for u in parts), output_tokens=sum(u.output_tokens for u in parts),
+                 total_tokens=sum(u.total_tokens for u in parts))
 
 
 def drop_repeated_lines(text: str) -> str:

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         "evidence) or 'auto' (restate for the embedded/local model, synthesis for others).",
     )
     followup: str = Field(
-        "topic", pattern="^(topic|previous)$",
+        "previous", pattern="^(topic|previous)$",
         description="Offline follow-ups: 'topic' (the question plus the earlier question's topic words) or "
         "'previous' (the earlier question and this one, concatenated). With an LLM the model condenses.",
     )
