@@ -364,11 +364,7 @@ class RagChain:
                     parts.append(text)
                     yield text
         except Exception as exc:
-            error = model_error(exc, self.model_name, self.secrets)
-            if not parts:
-                raise error from None
-            answer.incomplete = True
-            answer.notice = f"incomplete: {error}"
+            self._broke_off(answer, exc, bool(parts))
         meta = getattr(final, "response_metadata", None) or {}
         reason = next((meta[k] for k in ("finish_reason", "stop_reason", "done_reason") if meta.get(k)), None)
         if parts and meta and not answer.incomplete and reason in (None, "length", "max_tokens"):
@@ -388,6 +384,14 @@ class RagChain:
         if not cited.citations and not cited.unsupported:  # no marker at all: show the evidence, and say so
             answer.citations = item_citations(evidence)
             answer.notice = (answer.notice + "; " if answer.notice else "") + FALLBACK_NOTICE[language]
+
+    def _broke_off(self, answer: Answer, exc: Exception, had_text: bool) -> None:
+        """A model failure: a one-line ``ModelError`` if nothing came yet, else the answer so far, marked incomplete."""
+        error = model_error(exc, self.model_name, self.secrets)
+        if not had_text:
+            raise error from None
+        answer.incomplete = True
+        answer.notice = f"incomplete: {error}"
 
     def _restate(self, answer: Answer, question: str, history: History, evidence: Evidence) -> Iterator[str]:
         """Evidence by evidence: each sentence restated in the question's language by its own short call.
@@ -432,11 +436,7 @@ class RagChain:
                 texts.append(text)
                 yield f" [{item.n}]"
         except Exception as exc:
-            error = model_error(exc, self.model_name, self.secrets)
-            if not texts:
-                raise error from None
-            answer.incomplete = True
-            answer.notice = f"incomplete: {error}"
+            self._broke_off(answer, exc, bool(texts))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         answer.usage = _total_usage(replies)

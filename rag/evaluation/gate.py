@@ -13,10 +13,10 @@ skipped, never failed. What it leaves out: rendering and comparing runs.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.evaluation.toml_file import read_toml
 from rag.evaluation.metric_info import METRICS
 from rag.evaluation.runner import DEFAULT, EXTRACTIVE, EvalRun, ThresholdFailure
 from rag.evaluation.totals import Totals
@@ -41,12 +41,7 @@ def _bounds(path: Path, scope: str, table: object, out: Thresholds) -> None:
 
 def load_thresholds(path: Path) -> Thresholds:
     """``{scope: {"min"|"max": {metric: value}}}`` from TOML; ``ConfigError`` on any mistake."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path)
     if set(raw) - set(SPLIT_SCOPES):
         raise ConfigError(f"{path}: unknown tables {sorted(set(raw) - set(SPLIT_SCOPES))}; "
                           "use [test.extractive.min], [all.default.max], …")

@@ -14,13 +14,13 @@ Tune on dev; report test. What it leaves out: running cases and totals.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from rag.errors import ConfigError
+from rag.evaluation.toml_file import read_toml
 from rag.evaluation.datasets import EvalCase
 
 Split = Literal["dev", "test"]
@@ -47,12 +47,7 @@ def _hash(case_id: str) -> bytes:
 
 def load_splits(path: Path) -> dict[str, Split]:
     """case id → split; ``ConfigError`` on a bad file or an id listed in both splits."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path)
     if set(raw) - set(SPLITS) or not all(isinstance(raw.get(s, []), list) for s in SPLITS):
         raise ConfigError(f"{path}: expected only the lists 'dev = [...]' and 'test = [...]'")
     out: dict[str, Split] = {}
