@@ -123,6 +123,7 @@ def build_citations(
         if lead and claims:
             claims[-1][3].extend(_numbers(lead.group(0)))
         plain = re.sub(r"\s+([.。!?！？,，;；])", r"\1", _MARKER_RE.sub("", chunk)).strip()
+        plain = re.sub(r"^[-*•]\s+", "", plain)  # a bullet's dash is not part of its claim
         claims.append((s, e, plain, _numbers(chunk)))
     vectors = None
     if embed and centre and claims:
@@ -156,7 +157,8 @@ def build_citations(
         out.append(head + body)
         pos = e
     out.append(cleaned[pos:])
-    result.text = re.sub(r"[ \t]+([。．.!?！？,，])", r"\1", "".join(out)).strip()
+    text = re.sub(r"[ \t]+([。．.!?！？,，])", r"\1", "".join(out))
+    result.text = "\n".join(line.rstrip() for line in text.strip().splitlines())
     return result
 
 

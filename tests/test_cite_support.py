@@ -1,0 +1,79 @@
+"""Citation support: a marker stays only where its evidence sentence supports the claim.
+
+The scripted model (real openai client over HTTP) answers with one claim the
+evidence states and one it does not ("because of aliens"); the first keeps its
+marker and quotes a sentence that says it, the second loses its marker and is
+listed as unsupported in the answer object, and the app shows the flag.
+The restated (evidence-by-evidence) answers go through the same check, and a
+restatement whose figures or names changed is replaced by its source sentence.
+"""
+
+from __future__ import annotations
+
+import pytest
+from openai_server import ScriptedOpenAI
+from streamlit.testing.v1 import AppTest
+
+from rag.faithful import faithful
+from rag.factory import build_chain
+from rag.models import Answer
+
+
+@pytest.fixture
+def server():
+    with ScriptedOpenAI() as s:
+        yield s
+
+
+def chain_for(server: ScriptedOpenAI, settings_factory, **extra):
+    return build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                        openai_api_key="sk-test-support", timeout=5, max_retries=0, **extra))
+
+
+def test_an_unsupported_claim_loses_its_marker_and_is_flagged(server, settings_factory) -> None:
+    question = "Why did Musk leave OpenAI?"
+    evidence, _ = chain_for(server, settings_factory).gather(question)
+    n = next(it.n for it in evidence.items if "利益冲突" in it.sentence.text)
+    server.replies.append(f"马斯克认为特斯拉和OpenAI存在潜在利益冲突，因此在2018年选择退出OpenAI董事会[{n}]。"
+                          f"他离开是因为外星人[{n}]。")
+    answer = chain_for(server, settings_factory).ask(question)
+    assert any("外星人" in c for c in answer.unsupported)
+    assert "外星人[" not in answer.answer and f"董事会[{n}]" in answer.answer
+    assert answer.citations and all("外星人" not in c.quote for c in answer.citations)
+    assert any("利益冲突" in c.quote for c in answer.citations)
+
+
+def test_the_app_flags_unsupported_claims() -> None:
+    answer = Answer(question="q", answer="Musk left because of aliens.", refused=False, language="en",
+                    model="m", embedding_model="e", unsupported=["Musk left because of aliens."])
+    at = AppTest.from_string(
+        "import streamlit as st\nfrom ui import render\nrender.answer(st.session_state['a'])\n"
+    )
+    at.session_state["a"] = answer
+    at.run()
+    assert any("Not supported by the cited sources" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(("restated", "ok"), [
+    ("Musk offered 974亿美元 ($97.4 billion) for OpenAI, but Sam Altman rejected it.", True),
+    ("Elon Musk has rejected OpenAI's $974 billion offer.", False),  # 974亿 is 97.4 billion
+    ("Mark Zuckerberg made the offer.", False),  # a name the sentence does not hold
+])
+def test_a_restatement_keeps_the_figures_and_names_of_its_source(restated: str, ok: bool) -> None:
+    source = ("近日,特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了一份高达974亿美元的收购要约,"
+              "但遭到OpenAI首席执行官山姆·奥特曼(Sam Altman)的拒绝。")
+    assert faithful(restated, source) is ok
+
+
+def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) -> None:
+    server.default = "Musk thought OpenAI's chance of success was zero."
+    chain = chain_for(server, settings_factory, generation="restate")
+    answer = chain.ask("Why did Musk leave OpenAI?")
+    lines = answer.answer.splitlines()
+    assert lines and all(line.startswith("- ") for line in lines)
+    assert len(server.requests) == len(lines)  # one call per evidence sentence
+    for line in lines:  # each keeps its sentence's marker, or lost it to the support check and is flagged
+        assert line.rstrip().endswith("]") or line[2:].strip() in answer.unsupported
+    by_n = {p.n: p for p in answer.passages}
+    for c in answer.citations:
+        assert by_n[c.n].text[c.span[0]:c.span[1]] == c.quote
