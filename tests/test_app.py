@@ -181,7 +181,8 @@ def test_connection_error_is_friendly_and_history_survives(scripted) -> None:
 
 
 def test_scripted_answer_drops_unknown_marker(scripted) -> None:
-    scripted("Musk's investors offered to buy OpenAI [1]. Microsoft owns half of it [9].")
+    scripted("Musk thought OpenAI's chance of success was zero and planned an AGI rival inside Tesla [1]. "
+             "Microsoft owns half of it [9].")
     at = ask(start(), "Why did Musk leave OpenAI?")
     [reply] = assistant(at)
     text = " ".join(m.value for m in reply.markdown)
