@@ -416,23 +416,23 @@ class RagChain:
         try:
             later = [pool.submit(self.restate_chain.invoke, inputs(it)) for it in items[1:]]
             for i, item in enumerate(items):
-                yield "- " if i == 0 else "\n- "
-                if i == 0:
+                head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
+                if i == 0:                          # first token is the model's, not the bullet's
                     reply: Any = None
                     for chunk in self.restate_chain.stream(inputs(item)):
                         reply = chunk if reply is None else reply + chunk
                         if isinstance(chunk.content, str) and chunk.content:
-                            yield chunk.content.replace("\n", " ")
+                            yield head + chunk.content.replace("\n", " ")
+                            head = ""
                 else:
                     reply = later[i - 1].result()
                 replies.append(reply)
                 text = " ".join(str(getattr(reply, "content", "") or "").split())
                 if not text or not faithful(text, item.sentence.text):
                     text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
-                    if i > 0:
-                        yield text
+                    yield head + text if (i > 0 or head) else ""
                 elif i > 0:
-                    yield text
+                    yield head + text
                 texts.append(text)
                 yield f" [{item.n}]"
         except Exception as exc:
