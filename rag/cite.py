@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.models import Citation, Evidence, EvidenceItem, Passage, Sentence
+from rag.models import Citation, Evidence, EvidenceItem, Sentence
 from rag.text import char_tokens, detect_language, sentence_spans
 
 # Least support (mean-centred cosine + half the token overlap) for a marker to stay: chosen on

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from rag.errors import InputError, RagError
 from rag.filters import make_filters

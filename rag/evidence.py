@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.question import CUES, Kind
-from rag.text import char_tokens, detect_language, keyword_tokens
+from rag.text import char_tokens, detect_language, keyword_tokens, near_duplicate
 from rag.framing import forged
 from rag.glossary import name_groups
 from rag.translate import Known, content_words, segment, word_variants
@@ -90,8 +90,7 @@ def coverage(topic: Sequence[Sequence[str]], found: set[str]) -> float:
 
 
 def _similar(a: str, b: str) -> bool:
-    ta, tb = set(char_tokens(a)), set(char_tokens(b))
-    return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= 0.8
+    return near_duplicate(set(char_tokens(a)), set(char_tokens(b)), 0.8)
 
 
 def score(sentence: Sentence, topic: Sequence[Sequence[str]], kind: Kind, rank: int,

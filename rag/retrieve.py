@@ -26,7 +26,7 @@ from rag.filters import Filters
 from rag.index import Index
 from rag.keyword import KeywordIndex
 from rag.models import Language, Passage, Sentence
-from rag.text import char_tokens, detect_language
+from rag.text import char_tokens, detect_language, near_duplicate
 
 RRF_K = 60
 # HNSW search is approximate, and near-duplicate articles put many hits at almost the same
@@ -48,10 +48,6 @@ class Retrieval:
     vectors: list[list[float]] = field(default_factory=list)  # one embedding per query
     timings_ms: dict[str, float] = field(default_factory=dict)
 
-
-def _near_duplicate(sa: set[str], sb: set[str], threshold: float) -> bool:
-    """Jaccard overlap of two texts' character-token sets at or above ``threshold``."""
-    return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= threshold
 
 
 def _passage(cid: str, text: str, meta: dict[str, Any]) -> Passage:
@@ -265,7 +261,7 @@ class Retriever:
                 continue
             text, meta = rows[cid]
             tokens = set(char_tokens(text))
-            if any(_near_duplicate(tokens, other, self.dedup_threshold) for other in kept):
+            if any(near_duplicate(tokens, other, self.dedup_threshold) for other in kept):
                 continue
             kept.append(tokens)
             passage = _passage(cid, text, meta)

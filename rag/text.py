@@ -91,6 +91,11 @@ def keyword_tokens(text: str) -> list[str]:
     return out
 
 
+def near_duplicate(sa: set[str], sb: set[str], threshold: float) -> bool:
+    """Jaccard overlap of two texts' character-token sets at or above ``threshold``."""
+    return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= threshold
+
+
 def char_tokens(text: str) -> list[str]:
     """One token per CJK character plus Latin/number runs: the eval tokenizer."""
     out: list[str] = []
