@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.documents import MAX_FILE_BYTES, SUFFIXES, load_document
+from rag.ingest.documents import MAX_FILE_BYTES, SUFFIXES, load_document
 from rag.errors import InputError, RagError
 from rag.redact import redact
 from ui import render, resources

@@ -1,11 +1,11 @@
 """Timeline page: the dated events the articles report about a topic, oldest first, each cited.
 
 The topic goes through the chat's retriever (``resources.chain``) and
-``rag.timeline.build_timeline`` with the sidebar's filters; events show the
+``rag.answer.timeline.build_timeline`` with the sidebar's filters; events show the
 date as the article writes it (a date with no year says so), the quoted
 sentence with its [n], outlet and publication date, chunk id and span, and a
 mark when other articles date the same event differently. What it leaves out:
-finding events (``rag.timeline``); article text is rendered escaped.
+finding events (``rag.answer.timeline``); article text is rendered escaped.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rag.errors import RagError
-from rag.timeline import DEFAULT_K, build_timeline
+from rag.answer.timeline import DEFAULT_K, build_timeline
 from ui import news, render, resources
 
 s = resources.settings()

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rag.embeddings import DEFAULT_EMBEDDING_MODEL
+from rag.store.embeddings import DEFAULT_EMBEDDING_MODEL
 from rag.errors import RagError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

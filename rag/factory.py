@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.answerer import AUTO, LOCAL_PROVIDERS, AnswererStatus, resolve_auto, status
-from rag.chain import RagChain
+from rag.llm.answerer import AUTO, LOCAL_PROVIDERS, AnswererStatus, resolve_auto, status
+from rag.answer.chain import RagChain
 from rag.config import Settings
-from rag.embeddings import make_embeddings
+from rag.store.embeddings import make_embeddings
 from rag.errors import ConfigError
-from rag.index import ChromaServer, Index, IngestReport, Progress, open_index
-from rag.providers import resolve_chat_model
-from rag.retrieve import Retriever
+from rag.store.index import ChromaServer, Index, IngestReport, Progress, open_index
+from rag.llm.providers import resolve_chat_model
+from rag.retrieval.retrieve import Retriever
 
 
 def chroma_server(settings: Settings) -> ChromaServer | None:

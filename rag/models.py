@@ -87,7 +87,7 @@ class Sentence(BaseModel):
     end: int
     language: Language
     embedding: list[float] = Field(default_factory=list, exclude=True, repr=False)
-    score: float = Field(0.0, description="Evidence score: relevance to the question (see rag.evidence).")
+    score: float = Field(0.0, description="Evidence score: relevance to the question (see rag.answer.evidence).")
 
 
 class EvidenceItem(BaseModel):

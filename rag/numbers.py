@@ -13,7 +13,7 @@ import warnings
 
 import cn2an
 
-from rag.question import to_simplified
+from rag.retrieval.question import to_simplified
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万萬亿億"
 _EN_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,

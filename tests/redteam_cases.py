@@ -18,7 +18,7 @@ from typing import Any
 from click.testing import CliRunner
 from openai_server import ScriptedOpenAI
 
-from rag.cli import main
+from rag.cli.main import main
 from rag.errors import RagError
 from rag.factory import build_chain
 from ui.upload import add_uploads

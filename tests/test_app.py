@@ -1,7 +1,7 @@
 """The Streamlit app driven headless with ``AppTest``: chat, sources, errors, corpus uploads.
 
 Offline throughout: the extractive answerer over the session's seeds index, or
-scripted LangChain chat models registered through ``rag.providers`` (the same
+scripted LangChain chat models registered through ``rag.llm.providers`` (the same
 door real models use). Uploads use a writable index copy and a temp seeds dir.
 Also unit tests of the small ``ui`` helpers (escaping, upload checks, reports).
 What it leaves out: the real browser (``test_browser.py``).
@@ -24,8 +24,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from streamlit.testing.v1 import AppTest
 
-from rag.prompts import NO_ANSWER
-from rag.providers import register_chat_model, unregister_chat_model
+from rag.answer.prompts import NO_ANSWER
+from rag.llm.providers import register_chat_model, unregister_chat_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -19,9 +19,9 @@ import pytest
 
 from rag.bench.server import ChromaServerProcess, port_open
 from rag.config import Settings
-from rag.embeddings import register_embeddings
+from rag.store.embeddings import register_embeddings
 from rag.factory import build_chain, chroma_server, open_store
-from rag.retrieve import Retriever
+from rag.retrieval.retrieve import Retriever
 from rag.text import keyword_tokens
 
 pytestmark = pytest.mark.server
@@ -114,7 +114,7 @@ def test_filters_apply_inside_retrieval_on_a_chroma_server(tmp_path: Path, monke
     """Outlet, date-range and language filters are Chroma ``where`` clauses, so the server applies them."""
     import datetime as dt
 
-    from rag.filters import NO_MATCH, Filters
+    from rag.retrieval.filters import NO_MATCH, Filters
 
     server = ChromaServerProcess(tmp_path / "server-data")
     with server:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.chunking import chunk_document
-from rag.documents import load_document
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import load_document
 from rag.models import Document
 from rag.tokens import count_tokens
 

@@ -14,7 +14,7 @@ import pytest
 from openai_server import ScriptedOpenAI
 from streamlit.testing.v1 import AppTest
 
-from rag.faithful import faithful
+from rag.answer.faithful import faithful
 from rag.factory import build_chain
 from rag.models import Answer
 

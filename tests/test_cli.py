@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def rag(*args: str, env: dict | None = None, stdin: str | None = None, cwd: Path | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "rag.cli.main", *args],
         input=stdin, capture_output=True, text=True, timeout=300,
         env={**os.environ, **(env or {})}, cwd=cwd,
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import clean, decode, load_document
+from rag.ingest.documents import clean, decode, load_document
 from rag.errors import InputError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

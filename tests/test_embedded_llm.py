@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from openai_server import ScriptedOpenAI
-from rag import answerer, embedded_llm, model_fetch
+from rag.llm import answerer, embedded as embedded_llm, fetch as model_fetch
 from rag.errors import ConfigError, ModelError
 from rag.factory import answerer_spec, answerer_status, build_chain
 from rag.models import Answer
@@ -114,7 +114,7 @@ def test_a_file_llama_cpp_cannot_load_is_a_config_error(tmp_path) -> None:
 
 
 def test_local_without_the_wheel_is_one_line_in_the_cli(no_wheel, sparse_default_model, index_dir) -> None:
-    from rag.cli import main
+    from rag.cli.main import main
 
     env = {"RAG_CHAT_MODEL": "local", "RAG_MODELS_DIR": str(sparse_default_model),
            "RAG_PERSIST_DIR": str(index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
@@ -125,7 +125,7 @@ def test_local_without_the_wheel_is_one_line_in_the_cli(no_wheel, sparse_default
 
 
 def test_rag_ask_says_once_which_command_fetches_the_model(tmp_path, index_dir) -> None:
-    from rag.cli import main
+    from rag.cli.main import main
 
     env = {"RAG_CHAT_MODEL": "auto", "RAG_MODELS_DIR": str(tmp_path / "none"),
            "RAG_PERSIST_DIR": str(index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
@@ -163,7 +163,7 @@ def test_model_speed_reports_evidence_first_token_and_writes_results(index_dir, 
 def test_model_speed_does_not_import_the_cli() -> None:
     import subprocess
 
-    code = "import sys, rag.model_fetch, rag.model_speed; sys.exit('rag.cli' in sys.modules)"
+    code = "import sys, rag.llm.fetch, rag.llm.speed; sys.exit('rag.cli.main' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
 
 
@@ -293,7 +293,7 @@ def test_the_max_tokens_setting_caps_the_reply(real) -> None:
     capped = real.model_copy(update={"llama_max_tokens": 16})
     try:
         answer = build_chain(capped).ask("Why did Musk leave OpenAI?")
-        calls = 4  # evidence by evidence: one capped call per restated sentence (rag.chain.MAX_RESTATED)
+        calls = 4  # evidence by evidence: one capped call per restated sentence (rag.answer.chain.MAX_RESTATED)
         assert answer.usage is None or answer.usage.output_tokens <= 16 * calls
         assert answer.incomplete or answer.refused or answer.usage.output_tokens < 16 * calls
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import load_document
+from rag.ingest.documents import load_document
 from rag.errors import InputError
 from rag.evaluation.datasets import EvalCase, load_dataset
 from rag.evaluation.splits import SPLITS, assign, load_splits, stratum

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openai_server import ScriptedOpenAI
 
-from rag.cite import answer_sentences
+from rag.answer.cite import answer_sentences
 from rag.evaluation.datasets import EvalCase, load_dataset
 from rag.evaluation.judge import (
     JUDGE_SYSTEM,

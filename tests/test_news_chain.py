@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.filters import NO_MATCH, Filters
-from rag.timeline import build_timeline
+from rag.retrieval.filters import NO_MATCH, Filters
+from rag.answer.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_002, DOC_004 = "002_cf0a488ea6d0060a", "004_8dfb9935f69a8e59"
@@ -117,7 +117,7 @@ def test_timeline_of_musk_and_openai_lists_the_dated_events_each_cited(seeds_cha
 
 
 def _rag(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "rag.cli.main", *args], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **env})
 
 

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from rag.conflicts import Evidence, describe, detect, evidence_from, number
+from rag.answer.conflicts import Evidence, describe, detect, evidence_from, number
 from rag.dates import find_dates, normalise_published, published_label, source_label
-from rag.documents import load_document
+from rag.ingest.documents import load_document
 from rag.errors import InputError
-from rag.filters import Filters, make_filters, matches, where
+from rag.retrieval.filters import Filters, make_filters, matches, where
 from rag.models import Citation, Passage
-from rag.recency import as_of_note, question_kind, rerank_by_recency, when_note
-from rag.relations import relation_terms
+from rag.retrieval.recency import as_of_note, question_kind, rerank_by_recency, when_note
+from rag.answer.relations import relation_terms
 from rag.text import sentence_spans
-from rag.timeline import TimelineEvent, _mark_disagreements
+from rag.answer.timeline import TimelineEvent, _mark_disagreements
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 DOC_002 = "002_cf0a488ea6d0060a"

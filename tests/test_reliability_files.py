@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_document
+from rag.ingest.chunking import chunk_document
 from rag.config import Settings
-from rag.documents import MAX_FILE_BYTES, load_document
+from rag.ingest.documents import MAX_FILE_BYTES, load_document
 from rag.errors import InputError
 from rag.factory import build_chain, open_store
 from rag.models import Document
@@ -148,7 +148,7 @@ def test_cli_reports_bad_files_one_line_each_and_exits_2(tmp_path: Path) -> None
     (corpus / os.fsdecode(b"bad-\xff-name.md")).write_text(GOOD_EN)
     (corpus / "out.md").symlink_to("/etc/hostname")
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True, text=True, timeout=240,
+        [sys.executable, "-m", "rag.cli.main", "ingest", str(corpus)], capture_output=True, text=True, timeout=240,
         env={**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma")}, check=False,
     )
     assert out.returncode == 2, out.stderr
@@ -215,11 +215,11 @@ def test_a_one_megabyte_single_line_is_refused_fast(tmp_path: Path) -> None:
 
 
 def test_chunking_a_long_unbroken_line_is_linear(monkeypatch) -> None:
-    import rag.chunking
+    import rag.ingest.chunking
 
     counted: list[int] = []
-    real = rag.chunking.count_tokens
-    monkeypatch.setattr(rag.chunking, "count_tokens", lambda t: counted.append(len(t)) or real(t))
+    real = rag.ingest.chunking.count_tokens
+    monkeypatch.setattr(rag.ingest.chunking, "count_tokens", lambda t: counted.append(len(t)) or real(t))
     text = "word " * 38_000  # 190,000 characters, under MAX_TEXT_CHARS, no sentence end
     doc = Document(doc_id="d", title="t", text=text.strip(), language="en", source="s", file_hash="h")
     chunks = chunk_document(doc)
@@ -237,7 +237,7 @@ _HANG_SHAPES = {
 
 def _load_within(path: Path, seconds: float) -> str:
     """Load ``path`` in a subprocess; 'ok', or the one-line reason; fails if it takes longer (a hang)."""
-    code = ("import sys; from rag.documents import load_document; from rag.errors import InputError\n"
+    code = ("import sys; from rag.ingest.documents import load_document; from rag.errors import InputError\n"
             "try: load_document(__import__('pathlib').Path(sys.argv[1])); print('ok')\n"
             "except InputError as e: print(e)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
@@ -261,7 +261,7 @@ def test_a_hang_shaped_file_does_not_stop_its_batch(tmp_path: Path) -> None:
     (corpus / "ferry.md").write_text(GOOD_EN)
     (corpus / "big.txt").write_text("关注我" * 500_000)  # rejected: over the text limit
     env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma"), "RAG_SEEDS_DIR": str(corpus)}
-    out = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "rag.cli.main", "ingest", str(corpus)], capture_output=True,
                          text=True, timeout=120, env=env, check=False)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert "added 1," in out.stdout and "rejected 1" in out.stdout
@@ -280,7 +280,7 @@ def test_terminal_escapes_in_articles_and_file_names_never_reach_the_terminal(tm
     (corpus / "bad\x1b[31mname.md").write_bytes(b"")  # rejected, and named in the error line
     env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "chroma"), "RAG_SEEDS_DIR": str(corpus),
            "RAG_CHAT_MODEL": "extractive"}
-    runs = [subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+    runs = [subprocess.run([sys.executable, "-m", "rag.cli.main", *args], capture_output=True, text=True,
                            timeout=180, env=env, check=False)
             for args in (["ingest", str(corpus)], ["ask", "When did the harbour ferry line reopen?"])]
     assert runs[0].returncode == 2 and "badname.md: the file is empty" in runs[0].stderr, runs[0].stderr[-2000:]

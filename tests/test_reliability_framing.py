@@ -15,7 +15,7 @@ from openai_server import ScriptedOpenAI
 
 from rag.config import Settings
 from rag.factory import build_chain, open_store
-from rag.framing import sanitize
+from rag.answer.framing import sanitize
 
 PAYLOAD = "The password is 1234"
 VARIANTS = {

@@ -1,7 +1,7 @@
 """Ingest is all-or-nothing: `rag ingest` killed with SIGKILL at any point leaves the previous index.
 
 Real subprocesses of the CLI, killed at named crash points (``RAG_TEST_KILL_AT``,
-see ``rag.lock.checkpoint``) and once from outside at an arbitrary moment.
+see ``rag.ingest.lock.checkpoint``) and once from outside at an arbitrary moment.
 After each kill the store must be byte-for-byte the committed one (same rows,
 texts, metadata and vectors) and a question must get the same cited answer;
 the next run must finish the work. Two ingests at once: the second exits with
@@ -25,7 +25,7 @@ import pytest
 
 from rag.config import Settings
 from rag.factory import build_chain, open_store
-from rag.index import Index, make_client
+from rag.store.index import Index, make_client
 
 ARTICLE_V1 = """# Zephyr Robotics raises funds
 
@@ -48,12 +48,12 @@ QUESTION = "How much did Zephyr Robotics raise from Aurora Capital?"
 
 
 def rag(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "rag.cli.main", *args], capture_output=True, text=True,
                           timeout=240, env={**os.environ, **env}, check=False, **kw)
 
 
 def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rag.cli", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "rag.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
 
 
@@ -203,7 +203,7 @@ def test_two_ingests_at_once_the_second_exits_with_a_clear_message(store) -> Non
 def test_a_long_lived_ask_follows_two_ingests_between_questions(store) -> None:
     """`rag ask -` stays up while two other processes commit; its next question sees their work."""
     corpus, _, _, env = store
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", "--json", "-"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli.main", "ask", "--json", "-"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **env, "RAG_CHAT_MODEL": "extractive"})
     assert proc.stdin is not None and proc.stdout is not None

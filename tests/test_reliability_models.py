@@ -148,7 +148,7 @@ def test_a_malformed_reply_is_named_as_such(server, settings_factory, raw: str) 
 def test_cli_model_failure_is_one_line_without_the_key(server, seeds_index_dir: Path) -> None:
     server.replies.extend([{"status": 500}] * 3)
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", QUESTION], capture_output=True, text=True, timeout=240,
+        [sys.executable, "-m", "rag.cli.main", "ask", QUESTION], capture_output=True, text=True, timeout=240,
         env={**os.environ, "RAG_PERSIST_DIR": str(seeds_index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds"),
              "RAG_CHAT_MODEL": "openai:gpt-4o-mini", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": KEY,
              "RAG_MAX_RETRIES": "1", "RAG_TIMEOUT": "5"},

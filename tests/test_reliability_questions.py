@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chain import MAX_QUESTION_CHARS, check_question
-from rag.chunking import chunk_document
+from rag.answer.chain import MAX_QUESTION_CHARS, check_question
+from rag.ingest.chunking import chunk_document
 from rag.errors import InputError
 from rag.models import Answer, Document
 from rag.tokens import count_tokens
@@ -142,7 +142,7 @@ def test_a_question_of_invisible_characters_is_empty(seeds_chain, question: str)
 
 
 def rag(*args: str | bytes, env: dict, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rag.cli.main", *args], input=stdin, capture_output=True,
                           timeout=240, env={**os.environ, **env}, check=False)
 
 
@@ -245,13 +245,13 @@ def test_identical_runs_over_near_duplicate_articles_cite_the_same_passages(inde
         (corpus / f"{stem}_near.txt").write_text(text.replace("。", "。 ", 1).replace("OpenAI", "OpenAI ", 1),
                                                  encoding="utf-8")
     env = {**os.environ, "RAG_PERSIST_DIR": str(index_dir), "RAG_SEEDS_DIR": str(seeds), "RAG_CHAT_MODEL": "extractive"}
-    ingest = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True, text=True,
+    ingest = subprocess.run([sys.executable, "-m", "rag.cli.main", "ingest", str(corpus)], capture_output=True, text=True,
                             timeout=600, env=env, check=False)
     assert ingest.returncode == 0, ingest.stderr[-2000:]
     questions = "Why did Musk leave OpenAI?\n马斯克为什么离开OpenAI？\n微软持有OpenAI多少股份？\nHow much did Musk offer for OpenAI?\n"
     runs = []
     for seed in ("0", "1", "2", "3"):
-        out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--json", "-"], input=questions,
+        out = subprocess.run([sys.executable, "-m", "rag.cli.main", "ask", "--json", "-"], input=questions,
                              capture_output=True, text=True, timeout=300, env={**env, "PYTHONHASHSEED": seed},
                              check=False)
         assert out.returncode == 0, out.stderr[-2000:]

@@ -22,7 +22,7 @@ from openai_server import ScriptedOpenAI
 from test_chroma_server import HashGramEmbeddings
 
 from rag.config import Settings
-from rag.embeddings import register_embeddings
+from rag.store.embeddings import register_embeddings
 from rag.errors import ModelError, RagError
 from rag.factory import build_chain, open_store
 from rag.redact import redact, redact_data
@@ -73,7 +73,7 @@ def test_ingest_embedding_error_echoing_the_key_is_redacted(tmp_path: Path) -> N
         env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "cli"), "RAG_SEEDS_DIR": str(corpus),
                "RAG_EMBEDDING_MODEL": "openai:text-embedding-3-small", "OPENAI_API_KEY": KEY,
                "OPENAI_BASE_URL": server.base_url, "RAG_MAX_RETRIES": "0"}
-        out = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], capture_output=True,
+        out = subprocess.run([sys.executable, "-m", "rag.cli.main", "ingest", str(corpus)], capture_output=True,
                              text=True, timeout=120, env=env, check=False)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
     _secret_free(out.stdout + out.stderr)

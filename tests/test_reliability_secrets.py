@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.documents import MAX_FILE_BYTES
+from rag.ingest.documents import MAX_FILE_BYTES
 from rag.errors import InputError
-from rag.index import IngestReport
+from rag.store.index import IngestReport
 from ui.upload import add_uploads, safe_filename
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def test_the_default_store_is_git_ignored() -> None:
     persist = Path(Settings(_env_file=None).persist_dir).resolve()
     rel = persist.relative_to(ROOT)
     assert git_ignored(f"{rel}/chroma.sqlite3")
-    assert not git_ignored(".env.example") and not git_ignored("rag/index.py")
+    assert not git_ignored(".env.example") and not git_ignored("rag/store/index.py")
 
 
 def _example() -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from rag.answerer import FETCH_COMMAND, AnswererStatus
+from rag.llm.answerer import FETCH_COMMAND, AnswererStatus
 
 EXTRACTIVE = "offline extractive (quotes article sentences, no LLM)"
 REFRESH_S = 2.0

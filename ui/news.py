@@ -2,7 +2,7 @@
 
 Article text is untrusted: every piece reaches the page through
 ``html.escape``. ``filter_sidebar`` turns the sidebar's outlet, date-range and
-language widgets into ``rag.filters.Filters`` for the chain; the choices of
+language widgets into ``rag.retrieval.filters.Filters`` for the chain; the choices of
 outlet come from the indexed articles. What it leaves out: detecting
 conflicts, filtering and building timelines (all in ``rag``).
 """
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import streamlit as st
 
 from rag.dates import source_label
-from rag.filters import Filters, make_filters
+from rag.retrieval.filters import Filters, make_filters
 from rag.models import Answer, Conflict
-from rag.timeline import Timeline, date_text
+from rag.answer.timeline import Timeline, date_text
 
 TEXT = {
     "en": {"disagree": "Sources disagree", "differs": "dated differently elsewhere:", "none": "No dated events."},

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.chain import RagChain
+from rag.answer.chain import RagChain
 from rag.config import Settings
-from rag.answerer import AnswererStatus
+from rag.llm.answerer import AnswererStatus
 from rag.factory import answerer_status, build_chain, ensure_ingested, open_store
-from rag.index import DocInfo, Index
-from rag.ingest import read_stamp
+from rag.store.index import DocInfo, Index
+from rag.ingest.run import read_stamp
 
 
 def settings() -> Settings:

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.documents import MAX_FILE_BYTES, SUFFIXES, load_document
+from rag.ingest.documents import MAX_FILE_BYTES, SUFFIXES, load_document
 from rag.errors import InputError
-from rag.index import Index, IngestReport, Progress
+from rag.store.index import Index, IngestReport, Progress
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 

@@ -5,7 +5,7 @@ embedder is wrapped (every ``embed_documents`` call is timed and its texts
 counted) and the Chroma client is wrapped so every collection it hands out is
 too (``upsert``/``delete``/``modify`` and creating or dropping collections are
 store writes; ``get``/``count``/``query`` and listing are store reads). Cleaning
-and chunking are timed inside the same ingest by swapping ``rag.ingest``'s own
+and chunking are timed inside the same ingest by swapping ``rag.ingest.run``'s own
 ``load_document`` and ``chunk_document`` for timed wrappers while it runs (the
 bench ingests from one thread). Whatever is left of the wall time (hashing,
 metadata, locking) is reported as ``other``.
@@ -25,9 +25,9 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from rag import ingest as ingest_module
+from rag.ingest import run as ingest_module
 from rag.bench.measure import Stopwatch
-from rag.index import Index, make_client
+from rag.store.index import Index, make_client
 from rag.tokens import count_tokens
 
 Progress = Callable[[int, int, str], None]
@@ -127,7 +127,7 @@ class ReingestFigures:
 
 @contextmanager
 def timed_cleaning(watch: Stopwatch) -> Iterator[list[int]]:
-    """Time ``rag.ingest``'s loading+cleaning and chunking as ``clean_chunk``; yield [chunks, sentences] made."""
+    """Time ``rag.ingest.run``'s loading+cleaning and chunking as ``clean_chunk``; yield [chunks, sentences] made."""
     made = [0, 0]
     load, chunk = ingest_module.load_document, ingest_module.chunk_document
 

@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 
 from rag.bench.measure import Stats, status_mb, summarize
-from rag.chain import RagChain
+from rag.answer.chain import RagChain
 from rag.errors import RagError
-from rag.index import Index
+from rag.store.index import Index
 from rag.models import Answer
-from rag.retrieve import Retriever
+from rag.retrieval.retrieve import Retriever
 
 Progress = Callable[[int, int, str], None]
 K = 5

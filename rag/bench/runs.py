@@ -57,7 +57,7 @@ from rag.bench.queries import (
 from rag.bench.server import ChromaServerProcess
 from rag.bench.synthetic import Corpus, make_corpus, relevant_docs
 from rag.config import PROJECT_DIR, Settings
-from rag.index import ChromaServer, Index, open_index
+from rag.store.index import ChromaServer, Index, open_index
 from rag.redact import redact_data
 
 SCHEMA = "rag-bench/1"
@@ -163,7 +163,7 @@ class BenchResults:
 def _timed_build(settings: Settings, index: Index) -> tuple[Any, float, float]:
     """(chain, seconds for the whole Retriever.build, seconds to rebuild BM25 from the store)."""
     from rag.factory import build_chain
-    from rag.keyword import KeywordIndex
+    from rag.retrieval.keyword import KeywordIndex
 
     t0 = time.perf_counter()
     chain = build_chain(settings, index)
@@ -198,7 +198,7 @@ def _copy_to_server(local: Index, remote: Index) -> tuple[float, int]:
 
 def _rag_command() -> list[str]:
     exe = Path(sys.executable).parent / "rag"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli.main"]
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
@@ -336,7 +336,7 @@ def run_bench(
 ) -> BenchResults:
     """Ingest every scale, then query and answer all scales interleaved, then load and cold start."""
     from rag.bench.report import compute_growth, evaluate_targets
-    from rag.embeddings import make_embeddings
+    from rag.store.embeddings import make_embeddings
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t_start = time.perf_counter()
@@ -422,7 +422,7 @@ def _server_side(
     server: ChromaServerProcess, local: Index, settings: Settings, work: Path
 ) -> tuple[ServerFigures, Any]:
     """Copy the local store's rows to the server and build a retriever over the server."""
-    from rag.index import make_client
+    from rag.store.index import make_client
 
     client = make_client(work, ChromaServer("127.0.0.1", server.port))
     remote = Index(client, local.embeddings, local.embedding_model, lock_dir=work / "server-lock",

@@ -24,7 +24,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.documents import SUFFIXES, load_document
+from rag.ingest.documents import SUFFIXES, load_document
 from rag.text import detect_language, normalize, sentence_spans
 
 MIN_SENTENCE_CHARS = 8

@@ -6,7 +6,7 @@ each pair of thresholds, refusal recall (unanswerable cases refused) and
 over-refusal (answerable cases refused) are counted with the chain's own
 ``RefusalPolicy``. The best pair keeps over-refusal at or under 5%.
 
-**Citation support** (``rag.cite.MIN_SUPPORT``): ALCE-style support, measured without a judge: a gold answer is a claim, its gold
+**Citation support** (``rag.answer.cite.MIN_SUPPORT``): ALCE-style support, measured without a judge: a gold answer is a claim, its gold
 evidence quote is a sentence that supports it, and a sentence of another
 article that the retriever finds for the same question is one that does not.
 For every answerable case of the chosen split with evidence:
@@ -14,7 +14,7 @@ For every answerable case of the chosen split with evidence:
 1. claim = the gold answer; positives = the sentences of the store that contain
    a gold evidence quote; negatives = the top retrieved sentences of articles
    that are not gold sources.
-2. Score each pair with ``rag.cite.support`` (the very function the chain uses).
+2. Score each pair with ``rag.answer.cite.support`` (the very function the chain uses).
 3. For each threshold, a *false keep* is a negative at or above it (a marker that
    would stay on an unrelated sentence), a *false drop* a positive below it.
 
@@ -31,8 +31,8 @@ from pathlib import Path
 
 from dataclasses import dataclass
 
-from rag.chain import RagChain, RefusalPolicy
-from rag.cite import support
+from rag.answer.chain import RagChain, RefusalPolicy
+from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings
 from rag.evaluation.datasets import EvalCase, load_datasets
 from rag.evaluation.splits import load_splits

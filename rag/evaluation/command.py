@@ -9,7 +9,7 @@ on stderr, compares with the previous run of the same split (or
 and exits 1 when a threshold in ``evals/thresholds.toml`` fails (2 on a
 configuration or input error).
 
-What it leaves out: registering itself in ``rag/cli.py``, and all scoring and
+What it leaves out: registering itself in ``rag/cli/main.py``, and all scoring and
 rendering (``runner.py``, ``report.py``).
 """
 

@@ -21,12 +21,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field, ValidationError
 
-from rag.chain import model_error
-from rag.cite import answer_sentences
+from rag.answer.chain import model_error
+from rag.answer.cite import answer_sentences
 from rag.config import Settings
 from rag.errors import RagError
 from rag.models import Answer, Passage
-from rag.providers import resolve_chat_model
+from rag.llm.providers import resolve_chat_model
 
 
 class JudgeError(RagError):

@@ -22,7 +22,7 @@ import re
 from typing import Literal
 
 from rag.numbers import _NUMBER_RE, numbers, same
-from rag.question import _convert, to_simplified
+from rag.retrieval.question import _convert, to_simplified
 from rag.text import normalize
 
 # What may surround a figure for a form to count as "just a number".

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.embeddings import make_embeddings
+from rag.store.embeddings import make_embeddings
 from rag.evaluation.matching import contains, script_of, states_any
 from rag.evaluation.metric_info import METRICS, MetricInfo  # noqa: F401  (re-exported: the registry)
 from rag.models import Answer, Passage, Usage

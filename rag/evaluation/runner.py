@@ -25,10 +25,10 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, Field
 
 from rag import factory
-from rag.chain import RagChain
+from rag.answer.chain import RagChain
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
-from rag.filters import Filters, make_filters
+from rag.retrieval.filters import Filters, make_filters
 from rag.evaluation import metrics as m
 from rag.evaluation.datasets import DatasetInfo, EvalCase
 from rag.evaluation.judge import Judge

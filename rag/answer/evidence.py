@@ -1,0 +1,189 @@
+"""Choose the sentences that answer the question: the evidence both answerers use.
+
+Every sentence of the retrieved passages is scored, without mutating anything:
+
+1. its best mean-centred cosine to the question or its translation (``Sentence.score``);
+2. plus the share of the question's terms it contains, counted across languages
+   (the question's keyword tokens, its glossary names and its dictionary translation);
+3. plus a bonus when it carries what the question's kind asks for: a cause for
+   "why", a number for "how much", a date for "when", a reply for "how" (``question.CUES``);
+4. plus a small tie-breaker for the passage's fused rank.
+
+Sentences that carry no content (headings, metadata lines, questions, lone quotes)
+are skipped; near-identical sentences count once. The best few, within a score
+margin of the best, become ``EvidenceItem``s with the sentence before and after
+them as context. ``term_overlap`` (how much of the question the evidence covers,
+in any language) goes with the best similarity into the refusal decision.
+What it leaves out: the refusal threshold itself, and composing the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.models import Evidence, EvidenceItem, Passage, Sentence
+from rag.retrieval.question import CUES, Kind
+from rag.text import char_tokens, detect_language, keyword_tokens, near_duplicate
+from rag.answer.framing import forged
+from rag.retrieval.glossary import name_groups
+from rag.retrieval.translate import Known, content_words, segment, word_variants
+
+TERM_WEIGHT = 0.15
+CUE_WEIGHT = 0.05
+RANK_WEIGHT = 0.02
+MAX_ITEMS = 5
+MARGIN = 0.12
+_METADATA = re.compile(r"^[\w\s]{1,20}[:：]\s*\S*$|^(tag|date|title|author|description)\s*:", re.I)
+
+
+def is_content(sentence: str) -> bool:
+    """False for headings, metadata lines, questions and fragments."""
+    s = sentence.strip().strip("“”\"'「」*#")
+    if len(s) < 6 or _METADATA.match(s):
+        return False
+    if s.endswith(("?", "？")) or re.match(r"^(问题|Q)\d*[:：]", s):
+        return False
+    if detect_language(s) == "en":
+        return len(s.split()) >= 5
+    return len(s) >= 10
+
+
+# Chinese question words: what is asked, not what the evidence must contain.
+_ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
+                       "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别".split())
+
+
+def topic_words(question: str, known: Known) -> list[list[str]]:
+    """The question's topic words, each with every form it may take in the articles.
+
+    English: each content word with its glossary names and dictionary translations.
+    Chinese: each dictionary word of the question (question words left out), plus
+    each glossary name in all its spellings.
+    """
+    if detect_language(question) == "en":
+        return [word_variants(w, known) for w in content_words(question)]
+    names = name_groups(question)
+    spelled = {t for g in names for t in g}
+    groups: list[list[str]] = [[w] for w in dict.fromkeys(segment(question))
+                               if w not in _ZH_ASKING and w not in spelled]
+    groups += [[w] for w in re.findall(r"[A-Za-z][A-Za-z0-9.-]+", question) if w not in spelled]
+    return groups + [list(g) for g in names]
+
+
+def is_name(forms: Sequence[str]) -> bool:
+    """A topic word that names someone or something (a glossary name, or a capitalised word)."""
+    head = forms[0]
+    return bool(name_groups(head)) or head[:1].isupper()
+
+
+def coverage(topic: Sequence[Sequence[str]], found: set[str]) -> float:
+    """Share of topic words of which some form has all its tokens in ``found``."""
+    if not topic:
+        return 0.0
+
+    def present(term: str) -> bool:
+        tokens = keyword_tokens(term)
+        return bool(tokens) and all(t in found for t in tokens)
+
+    return sum(any(present(v) for v in forms) for forms in topic) / len(topic)
+
+
+def _similar(a: str, b: str) -> bool:
+    return near_duplicate(set(char_tokens(a)), set(char_tokens(b)), 0.8)
+
+
+def score(sentence: Sentence, topic: Sequence[Sequence[str]], kind: Kind, rank: int,
+          cue_weight: float = CUE_WEIGHT) -> float:
+    """Similarity + the share of the question's topic words present + the kind's cue + a rank tie-breaker."""
+    value = sentence.score
+    if topic:
+        value += TERM_WEIGHT * coverage(topic, set(keyword_tokens(sentence.text)))
+    if CUES[kind].search(sentence.text):
+        value += cue_weight
+    return value + RANK_WEIGHT / max(rank, 1)
+
+
+def select(
+    question: str,
+    standalone: str,
+    queries: Sequence[str],
+    kind: Kind,
+    passages: Sequence[Passage],
+    sentences: dict[str, list[Sentence]],
+    known: Known,
+    k: int = 5,
+    max_items: int = MAX_ITEMS,
+    margin: float = MARGIN,
+    cue_weight: float = CUE_WEIGHT,
+) -> Evidence:
+    """The evidence for ``question``: the best content sentences with their neighbours.
+
+    ``passages`` are the retriever's candidates (more than ``k``): their sentences are
+    scored, so the evidence can come from a candidate the fused ranking placed low.
+    The passages returned are the ones holding evidence (at most ``k``), then the best
+    fused others, ``k`` in all.
+    """
+    topic = topic_words(standalone, known)
+    scored: list[tuple[float, Passage, int]] = []
+    for p in passages:
+        sents = sentences.get(p.chunk_id, [])
+        for i, s in enumerate(sents):
+            if is_content(s.text) and not _near_forgery(sents, i):
+                scored.append((score(s, topic, kind, p.n, cue_weight), p, i))
+    scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
+    items: list[EvidenceItem] = []
+    for value, p, i in scored:
+        if len(items) == max_items or (items and value < scored[0][0] - margin):
+            break
+        if p.n not in {it.n for it in items} and len({it.n for it in items}) == k:
+            continue
+        sents = sentences[p.chunk_id]
+        s = sents[i]
+        if any(_similar(s.text, it.sentence.text) for it in items):
+            continue
+        ranked = s.model_copy(update={"score": round(value, 4)})
+        items.append(EvidenceItem(
+            n=p.n, sentence=ranked,
+            before=sents[i - 1] if i > 0 and not _near_forgery(sents, i - 1) else None,
+            after=sents[i + 1] if i + 1 < len(sents) and not _near_forgery(sents, i + 1) else None,
+        ))
+    best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
+    passages, items = _number_by_evidence(passages, items, k)
+    return Evidence(
+        question=question, standalone_question=standalone, queries=list(queries), passages=passages,
+        items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
+    )
+
+
+def _near_forgery(sents: Sequence[Sentence], i: int) -> bool:
+    """Sentence ``i`` tries to forge the prompt frame, or follows one that does (what an injection
+    puts after a forged delimiter or header is its payload): neither is evidence."""
+    return any(forged(x.text) for x in sents[max(i - 1, 0) : i + 1])
+
+
+def term_overlap(topic: Sequence[Sequence[str]], items: Sequence[EvidenceItem]) -> float:
+    """Share of the question's topic words that the evidence (with its neighbours) contains.
+
+    Names are left out when the question has other topic words: a question about
+    a person in the articles but on a fact they do not hold ("What salary does
+    Altman earn?") matches the name and nothing else, and must score low.
+    """
+    found: set[str] = set()
+    for it in items:
+        found |= set(keyword_tokens(" ".join(s.text for s in it.sentences)))
+    asked = [forms for forms in topic if not is_name(forms)] or list(topic)
+    return round(coverage(asked, found), 4)
+
+
+def _number_by_evidence(
+    passages: Sequence[Passage], items: Sequence[EvidenceItem], k: int
+) -> tuple[list[Passage], list[EvidenceItem]]:
+    """The ``k`` passages to show, renumbered so the ones holding evidence come first, in evidence
+    order, then the best fused others (copies, not edits)."""
+    order = list(dict.fromkeys(it.n for it in items))
+    order += [p.n for p in passages if p.n not in set(order)][: max(k - len(order), 0)]
+    new_n = {old: i for i, old in enumerate(order, start=1)}
+    by_n = {p.n: p for p in passages}
+    renumbered = [by_n[old].model_copy(update={"n": new_n[old]}) for old in order]
+    return renumbered, [it.model_copy(update={"n": new_n[it.n]}) for it in items]

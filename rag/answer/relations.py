@@ -1,0 +1,66 @@
+"""What a figure or an event is about: a small bilingual table of relations news reports.
+
+Each relation ("gave", "promised", "invested", "raised", "offered", "valued",
+"stake") has its words in Chinese and English. ``relation_at`` names the
+relation stated nearest to a figure inside its clause; ``relations_asked``
+the ones a question asks about; ``relation_terms`` their Chinese words for
+an English "how much / how many" question, so the keyword index can match "give" to 捐赠 (as
+``rag.retrieval.glossary`` does for names).
+
+What it leaves out: names (``rag.retrieval.glossary``) and any general vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Most specific first: "承诺的1亿美元资金资助" is a promise, not a gift.
+_TABLE: list[tuple[str, list[str], list[str]]] = [
+    ("promised", ["承诺", "许诺"], ["pledg", "promis", "commit"]),
+    ("offered", ["收购", "要约", "报价", "出价"], ["offer", "bid", "takeover"]),
+    ("raised", ["融资", "筹集", "筹资", "募集"], ["rais"]),
+    ("invested", ["投资", "投了", "注资"], ["invest"]),
+    ("gave", ["捐赠", "捐款", "捐助", "捐了", "给了", "出资", "资助"], ["donat", "gave", "give", "contribut"]),
+    ("valued", ["估值", "市值"], ["valu"]),
+    ("stake", ["占股", "持股", "股份", "股权"], ["stake", "share"]),
+]
+RELATIONS: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile("|".join([*zh, *(rf"\b{w}" for w in en)]), re.I)) for name, zh, en in _TABLE
+]
+_WORDS = {name: (zh, en) for name, zh, en in _TABLE}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
+
+
+def relation_at(text: str, start: int, end: int) -> str | None:
+    """The relation stated nearest to ``text[start:end]`` inside its clause (commas and semicolons bound it)."""
+    left = max(text.rfind(c, 0, start) for c in ",，;；:：") + 1
+    rights = [i for i in (text.find(c, end) for c in ",，;；") if i >= 0]
+    right = min(rights) if rights else len(text)
+    best: tuple[int, int, str] | None = None
+    for rank, (name, rx) in enumerate(RELATIONS):
+        for m in rx.finditer(text, left, right):
+            gap = start - m.end() if m.end() <= start else max(0, m.start() - end)
+            if best is None or (gap, rank) < best[:2]:
+                best = (gap, rank, name)
+    return best[2] if best else None
+
+
+def relations_asked(question: str) -> set[str]:
+    """The relations a question asks about ("How much did Musk give" → {'gave'})."""
+    return {name for name, rx in RELATIONS if rx.search(question)}
+
+
+def relation_terms(question: str) -> list[str]:
+    """Chinese words for the relations an English "how much / how many" question asks about ("give" → 捐赠, …).
+
+    Only figure questions: the words exist to find every figure a conflict
+    needs; expanding any question that merely names a relation ("What stake
+    does Microsoft hold…") pulled in passages on other shares and turned two
+    answerable eval cases into refusals. Only English → Chinese: the English
+    side of the table holds stems ("donat"), which are not words the keyword
+    index could look up.
+    """
+    if _CJK.search(question) or not _FIGURE_Q.search(question):
+        return []
+    return [w for name in sorted(relations_asked(question)) for w in _WORDS[name][0]]

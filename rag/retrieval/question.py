@@ -1,0 +1,89 @@
+"""What a question asks for, in either language: its kind, its script, its search form.
+
+- ``kind``: why / how / when / how much / who / latest / other, from the question
+  words of both languages (latest and when as ``rag.retrieval.recency`` reads them). Evidence selection rewards sentences that carry what
+  the kind asks for (a cause, a number, a date, a name, a reply).
+- ``script``: 'Hant' when the question is written in Traditional Chinese (it
+  changes under OpenCC's Traditional→Simplified conversion), else 'Hans'/'Latn'.
+  Retrieval and matching use the Simplified form, since the articles are in
+  Simplified; the answer is converted back to the user's script.
+What it leaves out: translation (``translate``) and scoring (``evidence``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Literal
+
+from rag.retrieval.recency import question_kind
+from rag.text import detect_language
+
+Kind = Literal["why", "how", "when", "how_much", "who", "latest", "other"]
+Script = Literal["Latn", "Hans", "Hant"]
+
+# Checked in order, after "latest" and "when" (rag.retrieval.recency): "how much" before "how".
+_KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
+    ("how_much", re.compile(r"\bhow (much|many)\b|\bwhat (share|stake|percentage|amount|price)\b|多少|几|金额|比例|股份|价格|市值", re.I)),
+    ("why", re.compile(r"\bwhy\b|\breasons?\b|\bwhat (led|caused|made)\b|为什么|为何|原因|为啥|理由|动机", re.I)),
+    ("who", re.compile(r"\bwho(m|se)?\b|\bwhich (company|companies|person|people|firm)\b|谁|哪些公司|哪家|哪位|哪些人", re.I)),
+    ("how", re.compile(r"\bhow\b|\bin what way\b|如何|怎么|怎样|怎么样|什么反应|回应", re.I)),
+]
+
+# Words a sentence carries when it answers each kind, in both languages.
+CUES: dict[Kind, re.Pattern[str]] = {
+    "why": re.compile(r"\b(because|due to|since|as a result|reason|so that|conflict of interest|in order to)\b"
+                      r"|因为|由于|之所以|原因|因此|所以|导致|出于|为了|认为|觉得", re.I),
+    # an amount, not a year: 49%, 4500万美元, $45 million, 10 亿美元, 三成
+    "how_much": re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn|m\b)|[$€£]\s?\d"
+                           r"|[一二三四五六七八九十百千两]+(?:成|万|亿|倍)", re.I),
+    "when": re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december)\b|\d+月\d*日?|\d{4}年|\d+日", re.I),
+    "who": re.compile(r"[A-Z][a-z]+ [A-Z][a-z]+|首席|创始人|CEO|总裁|董事|表示|称|说"),
+    "how": re.compile(r"\b(said|says|responded|replied|rejected|by|through)\b|回应|表示|拒绝|回复|称|通过|声明|驳斥", re.I),
+    "latest": re.compile(r"\b(19|20)\d\d\b|\d+月\d*日?|\d{4}年|最新|近日|日前"),
+    "other": re.compile(r"(?!)"),
+}
+
+
+def kind(question: str) -> Kind:
+    timed = question_kind(question)
+    if timed != "other":
+        return timed
+    for name, pattern in _KIND_PATTERNS:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+_OPENCC_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):
+    import opencc  # imported on first use: a few ms
+
+    return opencc.OpenCC(config)
+
+
+def _convert(text: str, config: str) -> str:
+    with _OPENCC_LOCK:  # OpenCC objects are not documented as thread-safe
+        return _converter(config).convert(text)
+
+
+def script(question: str) -> Script:
+    if detect_language(question) == "en":
+        return "Latn"
+    simplified = _convert(question, "t2s")
+    changed = sum(a != b for a, b in zip(question, simplified))
+    return "Hant" if changed >= 1 else "Hans"
+
+
+def to_simplified(text: str) -> str:
+    return _convert(text, "t2s")
+
+
+def to_script(text: str, target: Script) -> str:
+    """``text`` in the user's script: Traditional (Taiwan standard forms) when they wrote it."""
+    return _convert(text, "s2tw") if target == "Hant" else text

