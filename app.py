@@ -102,7 +102,7 @@ def _ask(question: str, chain, k: int, filters=None) -> None:
         messages.append(stopped)
         st.button("Stop", icon=":material/stop_circle:", key=f"stop-{len(messages)}")
         try:
-            for item in chain.stream(question, history, k, filters):
+            for item in chain.stream({"question": question, "history": history, "k": k, "filters": filters}):
                 if isinstance(item, Answer):
                     final = item
                 elif isinstance(item, Evidence):

@@ -90,6 +90,21 @@ class Sentence(BaseModel):
     score: float = Field(0.0, description="Evidence score: relevance to the question (see rag.answer.evidence).")
 
 
+class Retrieval(BaseModel):
+    """What the retrieval stage returns: the ranked passages and every one of their sentences, scored.
+
+    ``sentences`` maps each passage's chunk id to its sentences in passage order, each
+    with ``score`` = its best mean-centred cosine to any query: the relevance evidence
+    the answer stage selects from and the refusal decision reads.
+    """
+
+    question: str
+    queries: list[str] = Field(default_factory=list, description="The question, then its translations.")
+    passages: list[Passage] = Field(default_factory=list)
+    sentences: dict[str, list[Sentence]] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
 class EvidenceItem(BaseModel):
     """A sentence chosen to answer the question, with its neighbours as context."""
 

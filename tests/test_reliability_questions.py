@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.answer.chain import MAX_QUESTION_CHARS, check_question
+from rag.answer.checks import MAX_QUESTION_CHARS, check_question
 from rag.ingest.chunking import chunk_document
 from rag.errors import InputError
 from rag.models import Answer, Document

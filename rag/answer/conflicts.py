@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.retrieval.glossary import GROUPS
-from rag.models import Conflict, ConflictSide, Language, Passage
+from rag.models import Conflict, ConflictSide, Language, Passage, Sentence
 from rag.answer.relations import relation_at, relations_asked
 
 _QUAL = r"(?:约|大约|超过|逾|近|将近|高达|不到|仅|只有|about|around|nearly|almost|more than|over|less than|some|roughly)?\s*"
@@ -71,15 +71,15 @@ class Figure:
     evidence: Evidence
 
 
-def evidence_from(passages: Sequence[Passage], sentences: dict[str, list[dict]]) -> list[Evidence]:
+def evidence_from(passages: Sequence[Passage], sentences: dict[str, list[Sentence]]) -> list[Evidence]:
     """Every sentence of the retrieved passages, with the sentence before it (for "透露:" lists)."""
     out = []
     for p in passages:
         previous = ""
         for s in sentences.get(p.chunk_id, []):
-            out.append(Evidence(p.n, s["text"], p.chunk_id, p.doc_id, (s["start"], s["end"]),
+            out.append(Evidence(p.n, s.text, p.chunk_id, p.doc_id, (s.start, s.end),
                                 p.outlet, p.published, previous))
-            previous = s["text"]
+            previous = s.text
     return out
 
 
@@ -212,7 +212,7 @@ def detect(evidence: Sequence[Evidence], language: Language = "en") -> list[Conf
 
 
 def for_question(
-    question: str, passages: Sequence[Passage], sentences: dict[str, list[dict]],
+    question: str, passages: Sequence[Passage], sentences: dict[str, list[Sentence]],
     cited: Sequence[str] = (), language: Language = "en",
 ) -> list[Conflict]:
     """Conflicts in the retrieved evidence that bear on the question.

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 
 from rag.answer import conflicts as disputes
 from rag.retrieval.filters import NO_MATCH, Filters
-from rag.models import Answer, Passage
+from rag.models import Answer, Passage, Sentence
 from rag.retrieval.recency import Kind, as_of_note, question_kind, when_note
 
 
 def finish(
-    answer: Answer, question: str, passages: Sequence[Passage], sentences: dict[str, list[dict]],
+    answer: Answer, question: str, passages: Sequence[Passage], sentences: dict[str, list[Sentence]],
     kind: Kind | None = None,
 ) -> str:
     """Fill ``answer.conflicts`` (and their citations); return the text to append ('' for none)."""

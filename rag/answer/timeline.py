@@ -28,7 +28,7 @@ from rag.answer.conflicts import names_in
 from rag.dates import DateMention, find_dates, source_label
 from rag.answer.evidence import is_content
 from rag.retrieval.filters import Filters
-from rag.models import Citation, Language, Passage
+from rag.models import Citation, Language, Passage, Sentence
 from rag.retrieval.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
 
@@ -92,13 +92,13 @@ def _compatible(a: DateMention, b: DateMention) -> bool:
     return all(x is None or y is None or x == y for x, y in pairs)
 
 
-def _anchor(doc_id: str, passages: Sequence[Passage], sentences: dict[str, list[dict]]) -> int:
+def _anchor(doc_id: str, passages: Sequence[Passage], sentences: dict[str, list[Sentence]]) -> int:
     """The year a yearless date of this article sorts under: its publication year, else the latest year it writes."""
     published = next((p.published for p in passages if p.doc_id == doc_id and p.published), None)
     if published:
         return int(published[:4])
     years = [d.year for p in passages if p.doc_id == doc_id for s in sentences.get(p.chunk_id, [])
-             for d in find_dates(s["text"]) if d.year]
+             for d in find_dates(s.text) if d.year]
     return max(years, default=9999)
 
 
@@ -109,12 +109,12 @@ def build_timeline(
     language = detect_language(topic)
     retrieval = retriever.retrieve(topic, k, filters=filters)
     passages = retrieval.passages
-    sentences = retriever.index.sentences_of([p.chunk_id for p in passages])
+    sentences = retrieval.sentences
     found: list[tuple[tuple, DateMention, TimelineEvent]] = []
     seen: set[tuple[str, str]] = set()
     for p in passages:
         for s in sentences.get(p.chunk_id, []):
-            text = s["text"]
+            text = s.text
             key = (p.doc_id, text.strip())
             if key in seen or not is_content(text) or not _about(topic, text):
                 continue
@@ -125,7 +125,7 @@ def build_timeline(
             d = dates[0]
             event = TimelineEvent(
                 date=d.text, iso=d.iso, year_given=d.year is not None, kind=_kind(text),
-                source=source_label(p, language), citation=p.cite(text, (s["start"], s["end"])),
+                source=source_label(p, language), citation=p.cite(text, (s.start, s.end)),
             )
             order = (0, *d.sort_key) if d.year else (1, _anchor(p.doc_id, passages, sentences), d.month or 0,
                                                      d.day or 0)

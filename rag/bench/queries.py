@@ -324,7 +324,7 @@ def run_answers(
                 answers[c][q.id] = answer.answer
                 refused[c] += answer.refused
                 t0 = time.perf_counter()
-                for item in chains[c].stream(q.question, q.history):
+                for item in chains[c].stream({"question": q.question, "history": list(q.history)}):
                     if isinstance(item, str):
                         first_ms[c].append((time.perf_counter() - t0) * 1000)
                         break

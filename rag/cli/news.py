@@ -68,7 +68,7 @@ def timeline(topic: str, as_json: bool, k: int | None, outlet: tuple[str, ...], 
       rag timeline --json "马斯克与OpenAI" | jq '.events[] | {date, iso, source}'
       rag timeline --outlet 界面新闻 "Musk and OpenAI"
     """
-    from rag.answer.chain import check_question
+    from rag.answer.checks import check_question
     from rag.cli.main import _open, _settings
     from rag.factory import build_chain
     from rag.answer.timeline import DEFAULT_K, build_timeline

@@ -122,7 +122,7 @@ def ask_stream(
     """Print the evidence as soon as retrieval is done, then the answer as it streams, then the sources."""
     streamed = ""
     answer: Answer | None = None
-    for item in chain.stream(question, history, k, filters):
+    for item in chain.stream({"question": question, "history": list(history), "k": k, "filters": filters}):
         if isinstance(item, Answer):
             answer = item
         elif isinstance(item, Evidence):

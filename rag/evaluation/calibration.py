@@ -31,7 +31,8 @@ from pathlib import Path
 
 from dataclasses import dataclass
 
-from rag.answer.chain import RagChain, RefusalPolicy
+from rag.answer.chain import RagChain
+from rag.answer.refusal import RefusalPolicy
 from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings
 from rag.evaluation.datasets import EvalCase, load_datasets
@@ -98,7 +99,7 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
 def pairs(split: str, settings: Settings) -> tuple[list[float], list[float]]:
     """Support scores of (claim, supporting sentence) and (claim, unrelated sentence) pairs."""
     chain = _chain(settings)
-    embed = chain.retriever.index.embeddings.embed_documents
+    embed = chain.retriever.embed_texts
     centre = chain.retriever.centre
     positive: list[float] = []
     negative: list[float] = []
@@ -106,7 +107,7 @@ def pairs(split: str, settings: Settings) -> tuple[list[float], list[float]]:
         if not (case.answerable and case.evidence and case.answer):
             continue
         retrieval = chain.retriever.retrieve(case.question, 15)
-        by_chunk = chain.retriever.sentences(retrieval)
+        by_chunk = retrieval.sentences
         doc_of = {p.chunk_id: p.doc_id for p in retrieval.passages}
         sentences: list[tuple[str, Sentence]] = [(doc_of[c], s) for c, ss in by_chunk.items() for s in ss]
         claim_vector = embed([case.answer])[0]

@@ -21,7 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field, ValidationError
 
-from rag.answer.chain import model_error
+from rag.llm.failures import model_error
 from rag.answer.cite import answer_sentences
 from rag.config import Settings
 from rag.errors import RagError

@@ -20,6 +20,20 @@ from rag.store.index import Index
 from rag.text import detect_language
 
 
+def centre(vector: Sequence[float], mean: np.ndarray | None) -> np.ndarray:
+    """``vector`` minus its language's mean sentence vector, re-normalised.
+
+    Raw e5 cosines are compressed (0.75–0.95), run higher for Chinese, and favour
+    any text in the question's language; subtracting each language's mean sentence
+    vector (over the whole store) before the cosine removes most of that, so the
+    score ranks across languages and one threshold per language can say "nothing
+    relevant".
+    """
+    v = np.asarray(vector, dtype=np.float32)
+    v = v - mean if mean is not None else v
+    return v / (np.linalg.norm(v) or 1.0)
+
+
 def centre_rows(vectors: np.ndarray, languages: Sequence[str], means: Mapping[str, np.ndarray]) -> np.ndarray:
     out = vectors.astype(np.float32, copy=True)
     for lang, mean in means.items():

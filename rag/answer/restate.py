@@ -1,0 +1,88 @@
+"""Restating: each evidence sentence said again in the question's language, one short call each.
+
+The small embedded model restates faithfully but synthesises poorly, so for it the
+answer is a list: one bullet per evidence sentence (at most ``MAX_RESTATED``), each
+ending with its passage's marker. The first call streams alone until its first token
+(a reader's first word waits for one prompt, not four); then the others start, side by
+side in the server's parallel slots, and are shown as they finish, in evidence order.
+A restatement whose figures or names do not match its source (``rag.answer.faithful``)
+is replaced by the quoted sentence. Every bullet goes through the same support check
+as any answer. What it leaves out: choosing the evidence, and the prompt's wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from langchain_core.runnables import Runnable
+
+from rag.answer.cite import item_citations
+from rag.answer.faithful import faithful
+from rag.answer.framing import sanitize
+from rag.answer.prompts import LANGUAGE_NAME
+from rag.answer.replies import Writer, finish_reason, total_usage
+from rag.dates import source_label
+from rag.models import Answer, Evidence, EvidenceItem
+from rag.retrieval.question import script
+
+MAX_RESTATED = 4  # evidence sentences restated, one call each (the embedded server runs 4 slots)
+
+
+def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence) -> Iterator[str]:
+    """Stream the bullets; fill ``answer`` (text, citations, usage, incomplete)."""
+    language = answer.language
+    target = "Hant" if script(question) == "Hant" else language
+    by_n = {p.n: p for p in evidence.passages}
+    items = evidence.items[:MAX_RESTATED]
+
+    def inputs(item: EvidenceItem) -> dict[str, str]:
+        return {"question": question, "sentence": sanitize(item.sentence.text),
+                "source": sanitize(source_label(by_n[item.n], language)), "language_name": LANGUAGE_NAME[target]}
+
+    texts: list[str] = []  # each item's restatement, or its own sentence when the check failed
+    replies: list[Any] = []  # each call's whole message (usage, finish reason)
+    later: list[Future] = []
+    pool = ThreadPoolExecutor(max_workers=max(len(items) - 1, 1))
+
+    def start_the_rest() -> None:
+        if not later:
+            later.extend(pool.submit(chain.invoke, inputs(it), writer.config) for it in items[1:])
+
+    try:
+        for i, item in enumerate(items):
+            head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
+            if i == 0:                          # first token is the model's, not the bullet's
+                reply: Any = None
+                for chunk in chain.stream(inputs(item), writer.config):
+                    reply = chunk if reply is None else reply + chunk
+                    if isinstance(chunk.content, str) and chunk.content:
+                        start_the_rest()
+                        yield head + chunk.content.replace("\n", " ")
+                        head = ""
+                start_the_rest()
+            else:
+                reply = later[i - 1].result()
+            replies.append(reply)
+            text = " ".join(str(getattr(reply, "content", "") or "").split())
+            if not text or not faithful(text, item.sentence.text):
+                text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
+                yield head + text if (i > 0 or head) else ""
+            elif i > 0:
+                yield head + text
+            texts.append(text)
+            yield f" [{item.n}]"
+    except Exception as exc:
+        writer.broke_off(answer, exc, bool(texts))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    answer.usage = total_usage(replies)
+    if any(finish_reason(r) in ("length", "max_tokens") for r in replies) and not answer.incomplete:
+        answer.incomplete = True
+        answer.notice = f"incomplete: the model {writer.model} reached its length limit; try again"
+    composed = "\n".join(f"- {t} [{it.n}]" for t, it in zip(texts, items))
+    cited = writer.cite(composed, evidence)
+    answer.answer, answer.citations, answer.unsupported = cited.text, cited.citations, cited.unsupported
+    if not cited.citations:
+        answer.citations = item_citations(evidence)
