@@ -1,7 +1,8 @@
 """Timeline page: the dated events the articles report about a topic, oldest first, each cited.
 
-The topic goes through the chat's retriever (``resources.chain``) and
-``rag.answer.timeline.build_timeline`` with the sidebar's filters; events show the
+The topic goes through the chat's chain (``resources.chain``, ``RagChain.timeline``:
+the same retriever, and the model phrases each event when one answers) with the
+sidebar's filters; events show the model's one-sentence summary, if any, and the
 date as the article writes it (a date with no year says so), the quoted
 sentence with its [n], outlet and publication date, chunk id and span, and a
 mark when other articles date the same event differently. What it leaves out:
@@ -13,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rag.errors import RagError
-from rag.answer.timeline import DEFAULT_K, build_timeline
+from rag.answer.timeline import DEFAULT_K
 from ui import news, render, resources
 
 s = resources.settings()
@@ -28,7 +29,8 @@ topic = st.text_input("Topic · 主题", value="Musk and OpenAI", max_chars=500,
 if topic.strip():
     try:
         chain = resources.chain(s, idx)
-        result = build_timeline(chain.retriever, topic.strip(), k, filters)
+        with st.spinner("Finding dated events…" if chain.extractive else "Finding and phrasing dated events…"):
+            result = chain.timeline(topic.strip(), k, filters)
     except RagError as exc:
         st.error(f"Couldn't build the timeline: {render.md_escape(str(exc))}", icon=":material/error:")
     else:

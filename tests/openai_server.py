@@ -51,6 +51,7 @@ class ScriptedOpenAI:
         self.httpd.server_close()
 
     def _respond(self, h: BaseHTTPRequestHandler, body: dict, reply: Any) -> None:
+        reply = reply(body) if callable(reply) else reply  # a reply may depend on the request
         spec = reply if isinstance(reply, dict) else {"text": reply}
         time.sleep(spec.get("delay", 0))
         if "status" in spec:

@@ -114,6 +114,7 @@ def test_timeline_of_musk_and_openai_lists_the_dated_events_each_cited(seeds_cha
     dated = [e.iso[:4] for e in events if e.year_given]
     assert dated == sorted(dated) and events.index(founding) < events.index(board_exit)
     assert all(e.year_given for e in events[: len(dated)])  # yearless events come after the dated ones
+    assert all(e.summary is None for e in events) and seeds_chain.timeline("Musk and OpenAI") == result  # offline
 
 
 def _rag(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -142,3 +143,27 @@ def test_cli_outlet_filter_timeline_json_and_bad_dates(env: dict) -> None:
     assert all(e["citation"]["chunk_id"] and e["citation"]["quote"] for e in events)
     bad = _rag("ask", "--since", "2024-31-01", "Why did Musk leave OpenAI?", env=env)
     assert bad.returncode == 2 and bad.stderr.startswith("error: --since") and "Traceback" not in bad.stderr
+
+
+def _restated(body: dict, change: tuple[str, str] = ("", "")) -> str:
+    """A scripted restatement: the sentence the prompt asks about, prefixed (and one figure changed)."""
+    prompt = body["messages"][-1]["content"]
+    sentence = prompt.split("): ", 1)[1].rsplit("\n\nRestate", 1)[0]
+    return "In short: " + (sentence.replace(*change) if change[0] else sentence)
+
+
+def test_with_a_model_timeline_events_are_phrased_and_a_changed_figure_is_not(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    with ScriptedOpenAI() as server:
+        server.default = lambda body: _restated(body, ("2018", "2019"))
+        settings = settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                    openai_api_key="sk-test", timeout=5, max_retries=0)
+        result = build_chain(settings).timeline("Musk and OpenAI")
+        asked = len(server.requests)
+    assert asked >= 5 and "phrased by openai:gpt-4o-mini" in result.notice
+    phrased = [e for e in result.events if e.summary]
+    assert phrased and all(e.summary == "In short: " + e.citation.quote for e in phrased)
+    changed = [e for e in result.events[:asked] if "2018" in e.citation.quote]
+    assert changed and all(e.summary is None for e in changed)  # 2018 became 2019: the quote stands alone

@@ -77,6 +77,8 @@ def timeline_html(result: Timeline) -> str:
     for e in result.events:
         c = e.citation
         mark = ""
+        summary = f'<div style="font-weight:500">{html.escape(e.summary)} [{c.n}]</div>' if e.summary else ""
+        quote = f"“{c.quote}”" if e.summary else c.quote  # under a summary, the sentence it restates
         if e.dated_differently:
             mark = (f'<div style="color:#b36b00;font-size:.85em">⚠ {TEXT[lang]["differs"]} '
                     f"{html.escape('; '.join(e.other_dates))}</div>")
@@ -84,7 +86,7 @@ def timeline_html(result: Timeline) -> str:
             '<div class="timeline-event" style="display:flex;gap:.8rem;margin:.35rem 0;padding:.3rem 0;'
             'border-bottom:1px solid rgba(128,128,128,.2)">'
             f'<div style="min-width:9rem;font-weight:600">{html.escape(date_text(e, lang))}</div>'
-            f'<div style="flex:1"><div>{html.escape(c.quote)} [{c.n}]</div>'
+            f'<div style="flex:1">{summary}<div>{html.escape(quote)} [{c.n}]</div>'
             f'<div style="font-size:.8em;opacity:.75">{html.escape(e.source)} · {html.escape(c.title)} · '
             f"{html.escape(c.chunk_id)} {c.span[0]}–{c.span[1]}</div>{mark}</div></div>"
         )

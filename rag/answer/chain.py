@@ -44,6 +44,7 @@ from rag.answer.refusal import RefusalPolicy
 from rag.answer.replies import Writer
 from rag.answer.restate import restate
 from rag.answer.synthesis import synthesise
+from rag.answer.timeline import DEFAULT_K as TIMELINE_K, Timeline, build_timeline, phrase_events
 from rag.dates import source_label
 from rag.llm.failures import model_error
 from rag.models import Answer, Evidence, Sentence
@@ -233,6 +234,14 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
         return _Gathered(evidence, retrieval.sentences, asked, timings)
+
+    def timeline(self, topic: str, k: int | None = None, filters: Filters | None = None,
+                 config: RunnableConfig | None = None) -> Timeline:
+        """The dated events about ``topic`` (``rag.answer.timeline``), phrased by the model when one answers."""
+        found = build_timeline(self.retriever, topic, k or TIMELINE_K, filters)
+        if self.restate_chain is None or not found.events:
+            return found
+        return phrase_events(found, self.restate_chain, self.model_name, config)
 
     def _cite(self, text: str, evidence: Evidence) -> CitedText:
         return build_citations(text, evidence, embed=self.retriever.embed_texts, centre=self.retriever.centre)

@@ -13,21 +13,30 @@ Two events of one kind (founded, sued, left, offered, replied) about the same
 names whose dates disagree are both marked ``dated_differently``, with the
 other dates listed.
 
-What it leaves out: phrasing events with an LLM (the sentence is quoted as
-the event), relative dates ("9年前") and events the articles do not date.
+With a model, ``phrase_events`` adds each event's ``summary``: its sentence restated in
+the topic's language by the chat's restate prompt, kept only when its figures and names
+match the sentence (``rag.answer.faithful``); the quote and citation stay either way.
+
+What it leaves out: relative dates ("9年前") and events the articles do not date.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
+from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, Field
 
 from rag.answer.conflicts import names_in
 from rag.dates import DateMention, find_dates, source_label
 from rag.answer.evidence import is_content
+from rag.answer.faithful import faithful
+from rag.answer.framing import sanitize
+from rag.answer.prompts import LANGUAGE_NAME
 from rag.retrieval.filters import Filters
+from rag.retrieval.question import script
 from rag.models import Citation, Language, Passage, Sentence
 from rag.retrieval.retrieve import Retriever
 from rag.text import detect_language, keyword_tokens
@@ -45,6 +54,7 @@ EVENT_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("replied", re.compile(r"回应|声明|驳斥|\brepl(y|ied)|\bresponded|\bstatement", re.I)),
 ]
 YEAR_NOT_GIVEN: dict[Language, str] = {"en": "year not given", "zh": "未注明年份"}
+MAX_PHRASED = 16  # events a model phrases (four parallel slots: four rounds of short calls)
 
 
 class TimelineEvent(BaseModel):
@@ -56,6 +66,8 @@ class TimelineEvent(BaseModel):
     kind: str | None = Field(None, description="founded / sued / left / offered / replied, when recognised.")
     source: str = Field(description="'outlet · publication date' or that the article gives none.")
     citation: Citation
+    summary: str | None = Field(None, description="The event in one short sentence of the topic's language, by the "
+                                "model (None offline, or when the restatement changed a figure or a name).")
     dated_differently: bool = False
     other_dates: list[str] = Field(default_factory=list, description="How other sentences date the same event.")
 
@@ -152,3 +164,37 @@ def _mark_disagreements(found: Sequence[tuple[tuple, DateMention, TimelineEvent]
 def date_text(event: TimelineEvent, language: Language) -> str:
     """The date column: as written, plus "(year not given)" when it has no year."""
     return event.date if event.year_given else f"{event.date} ({YEAR_NOT_GIVEN[language]})"
+
+
+def phrase_events(
+    timeline: Timeline, restate: Runnable, model: str, config: RunnableConfig | None = None
+) -> Timeline:
+    """A copy of ``timeline`` whose first ``MAX_PHRASED`` events carry the model's one-sentence summary.
+
+    A summary whose figures or names differ from its sentence is dropped (the quote
+    stands); a failed call leaves that event quoted and says so in the notice.
+    """
+    events = timeline.events[:MAX_PHRASED]
+    target = "Hant" if script(timeline.topic) == "Hant" else timeline.language
+
+    def one(event: TimelineEvent) -> str | None:
+        reply = restate.invoke({"question": timeline.topic, "sentence": sanitize(event.citation.quote),
+                                "source": sanitize(event.source), "language_name": LANGUAGE_NAME[target]}, config)
+        text = " ".join(str(getattr(reply, "content", reply) or "").split())
+        return text if text and faithful(text, event.citation.quote) else None
+
+    failed = 0
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(one, e) for e in events]
+        summaries: list[str | None] = []
+        for f in futures:
+            try:
+                summaries.append(f.result())
+            except Exception:  # one event stays quoted; the notice says how many
+                summaries.append(None)
+                failed += 1
+    phrased = [e.model_copy(update={"summary": s}) for e, s in zip(events, summaries)]
+    notice = f"events phrased by {model}; each keeps its quoted sentence"
+    if failed:
+        notice += f"; {failed} could not be phrased (the model failed) and are quoted"
+    return timeline.model_copy(update={"events": phrased + timeline.events[MAX_PHRASED:], "notice": notice})

@@ -43,7 +43,9 @@ def format_timeline(result: Timeline) -> str:
     for e in result.events:
         c = e.citation
         lines.append(f"{date_text(e, result.language)}")
-        lines.append(f"    {c.quote} [{c.n}]")
+        if e.summary:
+            lines.append(f"    {e.summary} [{c.n}]")
+        lines.append(f"    {'“' + c.quote + '”' if e.summary else c.quote} [{c.n}]")
         lines.append(f"    {e.source} · {c.chunk_id} {c.span[0]}–{c.span[1]}")
         if e.dated_differently:
             lines.append(f"    ⚠ {SIGN[result.language]} " + "; ".join(e.other_dates))
@@ -71,11 +73,10 @@ def timeline(topic: str, as_json: bool, k: int | None, outlet: tuple[str, ...], 
     from rag.answer.checks import check_question
     from rag.cli.main import _open, _settings
     from rag.factory import build_chain
-    from rag.answer.timeline import DEFAULT_K, build_timeline
 
     filters = make_filters(outlet, since, until, lang)
     topic = check_question(topic)
     settings = _settings()
     chain = build_chain(settings, _open(settings))
-    result = build_timeline(chain.retriever, topic, k or DEFAULT_K, filters)
+    result = chain.timeline(topic, k, filters)
     click.echo(result.model_dump_json() if as_json else format_timeline(result))
