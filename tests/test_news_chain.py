@@ -46,6 +46,12 @@ def test_how_much_musk_gave_answers_with_both_figures_attributed_and_cited(seeds
         assert attributions["超过4400万美元"] == "马斯克称"
 
 
+def test_a_question_about_another_relation_is_not_told_of_the_gift_conflict(seeds_chain) -> None:
+    answer = seeds_chain.ask("How much did Musk offer to buy OpenAI?")
+    assert not answer.refused and "974亿美元" in answer.answer
+    assert answer.conflicts == [] and "Sources disagree" not in answer.answer
+
+
 def test_every_citation_names_outlet_and_date_or_says_none(seeds_chain) -> None:
     answer = seeds_chain.ask("Why did Musk leave OpenAI?")
     assert answer.citations

@@ -217,13 +217,16 @@ def for_question(
 ) -> list[Conflict]:
     """Conflicts in the retrieved evidence that bear on the question.
 
-    One is kept when the question asks about its relation ("How much did Musk
-    give" → gave) or when one of its sides is a sentence the answer already cites
-    (``cited``: the quotes).
+    A question that asks about a relation ("How much did Musk give" → gave) keeps
+    the conflicts about that relation only: asked what Musk offered, a reader is not
+    told that the sources disagree on what he gave. Any other question keeps a
+    conflict when one of its sides is a sentence the answer cites (``cited``: the quotes).
     """
     asked = relations_asked(question)
     found = detect(evidence_from(passages, sentences), language)
-    return [c for c in found if c.relation in asked or any(s.quote in cited for s in c.sides)]
+    if asked:
+        return [c for c in found if c.relation in asked]
+    return [c for c in found if any(s.quote in cited for s in c.sides)]
 
 
 def _usd(side: ConflictSide) -> str:
