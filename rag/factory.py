@@ -14,7 +14,8 @@ from rag.answer.chain import RagChain
 from rag.config import Settings
 from rag.store.embeddings import make_embeddings
 from rag.errors import ConfigError
-from rag.store.index import ChromaServer, Index, IngestReport, Progress, open_index
+from rag.ingest.run import IngestReport, Progress, run_ingest
+from rag.store.index import ChromaServer, Index, open_index
 from rag.llm.providers import resolve_chat_model
 from rag.retrieval.retrieve import Retriever
 
@@ -52,7 +53,7 @@ def ensure_ingested(index: Index, settings: Settings, progress: Progress | None 
     seeds = Path(settings.seeds_dir)
     if not seeds.is_dir():
         raise ConfigError(f"the articles directory {seeds} does not exist; set RAG_SEEDS_DIR or create it")
-    return index.ingest([seeds], progress)
+    return run_ingest(index, [seeds], progress)
 
 
 def answerer_spec(settings: Settings) -> str:
@@ -115,5 +116,5 @@ def build_baseline_chain(settings: Settings, progress: Progress | None = None) -
     index = open_store(settings, cleaned=False)
     seeds = Path(settings.seeds_dir)
     if index.count() == 0 or progress is not None:
-        index.ingest([seeds], progress)
+        run_ingest(index, [seeds], progress)
     return build_chain(settings, index, signals=("dense",), dedup_threshold=1.01)

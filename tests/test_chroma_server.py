@@ -21,6 +21,7 @@ from rag.bench.server import ChromaServerProcess, port_open
 from rag.config import Settings
 from rag.store.embeddings import register_embeddings
 from rag.factory import build_chain, chroma_server, open_store
+from rag.ingest.run import run_ingest
 from rag.retrieval.retrieve import Retriever
 from rag.text import keyword_tokens
 
@@ -84,7 +85,7 @@ def test_seeds_through_a_chroma_server_answer_and_survive_a_restart(
         assert chroma_server(settings) is not None and settings.chroma_port == server.port
 
         index = open_store(settings)
-        report = index.ingest([SEEDS])
+        report = run_ingest(index, [SEEDS])
         assert sorted(report.added) == sorted(p.stem for p in SEEDS.iterdir()) and not report.errors
         chunks, sentences = index.count(), index.sentences.count()
         assert chunks > 0 and sentences > chunks
@@ -120,7 +121,7 @@ def test_filters_apply_inside_retrieval_on_a_chroma_server(tmp_path: Path, monke
     with server:
         settings = _settings(tmp_path, monkeypatch, server.port)
         index = open_store(settings)
-        assert not index.ingest([SEEDS]).errors
+        assert not run_ingest(index, [SEEDS]).errors
         chain = build_chain(settings, index)
         jiemian = chain.ask("Why did Musk leave OpenAI?", filters=Filters(outlet=["界面新闻"]))
         assert jiemian.passages and {p.outlet for p in jiemian.passages} == {"界面新闻"}

@@ -9,6 +9,8 @@ import pytest
 
 from rag.config import Settings
 from rag.factory import open_store
+from rag.ingest.lock import acquire
+from rag.ingest.run import run_ingest
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -45,19 +47,19 @@ def store(tmp_path: Path):
 
 def test_reingest_is_a_noop_edit_reembeds_only_that_file_delete_removes(tmp_path: Path, corpus: Path) -> None:
     index = store(tmp_path)
-    first = index.ingest([corpus])
+    first = run_ingest(index, [corpus])
     assert sorted(first.added) == sorted(p.stem for p in corpus.iterdir())
     n_chunks = index.count()
     ids_before = set(index.chunks.get()["ids"])
 
     index.embeddings.texts = 0
-    again = index.ingest([corpus])
+    again = run_ingest(index, [corpus])
     assert again.added == again.updated == again.removed == [] and len(again.unchanged) == 3
     assert index.embeddings.texts == 0 and set(index.chunks.get()["ids"]) == ids_before
 
     edited = corpus / "003_45c7622f861a0cf2.txt"
     edited.write_text(edited.read_text().replace("最近,《华尔街日报》披露", "最近,据悉《华尔街日报》披露"))
-    report = index.ingest([corpus])
+    report = run_ingest(index, [corpus])
     assert report.updated == ["003_45c7622f861a0cf2"] and len(report.unchanged) == 2
     assert 0 < report.embedded_chunks <= 2  # only the chunk(s) holding the edit
     assert report.embedded_sentences <= 2
@@ -66,7 +68,7 @@ def test_reingest_is_a_noop_edit_reembeds_only_that_file_delete_removes(tmp_path
     assert set(other) <= ids_before
 
     (corpus / "004_8dfb9935f69a8e59.txt").unlink()
-    report = index.ingest([corpus])
+    report = run_ingest(index, [corpus])
     assert report.removed == ["004_8dfb9935f69a8e59"]
     assert index.chunks.get(where={"doc_id": "004_8dfb9935f69a8e59"})["ids"] == []
     assert index.sentences.get(where={"doc_id": "004_8dfb9935f69a8e59"})["ids"] == []
@@ -77,7 +79,7 @@ def test_bad_files_are_rejected_and_the_rest_goes_in(tmp_path: Path, corpus: Pat
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     (corpus / "empty.md").write_text("")
     index = store(tmp_path)
-    report = index.ingest([corpus])
+    report = run_ingest(index, [corpus])
     assert len(report.added) == 3
     assert any("binary.txt" in e and "binary" in e for e in report.errors)
     assert any("empty.md" in e for e in report.errors)
@@ -96,13 +98,13 @@ def test_second_ingest_at_once_gets_a_clear_error(tmp_path: Path, corpus: Path) 
     from rag.errors import IndexBusyError
 
     index = store(tmp_path)
-    held = index._lock()
+    held = acquire(index.lock_dir)
     try:
         with pytest.raises(IndexBusyError, match="another ingest"):
-            index.ingest([corpus])
+            run_ingest(index, [corpus])
     finally:
         held.close()
-    assert index.ingest([corpus]).added
+    assert run_ingest(index, [corpus]).added
 
 
 def test_the_commit_stores_the_language_means_that_start_up_reads_back(tmp_path: Path, corpus: Path,
@@ -110,7 +112,7 @@ def test_the_commit_stores_the_language_means_that_start_up_reads_back(tmp_path:
     from rag.store import language_means
 
     index = store(tmp_path)
-    index.ingest([corpus])
+    run_ingest(index, [corpus])
     computed = language_means.compute(index.sentences)
     assert set(computed) == {"en", "zh"} or set(computed) == {"zh"}
     stored = language_means.decode(index.gens.head_metadata(), index.generation)
@@ -126,3 +128,18 @@ def test_the_commit_stores_the_language_means_that_start_up_reads_back(tmp_path:
     # means stored for another generation (or none, as in stores built before this) are not trusted
     assert language_means.decode(index.gens.head_metadata(), index.generation + 1) is None
     assert language_means.decode({}, 1) is None and language_means.decode({language_means.KEY: "{"}, 1) is None
+
+
+def test_paged_reads_return_every_row_once_in_order_whatever_the_page_size(tmp_path: Path) -> None:
+    from rag.store.index import make_client
+    from rag.store.pages import pages, rows
+
+    col = make_client(tmp_path / "chroma").get_or_create_collection("paged", embedding_function=None)
+    ids = [f"r{i:02d}" for i in range(7)]
+    col.add(ids=ids, embeddings=[[float(i), 1.0] for i in range(7)], documents=[f"text {i}" for i in ids],
+            metadatas=[{"doc_id": "a" if i < 4 else "b", "n": i} for i in range(7)])
+    assert [len(p["ids"]) for p in pages(col, ["documents"], size=3)] == [3, 3, 1]
+    got = list(rows(col, ["documents", "embeddings"]))
+    assert [r[0] for r in got] == ids and [r[1]["n"] for r in got] == list(range(7))
+    assert got[5][2]["documents"] == "text r05" and list(got[5][2]["embeddings"]) == [5.0, 1.0]
+    assert [r[0] for r in rows(col, [], where={"doc_id": "b"})] == ids[4:]

@@ -41,6 +41,7 @@ def test_chroma_has_telemetry_off_and_never_builds_its_default_embedder(tmp_path
     monkeypatch.setattr(embedding_functions.ONNXMiniLM_L6_V2, "__call__", boom, raising=False)
     from rag.config import Settings
     from rag.factory import build_chain, ensure_ingested, open_store
+    from rag.ingest.run import run_ingest
 
     settings = Settings(_env_file=None, persist_dir=tmp_path / "c", seeds_dir=ROOT / "seeds")
     index = open_store(settings)
@@ -48,7 +49,7 @@ def test_chroma_has_telemetry_off_and_never_builds_its_default_embedder(tmp_path
     small = tmp_path / "s"
     small.mkdir()
     (small / "a.txt").write_text((ROOT / "seeds" / "004_8dfb9935f69a8e59.txt").read_text())
-    index.ingest([small])
+    run_ingest(index, [small])
     assert build_chain(settings, index).ask("马斯克出价多少收购OpenAI？").citations
     del ensure_ingested
 

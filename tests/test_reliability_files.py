@@ -22,6 +22,7 @@ from rag.config import Settings
 from rag.ingest.documents import MAX_FILE_BYTES, load_document
 from rag.errors import InputError
 from rag.factory import build_chain, open_store
+from rag.ingest.run import run_ingest
 from rag.models import Document
 
 GOOD_EN = "# Harbour ferry\n\nThe harbour ferry line reopened on Monday after repairs.\nTickets cost four dollars.\n"
@@ -115,7 +116,7 @@ def test_every_bad_file_gets_one_line_and_the_rest_goes_in(batch: Path, tmp_path
     settings = Settings(_env_file=None, persist_dir=tmp_path / "chroma", seeds_dir=batch)
     index = open_store(settings)
     t0 = time.perf_counter()
-    report = index.ingest([batch])
+    report = run_ingest(index, [batch])
     assert set(report.added) == GOOD
     for line in report.errors:
         assert "\n" not in line and len(line) < 300, line

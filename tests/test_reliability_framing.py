@@ -15,6 +15,7 @@ from openai_server import ScriptedOpenAI
 
 from rag.config import Settings
 from rag.factory import build_chain, open_store
+from rag.ingest.run import run_ingest
 from rag.answer.framing import sanitize
 
 PAYLOAD = "The password is 1234"
@@ -41,7 +42,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(_env_file=None, persist_dir=root / "chroma", seeds_dir=docs,
                         chat_model="openai:gpt-4o-mini", openai_api_key="sk-test-framing", timeout=5, max_retries=0,
                         min_relevance_en=-1.0, min_relevance_zh=-1.0)  # framing is tested here, not refusal
-    open_store(settings).ingest([docs])
+    run_ingest(open_store(settings), [docs])
     return settings
 
 

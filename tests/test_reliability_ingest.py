@@ -25,6 +25,7 @@ import pytest
 
 from rag.config import Settings
 from rag.factory import build_chain, open_store
+from rag.ingest.run import run_ingest
 from rag.store.index import Index, make_client
 
 ARTICLE_V1 = """# Zephyr Robotics raises funds
@@ -81,7 +82,7 @@ def store(tmp_path: Path):
     persist = tmp_path / "chroma"
     settings = Settings(_env_file=None, persist_dir=persist, seeds_dir=corpus)
     index = open_store(settings)
-    report = index.ingest([corpus])
+    report = run_ingest(index, [corpus])
     assert sorted(report.added) == ["ferry", "tea", "zephyr"] and not report.errors
     env = {"RAG_PERSIST_DIR": str(persist), "RAG_SEEDS_DIR": str(corpus)}
     return corpus, settings, index, env
@@ -166,7 +167,7 @@ def test_a_reader_stays_on_its_generation_until_its_next_question(store) -> None
     reader.count()  # this thread's question starts here
     old = reader.chunks
     (corpus / "zephyr.md").write_text(ARTICLE_V2)
-    assert index.ingest([corpus]).updated == ["zephyr"]  # another writer commits meanwhile
+    assert run_ingest(index, [corpus]).updated == ["zephyr"]  # another writer commits meanwhile
     other = threading.Thread(target=reader.count)  # another question on another thread sees the commit
     other.start()
     other.join()
@@ -255,7 +256,7 @@ def test_an_article_id_belongs_to_one_path_unless_replace(store, tmp_path: Path)
     other.mkdir()
     (other / "zephyr.md").write_text(FERRY)  # same stem, another file
     before = snapshot(index)
-    report = index.ingest([other])
+    report = run_ingest(index, [other])
     assert not report.added and not report.updated and len(report.errors) == 1
     assert report.errors[0] == (
         f"zephyr.md: the article id 'zephyr' already belongs to {corpus / 'zephyr.md'}, not "

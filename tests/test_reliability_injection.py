@@ -21,6 +21,7 @@ from openai_server import ScriptedOpenAI
 
 from rag.config import Settings
 from rag.factory import build_chain, open_store
+from rag.ingest.run import run_ingest
 from rag.answer.prompts import ANSWER_SYSTEM, EXTRACTIVE_HEADER
 
 KEY = "sk-test-INJECTION-0b1e2d3c4f"
@@ -54,7 +55,7 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     (corpus / "orion.md").write_text(ARTICLE)
     (corpus / "ferry.md").write_text(SPOOF)
     settings = Settings(_env_file=None, persist_dir=root / "chroma", seeds_dir=corpus, openai_api_key=KEY)
-    report = open_store(settings).ingest([corpus])
+    report = run_ingest(open_store(settings), [corpus])
     assert sorted(report.added) == ["ferry", "orion"]
     return settings
 

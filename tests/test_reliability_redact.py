@@ -25,6 +25,7 @@ from rag.config import Settings
 from rag.store.embeddings import register_embeddings
 from rag.errors import ModelError, RagError
 from rag.factory import build_chain, open_store
+from rag.ingest.run import run_ingest
 from rag.redact import redact, redact_data
 
 KEY = "sk-proj-PLANTED0123456789abcdefXYZ"
@@ -68,7 +69,7 @@ def test_ingest_embedding_error_echoing_the_key_is_redacted(tmp_path: Path) -> N
                             embedding_model="openai:text-embedding-3-small", openai_api_key=KEY,
                             openai_base_url=server.base_url, max_retries=0, timeout=5)
         with pytest.raises(RagError) as caught:
-            open_store(settings).ingest([corpus])
+            run_ingest(open_store(settings), [corpus])
         _secret_free(str(caught.value) + "".join(traceback.format_exception(caught.value)))
         env = {**os.environ, "RAG_PERSIST_DIR": str(tmp_path / "cli"), "RAG_SEEDS_DIR": str(corpus),
                "RAG_EMBEDDING_MODEL": "openai:text-embedding-3-small", "OPENAI_API_KEY": KEY,
@@ -104,7 +105,7 @@ def faulty_store(tmp_path: Path):
         return Settings(_env_file=None, persist_dir=tmp_path / "chroma", seeds_dir=corpus, timeout=0.5,
                         embedding_model="queryhttp:e", openai_api_key=KEY, openai_base_url=base_url)
 
-    assert open_store(settings("http://127.0.0.1:9/v1")).ingest([corpus]).added == ["zephyr"]
+    assert run_ingest(open_store(settings("http://127.0.0.1:9/v1")), [corpus]).added == ["zephyr"]
     return settings
 
 

@@ -18,7 +18,8 @@ import pytest
 from rag.config import Settings
 from rag.ingest.documents import MAX_FILE_BYTES
 from rag.errors import InputError
-from rag.store.index import IngestReport
+from rag.ingest.run import IngestReport
+from ui import upload
 from ui.upload import add_uploads, safe_filename
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +106,7 @@ def test_no_key_like_string_in_project_files() -> None:
 
 
 class StubIndex:
-    """Only what ``add_uploads`` calls; it records what it was asked to ingest."""
+    """Only what ``add_uploads`` reads; ``stub_ingest`` records on it what it was asked to ingest."""
 
     def __init__(self) -> None:
         self.ingested: list[Path] = []
@@ -113,13 +114,15 @@ class StubIndex:
     def documents(self) -> list:
         return []
 
-    def ingest(self, paths, progress=None) -> IngestReport:
-        self.ingested += list(paths)
-        return IngestReport(added=[p.stem for p in paths])
+
+def stub_ingest(index: StubIndex, paths, progress=None) -> IngestReport:
+    index.ingested += list(paths)
+    return IngestReport(added=[p.stem for p in paths])
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> tuple[Path, Path]:
+def tree(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    monkeypatch.setattr(upload, "run_ingest", stub_ingest)
     seeds = tmp_path / "project" / "seeds"
     seeds.mkdir(parents=True)
     outside = tmp_path / "outside"

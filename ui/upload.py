@@ -20,7 +20,8 @@ from pathlib import Path
 
 from rag.ingest.documents import MAX_FILE_BYTES, SUFFIXES, load_document
 from rag.errors import InputError
-from rag.store.index import Index, IngestReport, Progress
+from rag.ingest.run import IngestReport, Progress, run_ingest
+from rag.store.index import Index
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
@@ -103,7 +104,7 @@ def add_uploads(
     if not saved:
         return outcomes, None
     try:
-        report = index.ingest(list(saved), progress)
+        report = run_ingest(index, list(saved), progress)
     except Exception:
         _restore(saved)
         raise

@@ -17,7 +17,7 @@ ingest here starts from an empty store and embeds everything it is given.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +25,12 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from rag.ingest import run as ingest_module
 from rag.bench.measure import Stopwatch
+from rag.ingest import run as ingest_module
+from rag.ingest.run import Progress, run_ingest
 from rag.store.index import Index, make_client
 from rag.tokens import count_tokens
 
-Progress = Callable[[int, int, str], None]
 _WRITES = {"upsert", "add", "update", "delete", "modify"}
 _READS = {"get", "count", "query", "peek"}
 
@@ -185,7 +185,7 @@ def _ingest_twice(
     watch.seconds.clear()  # opening the store is not part of the ingest
     t0 = time.perf_counter()
     with timed_cleaning(watch) as made:
-        report = index.ingest(paths, progress)
+        report = run_ingest(index, paths, progress)
     wall = time.perf_counter() - t0
     n_chunks, n_sents = made
     embed = watch.get("embed")
@@ -213,7 +213,7 @@ def _ingest_twice(
     )
     timed.documents = 0
     t0 = time.perf_counter()
-    again = index.ingest(paths)
+    again = run_ingest(index, paths)
     wall = time.perf_counter() - t0
     second = ReingestFigures(
         wall_s=round(wall, 3),

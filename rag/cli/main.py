@@ -104,6 +104,7 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
       rag ingest --replace other/002_cf0a488ea6d0060a.md
     """
     from rag.factory import open_store
+    from rag.ingest.run import run_ingest
 
     settings = _settings()
     targets = list(paths) or [Path(settings.seeds_dir)]
@@ -111,7 +112,7 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
         raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
     index = open_store(settings)
     with progress_bar("Ingesting") as progress:
-        report = index.ingest(targets, progress, replace=replace)
+        report = run_ingest(index, targets, progress, replace=replace)
     for err in report.errors:
         echo(f"error: {redact(err)}", err=True)
     echo(report.summary())

@@ -16,7 +16,9 @@ that changes nothing writes no vectors. One ingest at a time (``rag.ingest.lock`
 Every finished ingest, from the CLI or the app, records its time and summary
 in ``last_ingest.json`` beside the lock (``read_stamp`` reads it back).
 Crash points for tests: ``chunked``, ``embedded``, ``written``, ``copied``,
-``means``, ``committed`` (``rag.ingest.lock.checkpoint``).
+``means``, ``committed`` (``rag.ingest.lock.checkpoint``). The index written
+is anything with the few members ``Target`` names (``rag.store.index.Index``
+is one; that module does not import this one). Reading the index is left to it.
 """
 
 from __future__ import annotations
@@ -28,26 +30,45 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from rag.store import language_means
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import InputError, RagError
 from rag.ingest.chunking import chunk_document
 from rag.ingest.discover import discover, display_name
 from rag.ingest.documents import load_document
-from rag.errors import InputError, RagError
-from rag.retrieval.filters import metadata as filter_metadata
-from rag.store.generations import View, upsert
 from rag.ingest.lock import checkpoint, ingest_lock
 from rag.models import Chunk, Document
-from rag.store.readers import held
 from rag.redact import redact
-
-if TYPE_CHECKING:
-    from rag.store.index import Index
+from rag.retrieval.filters import metadata as filter_metadata
+from rag.store import language_means
+from rag.store.generations import Generations, View, upsert
+from rag.store.pages import Row, rows
+from rag.store.readers import held
 
 Progress = Callable[[int, int, str], None]
 Manifest = dict[str, tuple[set[str], str | None]]  # doc_id → (file hashes of its rows, source)
 STAMP = "last_ingest.json"
+
+
+class Target(Protocol):
+    """What an ingest needs of the index it writes into (``rag.store.index.Index`` is one)."""
+
+    embeddings: Embeddings
+    gens: Generations  # where the new generation is created and committed
+    lock_dir: Path  # the ingest lock, the reader leases and the stamp live here
+    cleaned: bool
+    chunk_tokens: int
+    overlap_tokens: int
+
+    def refresh(self) -> View:
+        """The committed generation, which this ingest builds on."""
+        ...
+
+    def use(self, view: View) -> None:
+        """Read ``view`` from now on (the generation just committed)."""
+        ...
 
 
 @dataclass
@@ -68,9 +89,9 @@ class IngestReport:
         )
 
 
-def _manifest(rows: Iterable[tuple[str, dict[str, Any], dict[str, Any]]]) -> Manifest:
+def _manifest(records: Iterable[Row]) -> Manifest:
     out: Manifest = {}
-    for _, meta, _ in rows:
+    for _, meta, _ in records:
         hashes, _src = out.setdefault(meta["doc_id"], (set(), meta.get("source")))
         hashes.add(meta.get("file_hash", ""))
     return out
@@ -82,7 +103,7 @@ def _vectors(collection: Any, doc_id: str) -> dict[str, list[float]]:
     return {m["content_hash"]: [float(x) for x in v] for m, v in zip(got["metadatas"], got["embeddings"], strict=True)}
 
 
-def _embed(index: Index, texts: list[str], hashes: list[str], known: dict[str, Any]) -> tuple[list[Any], int]:
+def _embed(index: Target, texts: list[str], hashes: list[str], known: dict[str, Any]) -> tuple[list[Any], int]:
     todo = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
     if todo:
         try:
@@ -95,7 +116,7 @@ def _embed(index: Index, texts: list[str], hashes: list[str], known: dict[str, A
     return [known[h] for h in hashes], len(todo)
 
 
-def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new: View, report: IngestReport) -> None:
+def _write_doc(index: Target, doc: Document, chunks: list[Chunk], old: View, new: View, report: IngestReport) -> None:
     """Embed (reusing ``old`` vectors by content hash) and write one document into ``new``."""
     vectors, n = _embed(index, [c.text for c in chunks], [c.content_hash for c in chunks],
                         _vectors(old.chunks, doc.doc_id))
@@ -128,7 +149,7 @@ def _write_doc(index: Index, doc: Document, chunks: list[Chunk], old: View, new:
     upsert(new.sentences, s_ids, s_vectors, s_texts, s_metas)
 
 
-def _load(index: Index, path: Path, manifest: Manifest, replace: bool) -> tuple[Document, list[Chunk]] | None:
+def _load(index: Target, path: Path, manifest: Manifest, replace: bool) -> tuple[Document, list[Chunk]] | None:
     """The document and its chunks, or None when its file is unchanged; ``InputError`` if unusable.
 
     An article id belongs to one source file: another existing file with the same stem
@@ -148,7 +169,7 @@ def _load(index: Index, path: Path, manifest: Manifest, replace: bool) -> tuple[
 
 
 def _try_load(
-    index: Index, path: Path, manifest: Manifest, report: IngestReport, replace: bool
+    index: Target, path: Path, manifest: Manifest, report: IngestReport, replace: bool
 ) -> tuple[Document, list[Chunk]] | None:
     """``_load``, with any failure of this one file reported in one line instead of raised."""
     try:
@@ -168,7 +189,7 @@ def _try_load(
 
 
 def run_ingest(
-    index: Index, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False
+    index: Target, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False
 ) -> IngestReport:
     """Ingest files and directories into ``index``; see the module docstring (``replace``: see ``_load``)."""
     report = IngestReport()
@@ -177,7 +198,7 @@ def run_ingest(
     with ingest_lock(index.lock_dir):
         old = index.refresh()
         gens.collect_garbage({g for g in (old.generation, gens.head()[1]) if g is not None} | held(index.lock_dir))
-        manifest = _manifest(index.rows(old.chunks, []))
+        manifest = _manifest(rows(old.chunks, []))
         new: View | None = None
         written: set[str] = set()
         seen: set[str] = set()

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from rag.store.index import Index
+from rag.store.pages import rows
 from rag.text import detect_language
 
 
@@ -53,7 +54,7 @@ class CentredSentences:
     @classmethod
     def build(cls, index: Index, means: Mapping[str, np.ndarray]) -> CentredSentences:
         chunk_ids, vectors, languages = [], [], []
-        for _, meta, extra in Index.rows(index.sentences, ["embeddings", "documents"]):
+        for _, meta, extra in rows(index.sentences, ["embeddings", "documents"]):
             chunk_ids.append(meta["chunk_id"])
             vectors.append(extra["embeddings"])
             languages.append(detect_language(extra["documents"]))

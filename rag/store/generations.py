@@ -18,7 +18,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-_PAGE = 2000
+from rag.store.pages import PAGE, pages
+
 # Generations below the newest kept one that clean-up looks at: wide enough to catch one a
 # reader leased through many commits and has since let go.
 _WINDOW = 64
@@ -34,12 +35,13 @@ class View:
 
 
 def upsert(collection: Any, ids: list[str], vectors: Any, docs: list[str], metas: list[dict]) -> None:
-    for i in range(0, len(ids), _PAGE):
+    """Write rows in batches of ``PAGE`` (Chroma caps the rows of one call)."""
+    for i in range(0, len(ids), PAGE):
         collection.upsert(
-            ids=ids[i : i + _PAGE],
-            embeddings=vectors[i : i + _PAGE],
-            documents=docs[i : i + _PAGE],
-            metadatas=metas[i : i + _PAGE],
+            ids=ids[i : i + PAGE],
+            embeddings=vectors[i : i + PAGE],
+            documents=docs[i : i + PAGE],
+            metadatas=metas[i : i + PAGE],
         )
 
 
@@ -119,11 +121,5 @@ class Generations:
         """Carry every row of documents not in ``skip`` from ``old`` into ``new``, vectors included."""
         where = {"doc_id": {"$nin": sorted(skip)}} if skip else None
         for src, dst in ((old.chunks, new.chunks), (old.sentences, new.sentences)):
-            offset = 0
-            while True:
-                page = src.get(where=where, include=["documents", "metadatas", "embeddings"],
-                               limit=_PAGE, offset=offset)
-                if not page["ids"]:
-                    break
+            for page in pages(src, ["documents", "metadatas", "embeddings"], where):
                 upsert(dst, page["ids"], page["embeddings"], page["documents"], page["metadatas"])
-                offset += len(page["ids"])

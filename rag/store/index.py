@@ -5,40 +5,37 @@ through ``HttpClient`` (telemetry off either way; vectors are always passed in,
 so Chroma's own default embedding function is never loaded). Each embedder gets
 its own collections, so vectors of different models never mix.
 
-The index is replaced whole: an ingest (``rag.ingest.run``) writes a new
-generation and commits it with one write (``rag.store.generations``), so readers see
-committed generations only and a killed ingest leaves the previous index as it
-was. Each read entry point (``count``, ``records``, ``documents``,
+This is the read side; writing is the ingest's (``rag.ingest.run``, which
+imports this module, never the other way). The index is replaced whole: an
+ingest writes a new generation and commits it with one write
+(``rag.store.generations``), so readers see committed generations only and a
+killed ingest leaves the previous index as it was. Each read entry point (``count``, ``records``, ``documents``,
 ``language_means``) moves the calling thread to the newest committed generation,
 and the thread's later reads (``chunks``, ``sentences``, ``sentences_of``) stay
 on it, so one question never mixes two versions. The generation each thread
 is on is leased (``rag.store.readers``): an ingest never deletes a generation a live
 process still reads, and the previous one is kept until the next commit.
-Retrieval and the keyword index live elsewhere.
+Retrieval, the keyword index and writing live elsewhere.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from rag.store import language_means
-from rag.ingest.discover import discover
-from rag.store.embeddings import collection_slug
 from rag.errors import ConfigError
+from rag.store import language_means
+from rag.store.embeddings import collection_slug
 from rag.store.generations import Generations, View
-from rag.ingest.run import IngestReport, Progress, run_ingest
-from rag.ingest.lock import acquire
+from rag.store.pages import Row, rows
 from rag.store.readers import Leases
 
-__all__ = ["ChromaServer", "DocInfo", "Index", "IngestReport", "Progress", "discover", "make_client", "open_index"]
-
-_PAGE = 1000
+__all__ = ["ChromaServer", "DocInfo", "Index", "make_client", "open_index"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,12 @@ def make_client(persist_dir: Path, server: ChromaServer | None = None) -> Any:
 
 
 class Index:
-    """The chunk and sentence collections of one embedder; safe to share across threads."""
+    """The chunk and sentence collections of one embedder; safe to share across threads.
+
+    ``chunk_tokens``, ``overlap_tokens`` and ``cleaned`` say how an ingest cuts and
+    cleans what it writes here (``cleaned`` also names the collections); the index
+    only carries them. ``gens`` is the ingest's way in to write a generation.
+    """
 
     def __init__(
         self,
@@ -158,20 +160,9 @@ class Index:
         self.leases.release()
         self.client.close()
 
-    def records(self, include: list[str]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-        """Every chunk as (id, metadata, extra fields named in ``include``), paged."""
-        return self.rows(self.refresh().chunks, include)
-
-    @staticmethod
-    def rows(collection: Any, include: list[str]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-        offset = 0
-        while True:
-            page = collection.get(include=["metadatas", *include], limit=_PAGE, offset=offset)
-            if not page["ids"]:
-                return
-            for i, cid in enumerate(page["ids"]):
-                yield cid, page["metadatas"][i], {k: page[k][i] for k in include}
-            offset += len(page["ids"])
+    def records(self, include: list[str]) -> Iterator[Row]:
+        """Every chunk as (id, metadata, extra fields named in ``include``), paged (``rag.store.pages``)."""
+        return rows(self.refresh().chunks, include)
 
     def documents(self) -> list[DocInfo]:
         """One row per indexed article, from the chunk metadata."""
@@ -214,16 +205,6 @@ class Index:
         for sents in out.values():
             sents.sort(key=lambda s: s["start"])
         return out
-
-    # ---- writing -----------------------------------------------------------------------
-
-    def _lock(self) -> IO[str]:
-        """Hold the ingest lock (close the handle to release); ``IndexBusyError`` if taken."""
-        return acquire(self.lock_dir)
-
-    def ingest(self, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False) -> IngestReport:
-        """Ingest files and directories, all or nothing (``rag.ingest.run``; ``replace`` lets a file take over an id)."""
-        return run_ingest(self, paths, progress, replace)
 
 
 def open_index(

@@ -18,26 +18,21 @@ from typing import Any
 
 import numpy as np
 
+from rag.store.pages import pages
 from rag.text import detect_language
 
 KEY = "language_means"
-_PAGE = 5000
 
 
 def compute(sentences: Any) -> dict[str, np.ndarray]:
     """Mean vector per language ('en'/'zh') over every row of a Chroma sentence collection."""
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
-    offset = 0
-    while True:
-        page = sentences.get(include=["documents", "embeddings"], limit=_PAGE, offset=offset)
-        if not page["ids"]:
-            break
+    for page in pages(sentences, ["documents", "embeddings"]):
         for text, vec in zip(page["documents"], page["embeddings"], strict=True):
             lang = detect_language(text)
             sums[lang] = sums.get(lang, 0) + np.asarray(vec, dtype=np.float64)
             counts[lang] = counts.get(lang, 0) + 1
-        offset += len(page["ids"])
     return {lang: (sums[lang] / counts[lang]).astype(np.float32) for lang in sums}
 
 
