@@ -6,7 +6,8 @@ process (``ui.resources``, ``st.cache_resource``); the chat lives in
 citation-checked ``Answer``, rendered by ``ui.render``. Pages: Chat (here),
 Timeline, Corpus and Eval results (``app_pages/``: a folder named ``pages/`` would also be
 served as old-style pages on a direct link). Errors a user can act on
-(``RagError``) show as a short message and the conversation survives.
+(``RagError``) show as a short message and the conversation survives; a bad
+setting stops every page with one line (``ui.resources``).
 
 What it leaves out: retrieval, prompts and citation logic (all in ``rag``).
 """
@@ -18,8 +19,6 @@ import traceback
 from pathlib import Path
 
 import streamlit as st
-from pydantic import ValidationError
-
 from rag.errors import RagError
 from rag.models import Answer, Evidence
 from rag.redact import redact
@@ -34,25 +33,6 @@ STARTERS = [
 ]
 HISTORY_TURNS = 6  # question/answer pairs passed to the chain for follow-ups
 log = logging.getLogger("rag.app")
-
-
-def _settings():
-    try:
-        return resources.settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = " " + ".".join(str(p) for p in err["loc"]) if err["loc"] else "s"
-        st.error(f"Invalid setting{where}: {err['msg'].removeprefix('Value error, ')}. "
-                 "Fix it in the environment or .env and reload the page.")
-        st.stop()
-
-
-def _index(s):
-    try:
-        return resources.index(s)
-    except RagError as exc:
-        st.error(f"The article index cannot be opened: {render.md_escape(redact(str(exc)))}")
-        st.stop()
 
 
 def chain_history(messages: list[dict]) -> list[dict[str, str]]:
@@ -132,8 +112,8 @@ def _ask(question: str, chain, k: int, filters=None) -> None:
 
 
 def chat_page() -> None:
-    s = _settings()
-    idx = _index(s)
+    s = resources.settings()
+    idx = resources.index(s)
     st.session_state.setdefault("messages", [])
     with st.sidebar:
         st.button("New conversation", icon=":material/add_comment:", on_click=_new_conversation, width="stretch")
@@ -163,8 +143,8 @@ def chat_page() -> None:
 
 def status_sidebar() -> None:
     """Models and index status, on every page."""
-    s = _settings()
-    idx = _index(s)
+    s = resources.settings()
+    idx = resources.index(s)
     try:
         resources.chain(s, idx)
         available = True

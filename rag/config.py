@@ -1,13 +1,18 @@
 """Settings: one pydantic-settings class, read from the environment and ``.env``.
 
 Variables are prefixed ``RAG_`` except the ones other tools already name
-(``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CHROMA_*``). Only ``cli.py`` and
-``app.py`` read settings; every other module takes plain arguments, built here
-by the ``*_kwargs`` helpers and ``build_chain``.
+(``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``CHROMA_*``). ``load_settings`` is
+the one loader: every command (``rag …``, ``python -m rag.evaluation.…``) and
+every app page (through ``ui.resources.settings``) calls it, and a bad value
+becomes one ``SettingsError`` line naming the variable and the fix. Nothing
+below ``rag.factory`` reads the environment: the factory hands each part plain
+values (``Settings.model_options``, the embedder's options). What it leaves
+out: turning settings into objects (``rag.factory``).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +20,7 @@ from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.store.embeddings import DEFAULT_EMBEDDING_MODEL
-from rag.errors import RagError
+from rag.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -134,16 +139,61 @@ class Settings(BaseSettings):
         }
 
 
+class SettingsError(ConfigError):
+    """A variable in the environment or ``.env`` has a value its setting cannot take."""
+
+
+FIX = "fix it in the environment or .env"
+_KINDS = {
+    "int_parsing": "must be an integer", "int_type": "must be an integer", "int_from_float": "must be an integer",
+    "float_parsing": "must be a number", "float_type": "must be a number",
+    "bool_parsing": "must be true or false", "bool_type": "must be true or false",
+}
+_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD")  # never echo these values
+_BOUNDS = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+
+
+def variable(field: str) -> str:
+    """The environment variable of a setting: ``k`` → ``RAG_K``, ``openai_api_key`` → ``OPENAI_API_KEY``."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field if field.isupper() else f"RAG_{field.upper()}"
+
+
+def _wanted(error: dict[str, Any]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _KINDS:
+        return _KINDS[kind]
+    bound = next((b for b in _BOUNDS if b in ctx), None)
+    if bound:
+        return f"must be {_BOUNDS[bound]} {ctx[bound]}"
+    if kind == "string_pattern_mismatch":
+        m = re.fullmatch(r"\^\(([\w|]+)\)(\(,\(\1\)\)\*)?\$", str(ctx.get("pattern", "")))
+        if m:
+            return f"must be {'a comma-separated list of' if m.group(2) else 'one of'} {m.group(1).replace('|', ', ')}"
+    return f"is not valid ({error['msg'][:1].lower()}{error['msg'][1:]})"
+
+
+def settings_message(exc: ValidationError) -> str:
+    """The first problem in one line, naming the variable and the fix (secrets never shown)."""
+    error = exc.errors()[0]
+    if not error["loc"]:  # a rule across settings: its message names the variables
+        return f"{error['msg'].removeprefix('Value error, ')}; {FIX}"
+    name = variable(str(error["loc"][0]))
+    got = str(error.get("input"))
+    got = "" if _SECRET.search(name) else f" (got {got[:60] + '…' if len(got) > 60 else got!r})"
+    return f"{name} {_wanted(error)}{got}; {FIX}"
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and ``.env`` (also exported for OPENAI_*/CHROMA_* clients); a bad value is a
-    one-line ``RagError``. For commands; the app reads ``Settings()`` itself."""
+    """Settings from the environment and ``.env`` (also exported for OPENAI_*/CHROMA_* clients), with
+    ``overrides`` (None ignored) on top; a bad value is a one-line ``SettingsError``."""
     from dotenv import load_dotenv
 
     load_dotenv(".env", override=False)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise RagError(f"invalid setting{' ' + where if where else 's'}: "
-                       f"{first['msg'].removeprefix('Value error, ')}") from None
+        raise SettingsError(settings_message(exc)) from None

@@ -276,12 +276,12 @@ def _setting(c: Context, expect: str, **env: str) -> None:
 
 @case
 def case_negative_timeout(c: Context) -> None:
-    _setting(c, "invalid setting timeout", RAG_TIMEOUT="-1")
+    _setting(c, "RAG_TIMEOUT must be greater than 0", RAG_TIMEOUT="-1")
 
 
 @case
 def case_timeout_not_a_number(c: Context) -> None:
-    _setting(c, "invalid setting timeout", RAG_TIMEOUT="soon")
+    _setting(c, "RAG_TIMEOUT must be a number (got 'soon')", RAG_TIMEOUT="soon")
 
 
 @case
@@ -291,22 +291,22 @@ def case_overlap_equal_to_chunk(c: Context) -> None:
 
 @case
 def case_overlap_negative(c: Context) -> None:
-    _setting(c, "invalid setting overlap_tokens", RAG_OVERLAP_TOKENS="-5")
+    _setting(c, "RAG_OVERLAP_TOKENS must be at least 0", RAG_OVERLAP_TOKENS="-5")
 
 
 @case
 def case_k_setting_zero(c: Context) -> None:
-    _setting(c, "invalid setting k", RAG_K="0")
+    _setting(c, "RAG_K must be at least 1", RAG_K="0")
 
 
 @case
 def case_retries_negative(c: Context) -> None:
-    _setting(c, "invalid setting max_retries", RAG_MAX_RETRIES="-1")
+    _setting(c, "RAG_MAX_RETRIES must be at least 0", RAG_MAX_RETRIES="-1")
 
 
 @case
 def case_candidates_too_few(c: Context) -> None:
-    _setting(c, "invalid setting candidates", RAG_CANDIDATES="1")
+    _setting(c, "RAG_CANDIDATES must be at least 5", RAG_CANDIDATES="1")
 
 
 @case
@@ -345,4 +345,4 @@ def case_missing_seeds_dir(c: Context) -> None:
 
 @case
 def case_base_url_with_credentials_in_errors(c: Context) -> None:
-    _setting(c, "invalid setting timeout", RAG_TIMEOUT="-3", OPENAI_BASE_URL=f"http://me:{KEY}@127.0.0.1:9/v1")
+    _setting(c, "RAG_TIMEOUT must be greater than 0", RAG_TIMEOUT="-3", OPENAI_BASE_URL=f"http://me:{KEY}@127.0.0.1:9/v1")

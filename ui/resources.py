@@ -1,7 +1,9 @@
 """Long-lived app resources: settings, the index and the chain, once per server process.
 
-What it does: reads ``Settings`` (the only ``ui`` module that does), opens the
-store and builds the chain through ``rag.factory`` under ``st.cache_resource``
+What it does: reads the settings through ``rag.config.load_settings`` (the only
+``ui`` module that does; a bad value, or an index that cannot be opened, stops
+the page with one ``st.error`` line, never a traceback), opens the store and
+builds the chain through ``rag.factory`` under ``st.cache_resource``
 (building starts the embedded model loading in the background; ``answerer``
 reports its state)
 keyed by the settings (so tests with other settings get their own), ingests the
@@ -19,16 +21,24 @@ from pathlib import Path
 import streamlit as st
 
 from rag.answer.chain import RagChain
-from rag.config import Settings
+from rag.config import Settings, SettingsError, load_settings
+from rag.errors import RagError
 from rag.llm.answerer import AnswererStatus
 from rag.factory import answerer_status, build_chain, ensure_ingested, open_store
+from rag.redact import redact
 from rag.store.index import DocInfo, Index
 from rag.ingest.run import read_stamp
+from ui.render import md_escape
 
 
 def settings() -> Settings:
-    """Settings from the environment and ``.env``; cheap enough to read on every rerun."""
-    return Settings()
+    """Settings from the environment and ``.env``, cheap enough to read on every rerun; a bad value
+    stops the page with one line naming the variable and the fix."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        st.error(f"{md_escape(redact(str(exc)))} and reload the page.", icon=":material/error:")
+        st.stop()
 
 
 def key(s: Settings) -> str:
@@ -52,8 +62,13 @@ def _documents(cache_key: str, count: int, _index: Index) -> list[DocInfo]:
 
 
 def index(s: Settings) -> Index:
-    """The shared index; the first start on an empty store ingests the seeds, with progress."""
-    idx = _open_index(key(s), s)
+    """The shared index; the first start on an empty store ingests the seeds, with progress. An index
+    that cannot be opened stops the page with one line."""
+    try:
+        idx = _open_index(key(s), s)
+    except RagError as exc:
+        st.error(f"The article index cannot be opened: {md_escape(redact(str(exc)))}")
+        st.stop()
     if not idx.count():
         bar = st.progress(0.0, text="Indexing the articles for the first time…")
 

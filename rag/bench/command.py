@@ -1,10 +1,11 @@
 """The ``rag bench`` click command: parse options, run the benchmark, write JSON, print the table.
 
 Progress bars go to stderr, the table to stdout, the results to ``--out``.
-Settings (embedder, k, candidates, chunking) come from the environment and
-``.env`` like every other command; the answerer is always the offline
+Settings (embedder, k, candidates, chunking) come from ``load_settings``
+(environment and ``.env``) like every other command; the answerer is always the offline
 extractive one and ``CHROMA_HOST`` is ignored (``--chroma-server`` starts its
-own server). What it leaves out: the measuring itself (``runs``).
+own server). Errors are one ``error:`` line and exit 2 (``rag.cli.group``).
+What it leaves out: the measuring itself (``runs``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from typing import Any
 
 import click
 
-from rag.errors import RagError
-from rag.redact import redact
+from rag.cli.group import RagCommand
 
 
 def _scales(value: str) -> list[float]:
@@ -52,7 +52,7 @@ def _bar(label: str) -> Iterator[Any]:
             bar.__exit__(None, None, None)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=RagCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--scale", "scale", default="1,10", show_default=True,
               help="Corpus sizes in multiples of the seeds: 1 = the seeds; 10, 100 = seeds plus synthetic "
                    "articles; below 1 = a small synthetic corpus only.")
@@ -92,31 +92,20 @@ def bench_command(
       rag bench --scale 1 --chroma-server    # also query through a local Chroma server
       rag bench --scale 0.1 --questions 5 --load-questions 0 --cold-starts 1 --app-starts 0   # a smoke run
     """
-    from dotenv import load_dotenv
-    from pydantic import ValidationError
-
     from rag.bench.report import render
     from rag.bench.runs import BenchOptions, run_bench
-    from rag.config import PROJECT_DIR, Settings
+    from rag.config import load_settings
+    from rag.evaluation.paths import DATASETS_DIR
 
-    load_dotenv(".env", override=False)
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise click.UsageError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    settings = load_settings()
     options = BenchOptions(
         scales=_scales(scale), questions=questions, chroma_server=chroma_server, load_questions=load_questions,
         load_threads=load_threads, cold_starts=cold_starts, app_starts=app_starts, seed=seed,
-        datasets_dir=datasets_dir or PROJECT_DIR / "evals" / "datasets", work_dir=work_dir,
+        datasets_dir=datasets_dir or DATASETS_DIR, work_dir=work_dir,
     )
     if not any(options.datasets_dir.glob("*.jsonl")):
         raise click.UsageError(f"no *.jsonl question files in {options.datasets_dir}")
-    try:
-        results = run_bench(settings, options, progress=_bar, log=lambda m: click.echo(m, err=True))
-    except RagError as exc:
-        click.echo(f"error: {redact(str(exc))}", err=True)
-        sys.exit(2)
+    results = run_bench(settings, options, progress=_bar, log=lambda m: click.echo(m, err=True))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(results.to_json() + "\n", encoding="utf-8")
     click.echo(render(results))

@@ -1,12 +1,15 @@
-"""The ``rag`` command line: ingest, ask, chat, timeline, eval, bench.
+"""The ``rag`` command line: ingest, ask, chat, timeline, eval, bench, model.
 
-Each command reads ``Settings`` (environment and ``.env``), builds the same
-chain the app uses, and prints either text for people or JSON for programs.
-Every ``RagError`` becomes ``error: <message>`` on stderr and exit code 2; no
+Each command reads settings through ``rag.config.load_settings`` (environment
+and ``.env``), builds the same chain the app uses (``rag.cli.parts``), and
+prints either text for people or JSON for programs. Every ``RagError``
+becomes ``error: <message>`` on stderr and exit code 2 (``rag.cli.group``); no
 traceback reaches the user. Errors go through ``rag.redact`` (no secret is
 printed) and everything goes through ``rag.cli.terminal`` (no escape sequence
-reaches the terminal). Evaluation and benchmarking live in their own packages
-and are only imported when their command runs.
+reaches the terminal). ``timeline``, ``eval``, ``bench`` and ``model`` are
+real subcommands imported only when used, and the commands here import the
+pipeline only when they run, so ``rag --help`` is fast. What it leaves out:
+the evaluation, the benchmark and model downloads (their own packages).
 """
 
 from __future__ import annotations
@@ -15,62 +18,29 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from rag.errors import InputError, RagError
-from rag.retrieval.filters import make_filters
-from rag.cli.news import filter_options, timeline
-from rag.redact import redact
+from rag.cli import parts
+from rag.cli.group import EXIT_USAGE, Lazy, LazyGroup
+from rag.cli.news import filter_options
 from rag.cli.terminal import ECHO_CHARS, ask_stream, echo, print_answer, progress_bar, stdin_lines
+from rag.errors import InputError, RagError
+from rag.redact import redact
+from rag.retrieval.filters import make_filters
 
-EXIT_USAGE = 2
-
-
-def _settings(**overrides: Any) -> Any:
-    from rag.config import load_settings
-
-    return load_settings(**overrides)
-
-
-def _chain(settings: Any) -> Any:
-    """The chain over the store; says once, on stderr, when the answerer is not the one the user might expect."""
-    from rag.factory import answerer_status, build_chain
-
-    chain = build_chain(settings, _open(settings))
-    status = answerer_status(settings)
-    if status.notice and status.state != "loading":
-        echo(f"Note: {status.message}", err=True)
-    return chain
+LAZY = {
+    "timeline": Lazy("rag.cli.news:timeline", "The dated events the articles report about TOPIC, oldest first, each cited."),
+    "eval": Lazy("rag.evaluation.command:eval_command",
+                 "Score the chatbot on the gold datasets and write report.json, report.md and report.html."),
+    "bench": Lazy("rag.bench.command:bench_command",
+                  "Measure ingest, retrieval, answers, start-up and memory as the corpus grows."),
+    "model": Lazy("rag.llm.command:model_command",
+                  "Fetch and list local GGUF chat models (the default answerer, or RAG_CHAT_MODEL=local:<path>)."),
+}
 
 
-def _open(settings: Any) -> Any:
-    """The store, built from the seeds on first use."""
-    from rag.factory import ensure_ingested, open_store
-
-    index = open_store(settings)
-    if not index.count():
-        echo("No index yet: ingesting the articles first.", err=True)
-        with progress_bar("Ingesting") as progress:
-            report = ensure_ingested(index, settings, progress)
-        if report:
-            echo(report.summary(), err=True)
-    return index
-
-
-class _Group(click.Group):
-    """Turns ``RagError`` into a one-line message and exit code 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except RagError as exc:
-            echo(f"error: {redact(str(exc))}", err=True)
-            ctx.exit(EXIT_USAGE)
-
-
-@click.group(cls=_Group)
+@click.group(cls=LazyGroup, lazy=LAZY)
 @click.version_option(package_name="rag-news-chat")
 def main() -> None:
     """Ask questions about news articles in English or Chinese, with cited answers.
@@ -106,7 +76,7 @@ def ingest(paths: tuple[Path, ...], replace: bool) -> None:
     from rag.factory import open_store
     from rag.ingest.run import run_ingest
 
-    settings = _settings()
+    settings = parts.settings()
     targets = list(paths) or [Path(settings.seeds_dir)]
     if not paths and not targets[0].is_dir():
         raise RagError(f"the articles directory {targets[0]} does not exist; create it or set RAG_SEEDS_DIR")
@@ -138,8 +108,8 @@ def ask(question: str, as_json: bool, k: int | None, outlet: tuple[str, ...], si
       printf 'Q1\\nQ2\\n' | rag ask --json -     # one JSON object per line
     """
     filters = make_filters(outlet, since, until, lang)
-    settings = _settings()
-    chain = _chain(settings)
+    settings = parts.settings()
+    chain = parts.chain(settings)
     if question != "-":
         if as_json:
             echo(chain.ask(question, k=k, filters=filters).model_dump_json())
@@ -188,8 +158,8 @@ def chat(k: int | None, outlet: tuple[str, ...], since: str | None, until: str |
       > When did he leave?
     """
     filters = make_filters(outlet, since, until, lang)
-    settings = _settings()
-    chain = _chain(settings)
+    settings = parts.settings()
+    chain = parts.chain(settings)
     mode = "offline extractive answers" if chain.extractive else f"model {chain.model_name}"
     echo(f"Ask about the articles ({mode}). /new starts over, /quit leaves.")
     history: list[dict[str, str]] = []
@@ -221,38 +191,6 @@ def chat(k: int | None, outlet: tuple[str, ...], since: str | None, until: str |
             continue
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
-
-@main.command(name="eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-              add_help_option=False)
-@click.pass_context
-def eval_(ctx: click.Context) -> None:
-    """Score the chatbot on the gold Q&A sets (see `rag eval --help`)."""
-    from rag.evaluation.command import eval_command
-
-    eval_command.main(args=ctx.args, prog_name="rag eval", standalone_mode=True)
-
-
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-              add_help_option=False)
-@click.pass_context
-def bench(ctx: click.Context) -> None:
-    """Measure ingest, query, start-up and memory (see `rag bench --help`)."""
-    from rag.bench.command import bench_command
-
-    bench_command.main(args=ctx.args, prog_name="rag bench", standalone_mode=True)
-
-
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-              add_help_option=False)
-@click.pass_context
-def model(ctx: click.Context) -> None:
-    """Manage local GGUF models (see `rag model --help`)."""
-    from rag.llm.fetch import model_command
-
-    model_command.main(args=ctx.args, prog_name="rag model", standalone_mode=True)
-
-
-main.add_command(timeline)
 
 if __name__ == "__main__":
     main()

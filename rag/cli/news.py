@@ -4,17 +4,22 @@
 ``--lang`` to a command (``ask``, ``chat``, ``timeline``); ``rag.retrieval.filters``
 checks them. ``timeline`` prints the dated events about a topic, oldest first,
 or the ``Timeline`` object as JSON. Settings and the store come from
-``rag.cli.main`` as for every other command; errors become ``error: …`` there.
+``rag.cli.parts`` as for every other command; errors become ``error: …`` in
+``rag.cli.group``. It imports the pipeline only when ``timeline`` runs (``rag
+--help`` stays fast). What it leaves out: finding the events (``rag.answer.timeline``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from rag.retrieval.filters import make_filters
-from rag.answer.timeline import Timeline, date_text
+from rag.cli.group import RagCommand
+
+if TYPE_CHECKING:
+    from rag.answer.timeline import Timeline
 
 SIGN = {"en": "dated differently elsewhere:", "zh": "其他文章所述日期不同："}
 
@@ -34,6 +39,8 @@ def filter_options(command: Callable) -> Callable:
 
 def format_timeline(result: Timeline) -> str:
     """The timeline for people: date as written · event sentence [n] · source · chunk id."""
+    from rag.answer.timeline import date_text
+
     if not result.events:
         return ("文章中没有关于这个主题的带日期事件。" if result.language == "zh"
                 else "The articles report no dated events about this topic.")
@@ -52,7 +59,7 @@ def format_timeline(result: Timeline) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(cls=RagCommand)
 @click.argument("topic")
 @click.option("--json", "as_json", is_flag=True, help="Print the Timeline object as JSON (one line).")
 @click.option("-k", "k", type=click.IntRange(1, 100), default=None, help="Passages to search (default 40).")
@@ -71,12 +78,14 @@ def timeline(topic: str, as_json: bool, k: int | None, outlet: tuple[str, ...], 
       rag timeline --outlet 界面新闻 "Musk and OpenAI"
     """
     from rag.answer.checks import check_question
-    from rag.cli.main import _open, _settings
+    from rag.answer.checks import check_question
+    from rag.cli import parts
     from rag.factory import build_chain
+    from rag.retrieval.filters import make_filters
 
     filters = make_filters(outlet, since, until, lang)
     topic = check_question(topic)
-    settings = _settings()
-    chain = build_chain(settings, _open(settings))
+    settings = parts.settings()
+    chain = build_chain(settings, parts.open_index(settings))
     result = chain.timeline(topic, k, filters)
     click.echo(result.model_dump_json() if as_json else format_timeline(result))

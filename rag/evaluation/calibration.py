@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from rag.answer.chain import RagChain
 from rag.answer.refusal import RefusalPolicy
 from rag.answer.cite import support
-from rag.config import PROJECT_DIR, Settings
+from rag.config import PROJECT_DIR, Settings, load_settings
+from rag.errors import RagError
 from rag.evaluation.datasets import EvalCase, load_datasets
 from rag.evaluation.splits import load_splits
 from rag.factory import build_chain, ensure_ingested, open_store
@@ -135,7 +136,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--persist-dir", type=Path, default=None)
     parser.add_argument("--what", choices=("refusal", "support", "both"), default="both")
     args = parser.parse_args(argv)
-    settings = Settings(**({"persist_dir": args.persist_dir} if args.persist_dir else {}))
+    try:
+        settings = load_settings(persist_dir=args.persist_dir)
+    except RagError as exc:
+        parser.exit(2, f"error: {exc}\n")
     if args.what in ("refusal", "both"):
         current = (settings.min_relevance_en, settings.min_relevance_zh, settings.min_overlap)
         rows = refusal_table(refusal_points(args.split, settings))

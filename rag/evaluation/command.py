@@ -1,7 +1,7 @@
 """The ``rag eval`` command: run the gold datasets, write the reports, gate on thresholds.
 
-What it does: reads ``Settings()`` (so RAG_* variables and .env apply, as in
-the app), builds the app's chain (``default``), the extractive answerer beside
+What it does: reads the settings (``load_settings``: RAG_* variables and .env
+apply, as in the app; a bad one is one ``error:`` line), builds the app's chain (``default``), the extractive answerer beside
 it when the default is an LLM, and the naive baseline with ``--baseline``;
 runs the cases of the chosen split (``evals/splits.toml``) with a progress bar
 on stderr, compares with the previous run of the same split (or
@@ -9,8 +9,9 @@ on stderr, compares with the previous run of the same split (or
 and exits 1 when a threshold in ``evals/thresholds.toml`` fails (2 on a
 configuration or input error).
 
-What it leaves out: registering itself in ``rag/cli/main.py``, and all scoring and
-rendering (``runner.py``, ``report.py``).
+Errors a user can act on are one ``error:`` line and exit 2 (``rag.cli.group``).
+What it leaves out: where the input files live (``paths.py``), and all scoring
+and rendering (``runner.py``, ``report.py``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,11 @@ from pathlib import Path
 
 import click
 
-from rag.config import PROJECT_DIR, Settings
-from rag.errors import InputError, RagError
-from rag.redact import redact
+from rag.cli.group import RagCommand
+from rag.config import PROJECT_DIR, load_settings
+from rag.errors import InputError
+from rag.evaluation.paths import DEFAULT_DATASETS, DEFAULT_SPLITS, DEFAULT_THRESHOLDS
 
-EVALS_DIR = PROJECT_DIR / "evals"
-DEFAULT_DATASETS = tuple(
-    EVALS_DIR / "datasets" / name for name in ("ft_summary.jsonl", "corpus.jsonl", "news.jsonl")
-)
-DEFAULT_SPLITS = EVALS_DIR / "splits.toml"
-DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.toml"
 SPLIT_CHOICES = ("dev", "test", "all")
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -61,12 +57,7 @@ Examples:
 """
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {redact(message)}", err=True)
-    sys.exit(2)
-
-
-@click.command("eval", help=HELP)
+@click.command("eval", cls=RagCommand, help=HELP)
 @click.option("--dataset", "datasets", type=_FILE, multiple=True,
               help="A JSONL dataset; repeat for several. Default: both files in evals/datasets.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -104,38 +95,34 @@ def eval_command(
     from rag.evaluation.runner import build_systems, run_eval
 
     started = time.perf_counter()
-    try:
-        settings = Settings()
-        k = k or settings.k
-        splits = load_splits(DEFAULT_SPLITS) if DEFAULT_SPLITS.exists() else {}
-        if split != "all" and not splits:
-            raise InputError(f"--split {split} needs {DEFAULT_SPLITS}")
-        keep = None if split == "all" else (lambda case: splits.get(case.id) == split)
-        infos, cases = load_datasets(list(datasets or DEFAULT_DATASETS), limit, keep)
-        if not any(cases.values()):
-            raise InputError(f"no case of these datasets is in the {split} split of {DEFAULT_SPLITS}")
-        gate_file = thresholds or (DEFAULT_THRESHOLDS if DEFAULT_THRESHOLDS.exists() else None)
-        limits = gate.load_thresholds(gate_file) if gate_file else {}
-        out = out or Path(settings.eval_runs_dir) / datetime.now().strftime("%Y%m%d-%H%M%S")
-        previous = None
-        if compare:
-            previous = (compare, report.load_report(compare))
-        elif not no_compare:
-            previous = report.previous_run(Path(settings.eval_runs_dir), split, exclude=out)
-        click.echo("Opening the index (building it from the seeds on first use)…", err=True)
-        systems = build_systems(settings, baseline)
-        judge = make_judge(settings)
-        similarity = make_similarity_embeddings(settings.embed_threads)
-        n = sum(len(c) for c in cases.values())
-        total = sum(min(n, llm_subset) if llm_subset and not c.extractive and name != "baseline" else n
-                    for name, c in systems.items())
-        with click.progressbar(length=total, label=f"eval {', '.join(systems)}", file=sys.stderr) as bar:
-            run = run_eval(systems, infos, cases, settings=settings, k=k, similarity=similarity,
-                           judge=judge, progress=lambda: bar.update(1), splits=splits, split=split,
-                           llm_subset=llm_subset)
-    except RagError as exc:
-        _fail(str(exc))
-        return
+    settings = load_settings()
+    k = k or settings.k
+    splits = load_splits(DEFAULT_SPLITS) if DEFAULT_SPLITS.exists() else {}
+    if split != "all" and not splits:
+        raise InputError(f"--split {split} needs {DEFAULT_SPLITS}")
+    keep = None if split == "all" else (lambda case: splits.get(case.id) == split)
+    infos, cases = load_datasets(list(datasets or DEFAULT_DATASETS), limit, keep)
+    if not any(cases.values()):
+        raise InputError(f"no case of these datasets is in the {split} split of {DEFAULT_SPLITS}")
+    gate_file = thresholds or (DEFAULT_THRESHOLDS if DEFAULT_THRESHOLDS.exists() else None)
+    limits = gate.load_thresholds(gate_file) if gate_file else {}
+    out = out or Path(settings.eval_runs_dir) / datetime.now().strftime("%Y%m%d-%H%M%S")
+    previous = None
+    if compare:
+        previous = (compare, report.load_report(compare))
+    elif not no_compare:
+        previous = report.previous_run(Path(settings.eval_runs_dir), split, exclude=out)
+    click.echo("Opening the index (building it from the seeds on first use)…", err=True)
+    systems = build_systems(settings, baseline)
+    judge = make_judge(settings)
+    similarity = make_similarity_embeddings(settings.embed_threads)
+    n = sum(len(c) for c in cases.values())
+    total = sum(min(n, llm_subset) if llm_subset and not c.extractive and name != "baseline" else n
+                for name, c in systems.items())
+    with click.progressbar(length=total, label=f"eval {', '.join(systems)}", file=sys.stderr) as bar:
+        run = run_eval(systems, infos, cases, settings=settings, k=k, similarity=similarity,
+                       judge=judge, progress=lambda: bar.update(1), splits=splits, split=split,
+                       llm_subset=llm_subset)
     run.splits_file = str(DEFAULT_SPLITS) if splits else None
     if gate_file:
         run.thresholds_file = str(gate_file)

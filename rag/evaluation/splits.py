@@ -92,8 +92,8 @@ def render(splits: Mapping[str, Split]) -> str:
 
 
 def main() -> None:
-    from rag.evaluation.command import DEFAULT_DATASETS, DEFAULT_SPLITS
     from rag.evaluation.datasets import load_dataset
+    from rag.evaluation.paths import DEFAULT_DATASETS, DEFAULT_SPLITS
 
     cases = [c for path in DEFAULT_DATASETS for c in load_dataset(path)]
     existing = load_splits(DEFAULT_SPLITS) if DEFAULT_SPLITS.exists() else {}

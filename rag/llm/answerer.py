@@ -15,7 +15,8 @@ pointed at the server's ``/v1``, the same door as OpenAI, Ollama or vLLM.
 extractive) for the CLI's stderr and the app's sidebar.
 
 It leaves out the server itself (``rag.llm.embedded``), the other providers
-(``rag.llm.providers``) and the download (``rag.llm.fetch``).
+(``rag.llm.providers``), the HTTP client (``rag.llm.openai_chat``) and the download
+(``rag.llm.fetch``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.llm import embedded as embedded_llm
+from rag.llm.catalogue import KNOWN_MODELS
 from rag.llm.embedded import ServerConfig, State
+from rag.llm.openai_chat import openai_chat
 
 AUTO = "auto"
 LOCAL_PROVIDERS = ("local", "embedded", "llamacpp")
@@ -54,15 +57,11 @@ class AnswererStatus:
 
 
 def default_model_path(models_dir: Path) -> Path:
-    from rag.llm.fetch import KNOWN_MODELS
-
     return KNOWN_MODELS[DEFAULT_KEY].path(models_dir)
 
 
 def default_model_present(models_dir: Path) -> bool:
     """The verified default GGUF is in ``models_dir``: right name and size (no hashing)."""
-    from rag.llm.fetch import KNOWN_MODELS
-
     path = default_model_path(models_dir)
     return path.is_file() and path.stat().st_size == KNOWN_MODELS[DEFAULT_KEY].size
 
@@ -140,8 +139,6 @@ class EmbeddedChat(BaseChatModel):
         """The ``ChatOpenAI`` for the running server (starting it, once, on first use)."""
         with self._lock:
             if self._client is None:
-                from rag.llm.providers import openai_chat
-
                 base_url = embedded_llm.start(self.server)
                 self._client = openai_chat(self.server.model_path.stem, {
                     **self.options, "base_url": f"{base_url}/v1", "api_key": "embedded",

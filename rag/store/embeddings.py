@@ -5,7 +5,8 @@ multilingual-e5-small, 4-bit, 384 dims, using the e5 ``query:``/``passage:``
 convention) and ``openai`` (any OpenAI-compatible embeddings endpoint). Tests
 and plugins add providers with ``register_embeddings``. Nothing is loaded until
 a model is first used. Every embedder is wrapped so its failures reach the
-user as one secret-free line (``GuardedEmbeddings``).
+user as one secret-free line (``GuardedEmbeddings``). Keys and URLs come in the
+options (from settings, through ``rag.factory``); nothing here reads the environment.
 """
 
 from __future__ import annotations
@@ -75,14 +76,14 @@ def _openai(model: str, options: dict[str, Any]) -> Embeddings:
     from rag.tokens import seed_tiktoken_cache
 
     seed_tiktoken_cache()
-    if not (options.get("api_key") or os.environ.get("OPENAI_API_KEY") or options.get("base_url")):
+    if not (options.get("api_key") or options.get("base_url")):
         raise ConfigError(
             "OPENAI_API_KEY is not set: add it to .env, or use the offline "
             f"RAG_EMBEDDING_MODEL={DEFAULT_EMBEDDING_MODEL}"
         )
     return OpenAIEmbeddings(
         model=model,
-        api_key=options.get("api_key") or os.environ.get("OPENAI_API_KEY") or "not-needed",
+        api_key=options.get("api_key") or "not-needed",
         base_url=options.get("base_url"),
         timeout=options.get("timeout", 30),
         max_retries=options.get("max_retries", 2),
