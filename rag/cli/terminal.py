@@ -6,7 +6,8 @@ drops whole CSI/OSC/other ESC sequences, then every remaining C0/C1 control
 character and DEL, keeping newlines and tabs; ``echo`` prints through it, so no
 line the CLI prints can drive the terminal. ``stdin_lines`` decodes stdin one
 line at a time, so one line that is not UTF-8 is reported instead of ending the
-run. Commands, settings and errors-to-exit-codes stay in ``rag.cli.main``.
+run. Commands stay in ``rag.cli.main``, settings in ``rag.cli.parts``, errors-to-exit-codes in
+``rag.cli.group``.
 """
 
 from __future__ import annotations
