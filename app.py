@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 import streamlit as st
+
 from rag.errors import RagError
 from rag.models import Answer, Evidence
 from rag.redact import redact

@@ -163,7 +163,8 @@ def test_nothing_below_the_factory_reads_the_environment_or_settings() -> None:
     for name in closure - {"rag.config"}:
         source = modules[name].read_text(encoding="utf-8")
         found |= {(name, key) for key in environment_reads(source)}
-        calls = {n.func.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        calls = {n.func.id for n in ast.walk(ast.parse(source))
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert not calls & {"Settings", "load_settings", "load_dotenv"}, name
     assert found <= ALLOWED_READS, sorted(found - ALLOWED_READS)
 

@@ -30,7 +30,8 @@ from rag.redact import redact
 from rag.retrieval.filters import make_filters
 
 LAZY = {
-    "timeline": Lazy("rag.cli.news:timeline", "The dated events the articles report about TOPIC, oldest first, each cited."),
+    "timeline": Lazy("rag.cli.news:timeline",
+                     "The dated events the articles report about TOPIC, oldest first, each cited."),
     "eval": Lazy("rag.evaluation.command:eval_command",
                  "Score the chatbot on the gold datasets and write report.json, report.md and report.html."),
     "bench": Lazy("rag.bench.command:bench_command",

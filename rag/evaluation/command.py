@@ -1,7 +1,8 @@
 """The ``rag eval`` command: run the gold datasets, write the reports, gate on thresholds.
 
 What it does: reads the settings (``load_settings``: RAG_* variables and .env
-apply, as in the app; a bad one is one ``error:`` line), builds the app's chain (``default``), the extractive answerer beside
+apply, as in the app; a bad one is one ``error:`` line), builds the app's
+chain (``default``), the extractive answerer beside
 it when the default is an LLM, and the naive baseline with ``--baseline``;
 runs the cases of the chosen split (``evals/splits.toml``) with a progress bar
 on stderr, compares with the previous run of the same split (or
