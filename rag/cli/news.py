@@ -78,7 +78,6 @@ def timeline(topic: str, as_json: bool, k: int | None, outlet: tuple[str, ...], 
       rag timeline --outlet 界面新闻 "Musk and OpenAI"
     """
     from rag.answer.checks import check_question
-    from rag.answer.checks import check_question
     from rag.cli import parts
     from rag.factory import build_chain
     from rag.retrieval.filters import make_filters
