@@ -17,7 +17,7 @@ from rag.dates import find_dates, normalise_published, published_label, source_l
 from rag.ingest.documents import load_document
 from rag.errors import InputError
 from rag.retrieval.filters import Filters, make_filters, matches, where
-from rag.models import Citation, Passage
+from rag.models import Citation, Passage, Sentence
 from rag.retrieval.recency import as_of_note, question_kind, rerank_by_recency, when_note
 from rag.answer.relations import relation_terms
 from rag.text import sentence_spans
@@ -126,7 +126,8 @@ def test_chinese_numerals_and_percentages() -> None:
 
 def test_evidence_from_passages_keeps_the_sentence_before() -> None:
     p = Passage(n=3, chunk_id="a#0000", doc_id="a", title="t", text="甲。乙。", language="zh")
-    sentences = {"a#0000": [{"text": "甲。", "start": 0, "end": 2}, {"text": "乙。", "start": 2, "end": 4}]}
+    sentences = {"a#0000": [Sentence(chunk_id="a#0000", text="甲。", start=0, end=2, language="zh"),
+                            Sentence(chunk_id="a#0000", text="乙。", start=2, end=4, language="zh")]}
     ev = evidence_from([p], sentences)
     assert [(e.n, e.text, e.before) for e in ev] == [(3, "甲。", ""), (3, "乙。", "甲。")]
 
