@@ -6,7 +6,9 @@ import math
 
 import pytest
 
+from rag.answer.cite import has_marker, marker_numbers, resolve, strip_markers, verify
 from rag.evaluation import metrics as m
+from rag.evaluation import ranking
 from rag.models import Answer, Citation, Passage, Usage
 
 
@@ -43,7 +45,7 @@ def test_contains_normalizes_chinese_width_case_and_spaces() -> None:
 
 
 def test_strip_markers_handles_all_marker_forms() -> None:
-    assert m.strip_markers("A [1] B【2】C [1, 3]").split() == ["A", "B", "C"]
+    assert strip_markers("A [1] B【2】C [1, 3]").split() == ["A", "B", "C"]
 
 
 # ---- retrieval ----------------------------------------------------------------------
@@ -51,30 +53,30 @@ def test_strip_markers_handles_all_marker_forms() -> None:
 
 def test_doc_ranking_collapses_duplicates_in_order() -> None:
     ps = [passage(1, "a", "x"), passage(2, "b", "x"), passage(3, "a", "x"), passage(4, "c", "x")]
-    assert m.doc_ranking(ps, k=5) == ["a", "b", "c"]
-    assert m.doc_ranking(ps, k=2) == ["a", "b"]
+    assert ranking.doc_ranking(ps, k=5) == ["a", "b", "c"]
+    assert ranking.doc_ranking(ps, k=2) == ["a", "b"]
 
 
 def test_rank_scores_hand_computed() -> None:
-    s = m.rank_scores(["x", "a", "y", "b"], {"a", "b"}, k=5)
+    s = ranking.rank_scores(["x", "a", "y", "b"], {"a", "b"}, k=5)
     assert s.hit == 1.0 and s.recall == 1.0 and s.mrr == 0.5
     dcg = 1 / math.log2(3) + 1 / math.log2(5)
     idcg = 1 + 1 / math.log2(3)
     assert s.ndcg == pytest.approx(dcg / idcg)
-    miss = m.rank_scores(["x", "y"], {"a"}, k=5)
+    miss = ranking.rank_scores(["x", "y"], {"a"}, k=5)
     assert (miss.hit, miss.recall, miss.mrr, miss.ndcg) == (0.0, 0.0, 0.0, 0.0)
-    perfect = m.rank_scores(["a", "b", "x"], {"a", "b"}, k=5)
+    perfect = ranking.rank_scores(["a", "b", "x"], {"a", "b"}, k=5)
     assert perfect.ndcg == pytest.approx(1.0) and perfect.mrr == 1.0
 
 
 def test_rank_scores_penalizes_missing_items_even_when_list_is_short() -> None:
     # Five passages from one document: the collapsed list has one item, but
     # the second gold document is still missing.
-    s = m.rank_scores(["a"], {"a", "b"}, k=5)
+    s = ranking.rank_scores(["a"], {"a", "b"}, k=5)
     assert s.recall == 0.5
     assert s.ndcg == pytest.approx(1 / (1 + 1 / math.log2(3)))
     with pytest.raises(ValueError):
-        m.rank_scores(["a"], set(), k=5)
+        ranking.rank_scores(["a"], set(), k=5)
 
 
 def test_evidence_ranking_counts_each_quote_once() -> None:
@@ -85,23 +87,23 @@ def test_evidence_ranking_counts_each_quote_once() -> None:
         passage(3, "d", f"重复：{q1}。"),  # only an already-seen quote: collapsed
         passage(4, "d", "其他内容。"),
     ]
-    ranked = m.evidence_ranking(ps, [q1, q2], k=5)
+    ranked = ranking.evidence_ranking(ps, [q1, q2], k=5)
     assert ranked == ["-0", "q0", "q1", "-3"]
-    s = m.rank_scores(ranked, m.evidence_ids([q1, q2]), k=5)
+    s = ranking.rank_scores(ranked, ranking.evidence_ids([q1, q2]), k=5)
     assert s.hit == 1.0 and s.recall == 1.0 and s.mrr == 0.5
     # Both quotes in the top passage is a perfect ranking.
-    top = m.rank_scores(m.evidence_ranking(ps[1:], [q1, q2], k=5), {"q0", "q1"}, k=5)
+    top = ranking.rank_scores(ranking.evidence_ranking(ps[1:], [q1, q2], k=5), {"q0", "q1"}, k=5)
     assert top.ndcg == pytest.approx(1.0)
-    assert m.passage_relevance(ps, [q1, q2], k=5) == [False, True, True, False]
+    assert ranking.passage_relevance(ps, [q1, q2], k=5) == [False, True, True, False]
     # k cuts before the passage with evidence.
-    assert m.rank_scores(m.evidence_ranking(ps, [q1], k=1), {"q0"}, k=1).hit == 0.0
+    assert ranking.rank_scores(ranking.evidence_ranking(ps, [q1], k=1), {"q0"}, k=1).hit == 0.0
 
 
 def test_context_precision_matches_ragas_definition() -> None:
-    assert m.context_precision([True, False, True]) == pytest.approx((1 / 1 + 2 / 3) / 2)
-    assert m.context_precision([False, True]) == pytest.approx(0.5)
-    assert m.context_precision([False, False]) == 0.0
-    assert m.context_precision([True, True]) == 1.0
+    assert ranking.context_precision([True, False, True]) == pytest.approx((1 / 1 + 2 / 3) / 2)
+    assert ranking.context_precision([False, True]) == pytest.approx(0.5)
+    assert ranking.context_precision([False, False]) == 0.0
+    assert ranking.context_precision([True, True]) == 1.0
 
 
 # ---- answer -------------------------------------------------------------------------
@@ -210,3 +212,14 @@ def test_cost_needs_usage_and_a_known_price() -> None:
 def test_every_metric_has_a_label_and_meaning() -> None:
     for name, info in m.METRICS.items():
         assert info.label and info.meaning, name
+
+
+def test_the_citation_contract_reads_every_marker_form_and_checks_each_citation() -> None:
+    assert marker_numbers("A [1] B【2】C [1, 3] D【4，5、6】 [x] [7") == [1, 2, 1, 3, 4, 5, 6]
+    assert has_marker("no answer [2") and not has_marker("no answer [x]")
+    p1 = passage(1, "a", "First sentence. Musk made an offer.")
+    good = cite(p1, "Musk made an offer.")
+    assert resolve(good, [p1]) is p1 and verify(good, [p1])
+    other_doc = good.model_copy(update={"doc_id": "b"})
+    assert resolve(other_doc, [p1]) is None and not verify(other_doc, [p1])
+    assert not verify(good.model_copy(update={"quote": "", "span": (0, 0)}), [p1])

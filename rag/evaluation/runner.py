@@ -72,7 +72,6 @@ def run_system(
             row = new_row(name, dataset, case, (splits or {}).get(case.id))
             extra: dict[str, Any] = {}
             if case.filters:
-                row.filters_applied = True
                 extra["filters"] = case_filters(case.filters)
             try:
                 answer = chain.ask(case.question, [t.model_dump() for t in case.history], k=k, **extra)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rag.evaluation import metrics as m
+from rag.evaluation import ranking
 from rag.evaluation.datasets import ConflictSide, EvalCase, Turn
 from rag.evaluation.judge import JudgeResult
 from rag.models import Answer, Citation, Language, Passage, Usage
@@ -50,7 +51,6 @@ class CaseResult(BaseModel):
     conflict: list[ConflictSide] = Field(default_factory=list, description="Gold sides of a disagreement.")
     expected_script: str | None = None
     filters: dict[str, str] = Field(default_factory=dict)
-    filters_applied: bool | None = Field(None, description="False when the answerer takes no filters.")
     retrieved_context_ids: list[str] = Field(default_factory=list, description="Chunk ids, best first.")
     retrieved_doc_ids: list[str] = Field(default_factory=list, description="Doc ids of the top-k, deduplicated.")
     relevant_passages: list[int] = Field(default_factory=list, description="n of passages holding evidence.")
@@ -114,28 +114,29 @@ def score_answer(row: CaseResult, case: EvalCase, answer: Answer, k: int, model:
     row.passages = answer.passages
     row.citations = answer.citations
     row.retrieved_context_ids = [p.chunk_id for p in answer.passages[:k]]
-    row.retrieved_doc_ids = m.doc_ranking(answer.passages, k)
+    row.retrieved_doc_ids = ranking.doc_ranking(answer.passages, k)
     row.latency_ms = answer.timings_ms.get("total")
     row.usage = answer.usage
     row.cost_usd = m.estimate_cost(model, answer.usage)
     scores: dict[str, float | None] = {"language_match": float(row.response_language == case.language)}
     if case.script:
         scores["script_match"] = m.script_match(answer.answer, case.script)
-    if case.filters and row.filters_applied:
+    if case.filters:
         scores["filter_compliance"] = filter_compliance(answer.passages[:k], case.filters)
     if case.answerable:
-        docs = m.rank_scores(row.retrieved_doc_ids, case.sources, k)
+        docs = ranking.rank_scores(row.retrieved_doc_ids, case.sources, k)
         recall, row.missed_facts = m.fact_recall(answer.answer, case.facts)
         scores.update(
             doc_hit=docs.hit, doc_recall=docs.recall, doc_mrr=docs.mrr, doc_ndcg=docs.ndcg, fact_recall=recall,
             citation_source_precision=m.citation_source_precision(answer, case.sources),
         )
         if case.evidence:  # passage metrics need evidence quotes; a facts-only case skips them
-            relevance = m.passage_relevance(answer.passages, case.evidence, k)
+            relevance = ranking.passage_relevance(answer.passages, case.evidence, k)
             row.relevant_passages = [p.n for p, rel in zip(answer.passages, relevance, strict=False) if rel]
-            ev = m.rank_scores(m.evidence_ranking(answer.passages, case.evidence, k), m.evidence_ids(case.evidence), k)
+            ranked = ranking.evidence_ranking(answer.passages, case.evidence, k)
+            ev = ranking.rank_scores(ranked, ranking.evidence_ids(case.evidence), k)
             scores.update(passage_hit=ev.hit, passage_recall=ev.recall, passage_mrr=ev.mrr, passage_ndcg=ev.ndcg,
-                          context_precision=m.context_precision(relevance))
+                          context_precision=ranking.context_precision(relevance))
         if case.dates:
             scores["date_recall"] = m.fact_recall(answer.answer, case.dates)[0]
         if case.conflict:
@@ -151,8 +152,6 @@ def verdict(row: CaseResult) -> tuple[bool, list[str]]:
     reasons: list[str] = []
     if row.judge_error:
         reasons.append(f"judge error: {row.judge_error}")
-    if row.filters and row.filters_applied is False:
-        reasons.append("filters not supported by this answerer: ran without them")
     if not row.answerable:
         if not row.refused:
             reasons.append("answered an unanswerable question")
