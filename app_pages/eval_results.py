@@ -5,8 +5,9 @@ run), the answerers side by side with each metric's one-line definition, the
 change against the previous run, per-split and per-category tables, two
 charts with labelled axes, the per-question table (filterable to failures)
 and every metric's definition. Reads the run through ``ui.evals`` (the typed
-``EvalRun`` loader). With no run yet it says how to make one. What it leaves
-out: running evals and computing metrics.
+``EvalRun`` and its typed comparison), never a raw report key. With no run
+yet it says how to make one. What it leaves out: running evals and computing
+metrics.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def show() -> None:
         for col, tile in zip(st.columns(4), tiles[start : start + 4]):
             col.metric(tile.label, tile.value, tile.delta, help=tile.help,
                        delta_color="normal" if tile.higher_is_better else "inverse")
-    if run.comparison:
-        st.caption(f"Changes are against the run of {render.md_escape(run.comparison['previous_created'])}.")
+    if loaded.compared_with:
+        st.caption(f"Changes are against the run of {render.md_escape(loaded.compared_with)}.")
 
     st.subheader("Answerers side by side")
     st.dataframe(evals.side_by_side(run), width="stretch")

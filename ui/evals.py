@@ -1,10 +1,12 @@
 """The Eval results page's data: the latest run, read through the typed ``EvalRun`` loader, as tables.
 
 What it does: finds the newest readable ``report.json`` under the runs
-directory (``rag.evaluation.report.load_report``; unreadable ones are
-reported, not raised) and turns it into pandas tables with the metric names
-and one-line definitions of ``evals/README.md`` (``rag.evaluation.tables``),
-so the page, report.md and report.html show the same thing. No Streamlit
+directory (``rag.evaluation.report.readable_runs``, which reads each with
+``load_report``; unreadable ones are reported, not raised), reads its
+comparison with the previous run typed (``rag.evaluation.comparison``), and
+turns it into pandas tables with the metric names and one-line definitions
+of ``evals/README.md`` (``rag.evaluation.tables``), so the page, report.md
+and report.html show the same thing. No Streamlit
 here and no metric is computed: numbers are shown as the report has them.
 """
 
@@ -16,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from rag.errors import ConfigError
 from rag.evaluation import tables
+from rag.evaluation.comparison import comparison_of
 from rag.evaluation.metric_info import METRICS
-from rag.evaluation.report import load_report
+from rag.evaluation.report import readable_runs
 from rag.evaluation.runner import DEFAULT, EvalRun
 
 # The headline tiles: the numbers a reader looks at first.
@@ -32,6 +34,12 @@ class Loaded:
     path: Path
     run: EvalRun
 
+    @property
+    def compared_with(self) -> str | None:
+        """When the run this one was compared with was made; None when it was not compared."""
+        comparison = comparison_of(self.run)
+        return comparison.previous_created if comparison else None
+
 
 def runs_dir(settings: Any) -> Path:
     """Where runs live (``RAG_EVAL_RUNS_DIR``, default ``evals/runs``)."""
@@ -41,12 +49,8 @@ def runs_dir(settings: Any) -> Path:
 def latest(runs: Path) -> tuple[Loaded | None, list[str]]:
     """The newest readable run under ``runs`` (by file time), and why any newer one was skipped."""
     problems: list[str] = []
-    files = sorted(runs.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True) if runs.is_dir() else []
-    for file in files:
-        try:
-            return Loaded(file, load_report(file)), problems
-        except ConfigError as exc:
-            problems.append(str(exc))
+    for file, run in readable_runs(runs, problems.append):
+        return Loaded(file, run), problems
     return None, problems
 
 
@@ -91,13 +95,14 @@ class Tile:
 def tiles(run: EvalRun, system: str = DEFAULT) -> list[Tile]:
     """The default answerer's headline numbers, each with its change since the previous run."""
     totals = run.totals.get(system) or next(iter(run.totals.values()))
-    cmp = (run.comparison or {}).get("metrics", {}).get(system, {}).get("overall", {})
+    comparison = comparison_of(run)
+    changes = comparison.changes(system) if comparison else {}
     out = []
     for key in TILES:
         value = totals.overall.metrics.get(key)
         if value is None:
             continue
-        delta = cmp.get(key, {}).get("delta")
+        delta = changes[key].delta if key in changes else None
         out.append(Tile(
             label=tables.label(key, run.k), value=tables.fmt(key, value),
             delta=None if delta is None else tables.fmt_delta(key, delta).split(" ")[0],

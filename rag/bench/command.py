@@ -10,15 +10,12 @@ What it leaves out: the measuring itself (``runs``).
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
 from rag.cli.group import RagCommand
+from rag.cli.terminal import progress_bar
 
 
 def _scales(value: str) -> list[float]:
@@ -29,27 +26,6 @@ def _scales(value: str) -> list[float]:
     if not scales or any(s <= 0 or s > 1000 for s in scales):
         raise click.BadParameter("scales must be in (0, 1000], e.g. 1,10,100 (0.1 = a tiny synthetic corpus)")
     return scales
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[Any]:
-    bar: Any = None
-    state = {"done": 0}
-
-    def update(done: int, total: int, name: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=max(total, 1), label=label.ljust(22), file=sys.stderr, show_pos=True,
-                                    show_eta=True, item_show_func=lambda n: n)
-            bar.__enter__()
-        bar.update(max(done - state["done"], 0), name)
-        state["done"] = max(done, state["done"])
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 @click.command(cls=RagCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +81,8 @@ def bench_command(
     )
     if not any(options.datasets_dir.glob("*.jsonl")):
         raise click.UsageError(f"no *.jsonl question files in {options.datasets_dir}")
-    results = run_bench(settings, options, progress=_bar, log=lambda m: click.echo(m, err=True))
+    results = run_bench(settings, options, progress=lambda label: progress_bar(label.ljust(22)),
+                        log=lambda m: click.echo(m, err=True))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(results.to_json() + "\n", encoding="utf-8")
     click.echo(render(results))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from rag.evaluation.comparison import comparison_of
 from rag.evaluation.metric_info import METRICS
 from rag.evaluation.runner import CaseResult, EvalRun
 from rag.evaluation.tables import (
@@ -191,18 +192,17 @@ def render_html(run: EvalRun) -> str:
         parts.append(f"<h2>Per split</h2>{_html_table(*split_table(run, defined=True))}")
     parts.append(f"<h2>Per category (tag)</h2>{_html_table(*category_table(run))}")
     parts.append(f"<h2>Per dataset</h2>{_html_table(*dataset_table(run))}")
-    if run.comparison:
-        c = run.comparison
-        parts.append(f"<h2>Compared with {_e(c['previous'])} ({_e(c['previous_created'])})</h2>")
+    if (c := comparison_of(run)) is not None:
+        parts.append(f"<h2>Compared with {_e(c.previous)} ({_e(c.previous_created)})</h2>")
         for system in run.totals:
             header, rows = comparison_table(run, system)
             if rows:
                 parts.append(f"<h3>{_e(system)}</h3>{_html_table(header, rows)}")
         for kind, title, when in FLIPS:
             items = "".join(
-                f"<li><a href='#case-{_e(i['dataset'])}-{_e(i['id'])}'>{_e(i['dataset'])}/{_e(i['id'])}</a> "
-                f"{_e(i['question'])} <span class=muted>{_e(when)}: {_e('; '.join(i['reasons']))}</span></li>"
-                for i in c["flips"][kind]
+                f"<li><a href='#case-{_e(i.dataset)}-{_e(i.id)}'>{_e(i.dataset)}/{_e(i.id)}</a> "
+                f"{_e(i.question)} <span class=muted>{_e(when)}: {_e('; '.join(i.reasons))}</span></li>"
+                for i in c.flips.get(kind, [])
             )
             parts.append(f"<h3>{title}</h3><ul>{items or '<li>none</li>'}</ul>")
     by_key: dict[tuple[str, str], list[CaseResult]] = {}

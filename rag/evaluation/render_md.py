@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rag.evaluation.comparison import comparison_of
 from rag.evaluation.runner import EvalRun
 from rag.evaluation.tables import (
     FLIPS,
@@ -42,19 +43,18 @@ def render_markdown(run: EvalRun) -> str:
     out += ["## Per dataset", "", md_table(*dataset_table(run)), ""]
     out += [f"- `{d.name}`: {d.path} ({d.run} of {d.cases} cases, sha256 {d.sha256[:12]})" for d in run.datasets]
     out += [""]
-    if run.comparison:
-        c = run.comparison
-        out += [f"## Compared with {c['previous']} ({c['previous_created']})", ""]
-        if c["datasets_changed"]:
-            out += [f"Datasets changed since then: {', '.join(c['datasets_changed'])}.", ""]
+    if (c := comparison_of(run)) is not None:
+        out += [f"## Compared with {c.previous} ({c.previous_created})", ""]
+        if c.datasets_changed:
+            out += [f"Datasets changed since then: {', '.join(c.datasets_changed)}.", ""]
         for system in run.totals:
             header, rows = comparison_table(run, system)
             if rows:
                 out += [f"**{system}**", "", md_table(header, rows), ""]
         for kind, title, when in FLIPS:
-            items = c["flips"][kind]
+            items = c.flips.get(kind, [])
             out += [f"**{title}** ({len(items)}):", ""]
-            lines = [f"- {i['dataset']}/{i['id']}: {i['question']} — {when}: {'; '.join(i['reasons'])}" for i in items]
+            lines = [f"- {i.dataset}/{i.id}: {i.question} — {when}: {'; '.join(i.reasons)}" for i in items]
             out += lines or ["- none"]
             out += [""]
     for system in run.systems:

@@ -2,10 +2,12 @@
 
 What it does: ``load_report`` reads report.json into the typed ``EvalRun``
 (older reports, whose configured answerer was called "pipeline", are read
-with it renamed "default"); ``previous_run`` finds the newest earlier run of
-the same split under the runs directory; ``compare`` gives each metric's
+with it renamed "default"); ``readable_runs`` walks the runs directory newest
+first, reporting the files that are not reports; ``previous_run`` finds the
+newest earlier run of the same split there; ``compare`` gives each metric's
 change per answerer and scope and the cases that flipped between pass and
-fail; ``write_reports`` writes report.json, report.md and report.html.
+fail (a ``comparison.Comparison``); ``write_reports`` writes report.json,
+report.md and report.html.
 
 What it leaves out: running cases (``runner.py``), thresholds (``gate.py``)
 and the markup (``tables.py``, ``render_md.py``, ``render_html.py``).
@@ -14,13 +16,14 @@ and the markup (``tables.py``, ``render_md.py``, ``render_html.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from rag.errors import ConfigError
+from rag.evaluation.comparison import Comparison, Flip, MetricChange
 from rag.evaluation.metric_info import METRICS
 from rag.evaluation.render_html import render_html
 from rag.evaluation.render_md import render_markdown
@@ -58,38 +61,48 @@ def load_report(path: Path) -> EvalRun:
         raise ConfigError(f"{file}: not a report.json written by rag eval ({count})") from None
 
 
-def previous_run(runs_dir: Path, split: str, exclude: Path | None = None) -> tuple[Path, EvalRun] | None:
-    """The newest readable run of ``split`` under ``runs_dir`` (by report time), other than ``exclude``."""
-    if not runs_dir.is_dir():
-        return None
-    skip = exclude.resolve() if exclude else None
-    files = sorted(runs_dir.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+def readable_runs(runs_dir: Path, skipped: Callable[[str], None] | None = None) -> Iterator[tuple[Path, EvalRun]]:
+    """Each readable ``*/report.json`` under ``runs_dir`` with its run, newest file first; why any
+    other was unreadable goes to ``skipped``."""
+    files = sorted(runs_dir.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True) \
+        if runs_dir.is_dir() else []
     for file in files:
-        if skip is not None and file.parent.resolve() == skip:
-            continue
         try:
             run = load_report(file)
-        except ConfigError:
+        except ConfigError as exc:
+            if skipped:
+                skipped(str(exc))
             continue
-        if run.split == split:
+        yield file, run
+
+
+def previous_run(runs_dir: Path, split: str, exclude: Path | None = None) -> tuple[Path, EvalRun] | None:
+    """The newest readable run of ``split`` under ``runs_dir`` (by file time), other than ``exclude``."""
+    skip = exclude.resolve() if exclude else None
+    for file, run in readable_runs(runs_dir):
+        if (skip is None or file.parent.resolve() != skip) and run.split == split:
             return file.parent, run
     return None
 
 
-def _delta(before: Totals | None, after: Totals | None) -> dict[str, dict[str, float | None]]:
-    out: dict[str, dict[str, float | None]] = {}
+def _delta(before: Totals | None, after: Totals | None) -> dict[str, MetricChange]:
+    out: dict[str, MetricChange] = {}
     for metric in METRICS:
         b = before.metrics.get(metric) if before else None
         a = after.metrics.get(metric) if after else None
         if a is None and b is None:
             continue
-        out[metric] = {"before": b, "after": a, "delta": a - b if a is not None and b is not None else None}
+        out[metric] = MetricChange(before=b, after=a, delta=a - b if a is not None and b is not None else None)
     return out
 
 
 def compare(current: EvalRun, previous: EvalRun, previous_path: str) -> dict[str, Any]:
-    """Each metric's change per answerer and scope (overall, datasets, splits), and the default's flipped cases."""
-    metrics: dict[str, dict[str, Any]] = {}
+    """Each metric's change per answerer and scope (overall, datasets, splits), and the default's flipped cases.
+
+    Returned as the JSON object ``EvalRun.comparison`` holds (a dumped ``Comparison``);
+    read it back typed with ``comparison.comparison_of``.
+    """
+    metrics: dict[str, dict[str, dict[str, MetricChange]]] = {}
     for system, now in current.totals.items():
         before = previous.totals.get(system)
         if before is None:
@@ -104,26 +117,26 @@ def compare(current: EvalRun, previous: EvalRun, previous_path: str) -> dict[str
         metrics[system] = scopes
     old = {r.key: r for r in previous.rows(DEFAULT)}
     new = {r.key: r for r in current.rows(DEFAULT)}
-    flips: dict[str, list[dict[str, Any]]] = {"pass_to_fail": [], "fail_to_pass": []}
+    flips: dict[str, list[Flip]] = {"pass_to_fail": [], "fail_to_pass": []}
     for key, row in new.items():
         prev = old.get(key)
         if prev is None or prev.passed == row.passed:
             continue
-        item = {"dataset": row.dataset, "id": row.id, "question": row.user_input,
-                "reasons": row.fail_reasons if not row.passed else prev.fail_reasons}
+        item = Flip(dataset=row.dataset, id=row.id, question=row.user_input,
+                    reasons=row.fail_reasons if not row.passed else prev.fail_reasons)
         flips["fail_to_pass" if row.passed else "pass_to_fail"].append(item)
     hashes_before = {d.name: d.sha256 for d in previous.datasets}
     changed = [d.name for d in current.datasets if d.name in hashes_before and hashes_before[d.name] != d.sha256]
-    return {
-        "previous": previous_path,
-        "previous_created": previous.created,
-        "previous_models": previous.models,
-        "metrics": metrics,
-        "flips": flips,
-        "only_before": len(set(old) - set(new)),
-        "only_now": len(set(new) - set(old)),
-        "datasets_changed": changed,
-    }
+    return Comparison(
+        previous=previous_path,
+        previous_created=previous.created,
+        previous_models=previous.models,
+        metrics=metrics,
+        flips=flips,
+        only_before=len(set(old) - set(new)),
+        only_now=len(set(new) - set(old)),
+        datasets_changed=changed,
+    ).model_dump()
 
 
 def write_reports(run: EvalRun, out_dir: Path) -> Mapping[str, Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rag.evaluation.comparison import comparison_of
 from rag.evaluation.metric_info import METRICS
 from rag.evaluation.runner import BASELINE, DEFAULT, EvalRun, ThresholdFailure
 from rag.evaluation.totals import Totals
@@ -145,11 +146,12 @@ def category_table(run: EvalRun) -> Table:
 
 def comparison_table(run: EvalRun, system: str = DEFAULT, scope: str = "overall", changed_only: bool = False) -> Table:
     """before / now / Δ per metric; ``changed_only`` drops the metrics whose value did not move."""
-    cmp = (run.comparison or {}).get("metrics", {}).get(system, {}).get(scope, {})
+    comparison = comparison_of(run)
+    changes = comparison.changes(system, scope) if comparison else {}
     rows = [
-        [label(mt, run.k), fmt(mt, d["before"]), fmt(mt, d["after"]), fmt_delta(mt, d["delta"])]
-        for mt, d in cmp.items()
-        if mt in METRICS and (not changed_only or d["delta"] is None or abs(d["delta"]) > 1e-12)
+        [label(mt, run.k), fmt(mt, d.before), fmt(mt, d.after), fmt_delta(mt, d.delta)]
+        for mt, d in changes.items()
+        if mt in METRICS and (not changed_only or d.delta is None or abs(d.delta) > 1e-12)
     ]
     return ["metric", "before", "now", "Δ"], rows
 
