@@ -35,6 +35,7 @@ MIN_SUPPORT = 0.26  # dev: 4.1% false keeps, 36% false drops of whole gold answe
 MARKER_RE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _MARKER_START = re.compile(r"[\[【]\s*\d")  # an opening bracket and a number: a marker has begun
 _SEPARATOR = re.compile(r"\s*[,，、]\s*")
+_MARKER_RUN = re.compile(rf"(?:\s*{MARKER_RE.pattern})+")  # markers side by side, e.g. opening a sentence
 
 
 def marker_numbers(text: str) -> list[int]:
@@ -92,7 +93,7 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(text):
         chunk = text[s:e]
-        lead = re.match(rf"(?:\s*{MARKER_RE.pattern})+", chunk)
+        lead = _MARKER_RUN.match(chunk)
         if lead and out:
             out[-1][1].extend(marker_numbers(lead.group(0)))
             chunk = chunk[lead.end() :]
@@ -157,7 +158,7 @@ def build_citations(
     claims = []  # (start, end, plain text, marker numbers)
     for s, e in pieces:
         chunk = cleaned[s:e]
-        lead = re.match(rf"(?:\s*{MARKER_RE.pattern})+", chunk)
+        lead = _MARKER_RUN.match(chunk)
         if lead and claims:
             claims[-1][3].extend(marker_numbers(lead.group(0)))
         plain = re.sub(r"\s+([.。!?！？,，;；])", r"\1", strip_markers(chunk, "")).strip()
@@ -188,7 +189,7 @@ def build_citations(
     out, pos = [], 0
     for i, (s, e, _, _) in enumerate(claims):
         out.append(cleaned[pos:s])
-        lead = re.match(rf"(?:\s*{MARKER_RE.pattern})+", cleaned[s:e])
+        lead = _MARKER_RUN.match(cleaned[s:e])
         allowed_lead = keep[i - 1] if (lead and i > 0) else keep[i]
         head = _filter_markers(lead.group(0), allowed_lead) if lead else ""
         body = _filter_markers(cleaned[s + (lead.end() if lead else 0):e], keep[i])
