@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from rag.store.index import Index
+from rag.store.pages import pages
 
 
 class ExactSearch:
@@ -37,15 +38,10 @@ class ExactSearch:
         ids: list[str] = []
         keys: list[str] = []
         rows: list[Any] = []
-        offset = 0
-        while True:
-            page = collection.get(include=["metadatas", "embeddings"], limit=5000, offset=offset)
-            if not page["ids"]:
-                break
+        for page in pages(collection, ["metadatas", "embeddings"]):
             ids += page["ids"]
             keys += [m[key] for m in page["metadatas"]]
             rows.append(np.asarray(page["embeddings"], dtype=np.float32))
-            offset += len(page["ids"])
         return ids, keys, np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
 
     @staticmethod

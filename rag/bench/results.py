@@ -20,7 +20,7 @@ from rag.bench.answers import AnswerFigures, LoadFigures
 from rag.bench.app_start import AppStart
 from rag.bench.ingest import IngestFigures, ReingestFigures
 from rag.bench.queries import QueryFigures
-from rag.config import PROJECT_DIR
+from rag.evaluation.paths import DATASETS_DIR
 from rag.redact import redact_data
 
 SCHEMA = "rag-bench/1"
@@ -36,7 +36,7 @@ class BenchOptions:
     cold_starts: int = 3
     app_starts: int = 2  # cold `streamlit run` + headless Chromium, timed to the first answer
     seed: int = 0
-    datasets_dir: Path = PROJECT_DIR / "evals" / "datasets"
+    datasets_dir: Path = DATASETS_DIR
     work_dir: Path | None = None  # default: a temp dir, removed afterwards
 
 

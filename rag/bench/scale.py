@@ -33,6 +33,7 @@ from rag.factory import build_chain
 from rag.ingest.run import Progress
 from rag.retrieval.keyword import KeywordIndex
 from rag.store.index import ChromaServer, Index, make_client, open_index
+from rag.store.pages import pages
 
 ProgressFactory = Callable[[str], AbstractContextManager[Progress | None]]
 
@@ -56,17 +57,12 @@ def _copy_to_server(local: Index, remote: Index) -> tuple[float, int]:
     rows = 0
     t0 = time.perf_counter()
     for src, dst in ((local.chunks, remote.chunks), (local.sentences, remote.sentences)):
-        offset = 0
-        while True:
-            page = src.get(include=["embeddings", "documents", "metadatas"], limit=1000, offset=offset)
-            if not page["ids"]:
-                break
+        for page in pages(src, ["embeddings", "documents", "metadatas"]):
             dst.upsert(
                 ids=page["ids"], embeddings=page["embeddings"], documents=page["documents"],
                 metadatas=page["metadatas"],
             )
             rows += len(page["ids"])
-            offset += len(page["ids"])
     return time.perf_counter() - t0, rows
 
 
