@@ -89,6 +89,7 @@ def eval_command(
     no_compare: bool,
 ) -> None:
     from rag.evaluation import gate, report, tables
+    from rag.evaluation.comparison import comparison_of
     from rag.evaluation.datasets import load_datasets
     from rag.evaluation.splits import load_splits
     from rag.evaluation.judge import make_judge
@@ -137,13 +138,14 @@ def eval_command(
 
     click.echo(tables.summary_line(run).replace("`", ""))
     click.echo(tables.text_table(*tables.headline(run)))
-    if run.comparison and previous is not None:
-        flips = run.comparison["flips"]
+    compared = comparison_of(run)
+    if compared and previous is not None:
+        flips = compared.flips
         header, rows = tables.comparison_table(run, changed_only=True)
         click.echo(f"\nvs {previous[0]} (default answerer, metrics that changed):")
         click.echo(tables.text_table(header, rows) if rows else "no metric changed")
         for kind, title in (("pass_to_fail", "pass → fail"), ("fail_to_pass", "fail → pass")):
-            ids = ", ".join(f"{i['dataset']}/{i['id']}" for i in flips[kind]) or "none"
+            ids = ", ".join(f"{i.dataset}/{i.id}" for i in flips.get(kind, [])) or "none"
             click.echo(f"{title}: {ids}")
     click.echo(f"\nreports: {paths['md']}  {paths['html']}  {paths['json']}")
     if run.threshold_failures:
