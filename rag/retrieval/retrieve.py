@@ -194,19 +194,19 @@ class Retriever(BaseRetriever):
 
     def retrieve(
         self, question: str, k: int | None = None, translations: Sequence[str] = (), filters: Filters | None = None,
-        config: RunnableConfig | None = None,
+        config: RunnableConfig | None = None, *, with_sentences: bool = True,
     ) -> Retrieval:
         """Rank passages for the question and each translation of it, fused into one list, with their
         scored sentences; ``filters`` (outlet, dates, language) apply to every signal. Callbacks in
-        ``config`` see it as this retriever's run, ending with the passages as ``Document``s."""
+        ``config`` see it as this retriever's run, ending with the passages as ``Document``s.
+        ``with_sentences=False`` skips reading and scoring the sentences (passages only)."""
         config = ensure_config(config)
-        manager = CallbackManager.configure(
-            config.get("callbacks"), None, inheritable_tags=config.get("tags"), local_tags=self.tags,
-            inheritable_metadata=config.get("metadata"), local_metadata=self.metadata,
-        )
+        manager = CallbackManager.configure(config.get("callbacks"), None, inheritable_tags=config.get("tags"),
+                                            local_tags=self.tags, inheritable_metadata=config.get("metadata"),
+                                            local_metadata=self.metadata)
         run = manager.on_retriever_start(None, question, name=config.get("run_name") or self.get_name())
         try:
-            result = self._retrieve(question, k or self.k, translations, filters)
+            result = self._retrieve(question, k or self.k, translations, filters, with_sentences)
         except Exception as exc:
             run.on_retriever_error(exc)
             raise
@@ -218,9 +218,10 @@ class Retriever(BaseRetriever):
         filters: Filters | None = None,
     ) -> list[Document]:
         """LangChain's entry point (``invoke``): the ranked passages as ``Document``s."""
-        return documents(self._retrieve(query, k or self.k, (), filters).passages)
+        return documents(self._retrieve(query, k or self.k, (), filters, False).passages)
 
-    def _retrieve(self, question: str, k: int, translations: Sequence[str], filters: Filters | None) -> Retrieval:
+    def _retrieve(self, question: str, k: int, translations: Sequence[str], filters: Filters | None,
+                  with_sentences: bool) -> Retrieval:
         where = row_filters.where(filters)
         self.refresh()
         total = self._store_sizes()[0]
@@ -253,8 +254,9 @@ class Retriever(BaseRetriever):
             if len(passages) == k:
                 break
         centred = [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)]
-        return Retrieval(question=question, queries=queries,
-                         passages=passages, sentences=self._sentences(passages, centred), timings_ms=timings)
+        sentences = self._sentences(passages, centred) if with_sentences else {}
+        return Retrieval(question=question, queries=queries, passages=passages, sentences=sentences,
+                         timings_ms=timings)
 
     def _fuse(
         self, queries: Sequence[str], vectors: Sequence[list[float]], where: dict | None, n: int
