@@ -253,8 +253,8 @@ class Retriever(BaseRetriever):
                                      keyword_score=keyword.get(cid), dense_score=sims.get(cid)))
             if len(passages) == k:
                 break
-        centred = [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)]
-        sentences = self._sentences(passages, centred) if with_sentences else {}
+        sentences = self._sentences(passages, [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)]
+                                    ) if with_sentences else {}
         return Retrieval(question=question, queries=queries, passages=passages, sentences=sentences,
                          timings_ms=timings)
 
