@@ -157,6 +157,8 @@ def test_model_speed_reports_evidence_first_token_and_writes_results(index_dir, 
         assert r["first_token_s"] >= 0.2 and r["prompt_tokens"] == 50 and r["reply_tokens"] > 1
     saved = json.loads(out_file.read_text())
     assert saved["rows"] == rows and saved["summary"]["first_token_s_p50"] is not None
+    assert saved["summary"]["tokens_per_s_min"] == min(r["tokens_per_s"] for r in rows)
+    assert saved["load_average"] >= 0 and saved["cpus"] >= 1
     assert [c["question"] for c in saved["concurrent"]] == [r["question"] for r in rows]
     assert all(c["error"] is None and c["together_s"] > 0 for c in saved["concurrent"])
 

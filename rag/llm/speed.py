@@ -19,6 +19,7 @@ reporting it (the server loads once, when the chain is built).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -114,6 +115,7 @@ def summary(rows: Sequence[SpeedRow]) -> dict[str, float | None]:
         values = [getattr(r, name) for r in rows]
         out[f"{name}_p50"] = percentile(values, 50)
         out[f"{name}_p95"] = percentile(values, 95)
+    out["tokens_per_s_min"] = min((r.tokens_per_s for r in rows if r.tokens_per_s is not None), default=None)
     return out
 
 
@@ -180,20 +182,22 @@ def speed_command(questions: tuple[str, ...], as_json: bool, no_warmup: bool, n_
         measure(chain, WARMUP_QUESTION)  # also waits for the model to load
     warm_s = time.perf_counter() - t0
     click.echo(f"answerer {chain.model_name}: built and warmed up in {warm_s:.1f} s", err=True)
+    load = os.getloadavg()[0]  # the figures depend on what else the machine is doing
     rows = [measure(chain, q) for q in asked]
     for row in rows:
         click.echo(json.dumps(asdict(row), ensure_ascii=False) if as_json else _line(row))
     stats = summary(rows)
     click.echo(f"p50/p95: evidence {_fmt(stats['evidence_s_p50'], 's', 2)}/{_fmt(stats['evidence_s_p95'], 's', 2)}, "
                f"first token {_fmt(stats['first_token_s_p50'], 's')}/{_fmt(stats['first_token_s_p95'], 's')}, "
-               f"decode {_fmt(stats['tokens_per_s_p50'], 'tok/s')}, prompt "
-               f"{_fmt(stats['prompt_tokens_p50'], 'tokens', 0)} over {len(rows)} questions", err=True)
+               f"decode {_fmt(stats['tokens_per_s_p50'], 'tok/s')} (slowest {_fmt(stats['tokens_per_s_min'], 'tok/s')}), prompt "
+               f"{_fmt(stats['prompt_tokens_p50'], 'tokens', 0)} over {len(rows)} questions; load average "
+               f"{load:.1f} on {os.cpu_count()} cores at the start", err=True)
     result: dict[str, Any] = {
         "answerer": chain.model_name, "settings": {
             "llama_threads": settings.llama_threads, "llama_ctx": settings.llama_ctx,
             "llama_parallel": settings.llama_parallel, "llama_max_tokens": settings.llama_max_tokens,
             "k": settings.k},
-        "build_and_warmup_s": warm_s, "rows": [asdict(r) for r in rows], "summary": stats, "concurrent": [],
+        "build_and_warmup_s": warm_s, "load_average": load, "cpus": os.cpu_count(), "rows": [asdict(r) for r in rows], "summary": stats, "concurrent": [],
     }
     if n_concurrent and not chain.extractive:
         picked = (asked * n_concurrent)[:n_concurrent]
