@@ -37,10 +37,10 @@ def _cn_value(token: str) -> float | None:
             return None
 
 
-def numbers(text: str) -> list[float]:
-    """Every figure in ``text`` as a value."""
-    out: list[float] = []
-    for m in _NUMBER_RE.finditer(to_simplified(text)):
+def figures(text: str) -> list[tuple[int, int, float]]:
+    """Every figure in ``text``: (start, end, value), spans in ``text`` itself."""
+    out: list[tuple[int, int, float]] = []
+    for m in _NUMBER_RE.finditer(to_simplified(text)):  # t2s keeps the length, so spans carry over
         if m.group("cn"):
             value = _cn_value(m.group("cn"))
         else:
@@ -48,8 +48,13 @@ def numbers(text: str) -> list[float]:
             if m.group("scale"):
                 value *= _EN_SCALE[m.group("scale").lower()]
         if value is not None:
-            out.append(value)
+            out.append((m.start(), m.end(), value))
     return out
+
+
+def numbers(text: str) -> list[float]:
+    """Every figure in ``text`` as a value."""
+    return [value for _, _, value in figures(text)]
 
 
 def same(a: float, b: float) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,12 +155,13 @@ def test_cli_outlet_filter_timeline_json_and_bad_dates(env: dict) -> None:
 def _restated(body: dict, change: tuple[str, str] = ("", "")) -> str:
     """A scripted restatement: the sentence the prompt asks about, prefixed (and one figure changed)."""
     prompt = body["messages"][-1]["content"]
-    sentence = prompt.split("): ", 1)[1].rsplit("\n\nRestate", 1)[0]
+    sentence = re.split(r"\n\n(?:Restate|Translate) this sentence", prompt.split("): ", 1)[1])[0]
     return "In short: " + (sentence.replace(*change) if change[0] else sentence)
 
 
 def test_with_a_model_timeline_events_are_phrased_and_a_changed_figure_is_not(settings_factory) -> None:
     from openai_server import ScriptedOpenAI
+    from rag.answer.restate import restate_inputs
     from rag.factory import build_chain
 
     with ScriptedOpenAI() as server:
@@ -170,6 +172,8 @@ def test_with_a_model_timeline_events_are_phrased_and_a_changed_figure_is_not(se
         asked = len(server.requests)
     assert asked >= 5 and "phrased by openai:gpt-4o-mini" in result.notice
     phrased = [e for e in result.events if e.summary]
-    assert phrased and all(e.summary == "In short: " + e.citation.quote for e in phrased)
+    asked_for = {e.citation.quote: restate_inputs(result.topic, e.citation.quote, e.source, "en")["sentence"]
+                 for e in phrased}  # what the prompt held: a Chinese quote with its names and amounts in English
+    assert phrased and all(e.summary == "In short: " + asked_for[e.citation.quote] for e in phrased)
     changed = [e for e in result.events[:asked] if "2018" in e.citation.quote]
     assert changed and all(e.summary is None for e in changed)  # 2018 became 2019: the quote stands alone

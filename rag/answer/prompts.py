@@ -6,7 +6,9 @@ are recognised by the chain and the tests, so the wording is a contract.
 
 from __future__ import annotations
 
+from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from langchain_core.runnables import RunnableLambda
 
 from rag.models import Language
 
@@ -89,14 +91,36 @@ ANSWER_PROMPT = ChatPromptTemplate.from_messages(
 # faithful restatement in the reader's language, which a small model does well,
 # instead of a synthesis across five sentences, where it copied the worked example
 # or invented reasons. The question is not given: with it, the model echoed the question.
-RESTATE_SYSTEM = """You restate one sentence from a news article as one short, plain sentence in {language_name}.
-Keep names, numbers, amounts and dates exactly as written (4500万美元 stays 4500万美元; you may add a conversion in brackets, e.g. 4500万美元 ($45 million)). Say who states it if the sentence says so. Add nothing the sentence does not say. Reply with the restated sentence only."""
+# Restating one evidence sentence in the reader's language. A sentence already
+# in that language is restated; one in the other language is translated whole,
+# because "restate" let the 1.5B model drop the clause that answers ("Musk left
+# because he judged the chance of success zero…" became "Musk plans an AGI
+# competitor"). A Chinese sentence's amounts and names reach the translation in
+# English already (``rag.answer.glosses``), so the model copies them.
+RESTATE_SYSTEM = """You restate one sentence from a news article as one plain sentence in {language_name}.
+Keep what answers a question: the reason, who states it, names, numbers, amounts and dates exactly as written. Add nothing the sentence does not say. Reply with the restated sentence only."""
 
 RESTATE_USER = """Sentence (from {source}): {sentence}
 
 Restate this sentence in {language_name}."""
 
-RESTATE_PROMPT = ChatPromptTemplate.from_messages([("system", RESTATE_SYSTEM), ("human", RESTATE_USER)])
+TRANSLATE_EVIDENCE_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: the reason, who states it, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+
+TRANSLATE_EVIDENCE_USER = """Sentence (from {source}): {sentence}
+
+Translate this sentence into {language_name}."""
+
+_SAME_LANGUAGE = ChatPromptTemplate.from_messages([("system", RESTATE_SYSTEM), ("human", RESTATE_USER)])
+_OTHER_LANGUAGE = ChatPromptTemplate.from_messages([("system", TRANSLATE_EVIDENCE_SYSTEM), ("human", TRANSLATE_EVIDENCE_USER)])
+
+
+def _restate_prompt(inputs: dict[str, str]) -> PromptValue:
+    return (_OTHER_LANGUAGE if inputs.get("translate") else _SAME_LANGUAGE).invoke(inputs)
+
+
+# Inputs: question, sentence, source, language_name, and translate ("1" when the
+# sentence is in the other language); ``rag.answer.restate.restate_inputs`` builds them.
+RESTATE_PROMPT = RunnableLambda(_restate_prompt, name="restate_prompt")
 LANGUAGE_NAME: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)", "Hant": "Traditional Chinese (繁體中文)"}
 
 # Cross-lingual retrieval: the question is also searched in the other language.

@@ -7,11 +7,13 @@ ending with its passage's marker. The first call streams alone until its first t
 side in the server's parallel slots, and are shown as they finish, in evidence order.
 A restatement whose figures or names do not match its source (``rag.answer.faithful``)
 is replaced by the quoted sentence. Every bullet goes through the same support check
-as any answer. What it leaves out: choosing the evidence, and the prompt's wording.
+as any answer. A sentence in the other language is translated whole, with its
+amounts and names given in English (``restate_inputs``). What it leaves out: choosing the evidence, and the prompt's wording.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -21,13 +23,34 @@ from langchain_core.runnables import Runnable
 from rag.answer.cite import item_citations
 from rag.answer.faithful import faithful
 from rag.answer.framing import sanitize
+from rag.answer.glosses import glossed, unecho
 from rag.answer.prompts import LANGUAGE_NAME
 from rag.answer.replies import Writer, finish_reason, total_usage
 from rag.dates import source_label
 from rag.models import Answer, Evidence, EvidenceItem
 from rag.retrieval.question import script
+from rag.text import detect_language
 
 MAX_RESTATED = 4  # evidence sentences restated, one call each (the embedded server runs 4 slots)
+_ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*[、.．)）]\s*")  # "4、" opening a list item
+
+
+def restate_inputs(question: str, sentence: str, source: str, target: str) -> dict[str, str]:
+    """The restatement prompt's inputs for one sentence, in the reader's ``target`` ('en', 'zh', 'Hant').
+
+    A sentence in the other language is translated, and a Chinese one going into English
+    has its amounts and names in English already (``glossed``); a list item's "4、" is dropped.
+    """
+    text = _ENUMERATOR.sub("", sentence)
+    translate = detect_language(text) != ("en" if target == "en" else "zh")
+    if translate and target == "en":
+        text = glossed(text)
+    return {"question": question, "sentence": sanitize(text), "source": sanitize(source),
+            "language_name": LANGUAGE_NAME[target], "translate": "1" if translate else ""}
+
+
+def _text(reply: Any) -> str:
+    return unecho(" ".join(str(getattr(reply, "content", "") or "").split()))
 
 
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence) -> Iterator[str]:
@@ -38,8 +61,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
     items = evidence.items[:MAX_RESTATED]
 
     def inputs(item: EvidenceItem) -> dict[str, str]:
-        return {"question": question, "sentence": sanitize(item.sentence.text),
-                "source": sanitize(source_label(by_n[item.n], language)), "language_name": LANGUAGE_NAME[target]}
+        return restate_inputs(question, item.sentence.text, source_label(by_n[item.n], language), target)
 
     texts: list[str] = []  # each item's restatement, or its own sentence when the check failed
     replies: list[Any] = []  # each call's whole message (usage, finish reason)
@@ -65,7 +87,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
             else:
                 reply = later[i - 1].result()
             replies.append(reply)
-            text = " ".join(str(getattr(reply, "content", "") or "").split())
+            text = _text(reply)
             if not text or not faithful(text, item.sentence.text):
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""

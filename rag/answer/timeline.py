@@ -33,8 +33,8 @@ from rag.answer.conflicts import names_in
 from rag.dates import DateMention, find_dates, source_label
 from rag.answer.evidence import is_content
 from rag.answer.faithful import faithful
-from rag.answer.framing import sanitize
-from rag.answer.prompts import LANGUAGE_NAME
+from rag.answer.glosses import unecho
+from rag.answer.restate import restate_inputs
 from rag.retrieval.filters import Filters
 from rag.retrieval.question import script
 from rag.models import Citation, Language, Passage, Sentence
@@ -178,9 +178,8 @@ def phrase_events(
     target = "Hant" if script(timeline.topic) == "Hant" else timeline.language
 
     def one(event: TimelineEvent) -> str | None:
-        reply = restate.invoke({"question": timeline.topic, "sentence": sanitize(event.citation.quote),
-                                "source": sanitize(event.source), "language_name": LANGUAGE_NAME[target]}, config)
-        text = " ".join(str(getattr(reply, "content", reply) or "").split())
+        reply = restate.invoke(restate_inputs(timeline.topic, event.citation.quote, event.source, target), config)
+        text = unecho(" ".join(str(getattr(reply, "content", reply) or "").split()))
         return text if text and faithful(text, event.citation.quote) else None
 
     failed = 0

@@ -1,0 +1,73 @@
+"""English names and amounts inside a Chinese evidence sentence, for a small model translating it.
+
+A 1.5B model turning "1亿美元" into English writes "$1 billion", and "奥尔特曼"
+becomes "Olmert". Before a Chinese sentence goes into an English restatement
+prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" →
+"$100 million") and each glossary name by its English spelling ("奥尔特曼" →
+"Altman"), so the model copies instead of guessing (glosses in brackets beside
+the Chinese were echoed, or swapped: "$97.4 billion (974 billion)"). The source
+sentence shown to the reader and checked by ``rag.answer.faithful`` is untouched:
+only the prompt's copy is glossed. What it leaves out: words that are not names or
+amounts (the model translates those), and every target language but English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.numbers import figures
+from rag.retrieval.question import to_simplified
+from rag.retrieval.glossary import GROUPS
+
+_CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan "), ("元", "{} yuan "))
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english_amount(value: float, unit: str = "") -> str:
+    """45e6 → '45 million'; with unit '美元' → '$45 million'."""
+    if value >= 1e9:
+        words = f"{value / 1e9:.4g} billion"
+    elif value >= 1e6:
+        words = f"{value / 1e6:.4g} million"
+    else:
+        words = f"{value:,.0f}"
+    for cn, pattern in _CURRENCY:
+        if unit.startswith(cn):
+            return pattern.format(words).strip()
+    return words
+
+
+def glossed(sentence: str) -> str:
+    """``sentence`` with its Chinese amounts and glossary names written in English; English text is returned as is."""
+    if not _HAN.search(sentence):
+        return sentence
+    out, last = [], 0
+    for start, end, value in figures(sentence):
+        token = sentence[start:end]
+        if not {"万", "亿"} & set(to_simplified(token)):
+            continue
+        unit = next((cn for cn, _ in _CURRENCY if sentence.startswith(cn, end)), "")
+        end += len(unit)
+        out.append(sentence[last:start] + english_amount(value, unit))
+        last = end
+    text = "".join(out) + sentence[last:]
+    for group in GROUPS:
+        english = group[0]
+        if english.lower() in text.lower():
+            continue
+        for name in sorted((t for t in group if _HAN.search(t)), key=len, reverse=True):
+            at = text.find(name)
+            if at >= 0:
+                cut = at + len(name)
+                text = text[:cut] + f" ({english})" + text[cut:]
+                break
+    return re.sub(r" {2,}", " ", text).strip()
+    return text
+
+
+_ECHO = re.compile(r"\b([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}) \(\1\)")
+
+
+def unecho(text: str) -> str:
+    """'Tesla (Tesla)' → 'Tesla': a model's copy of a gloss next to the name it glossed."""
+    return _ECHO.sub(r"\1", text)

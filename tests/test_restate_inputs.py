@@ -1,0 +1,82 @@
+"""What a restatement call is given: translated whole when the sentence is in the other language,
+with a Chinese sentence's amounts and names already in English (``rag.answer.glosses``).
+
+The unit tests check the glosses and the inputs; the last test goes through the chain and a
+scripted OpenAI-compatible server (real HTTP) and reads the prompts the model received.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.glosses import english_amount, glossed, unecho
+from rag.answer.restate import restate_inputs
+from rag.numbers import figures
+
+KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI"
+            "存在潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会,继续履行个人承诺的1亿美元资金资助。")
+
+
+@pytest.mark.parametrize(("value", "unit", "expected"), [
+    (1e8, "美元", "$100 million"),
+    (9.74e10, "美元", "$97.4 billion"),
+    (4.4e7, "美元", "$44 million"),
+    (4.5e7, "", "45 million"),
+    (3e8, "元", "300 million yuan"),
+    (50000, "", "50,000"),
+])
+def test_english_amounts(value: float, unit: str, expected: str) -> None:
+    assert english_amount(value, unit) == expected
+
+
+def test_figures_give_spans_in_the_text_itself() -> None:
+    text = "微软只占股 49%,马斯克捐了4500萬美元。"
+    assert [(text[a:b], v) for a, b, v in figures(text)] == [("49", 49.0), ("4500萬", 4.5e7)]
+
+
+def test_a_chinese_sentence_gets_its_amounts_and_names_in_english() -> None:
+    out = glossed(KARPATHY)
+    assert "$100 million资金资助" in out and "1亿" not in out  # the amount is replaced, not glossed beside
+    assert "特斯拉 (Tesla)" in out and "马斯克 (Musk)" in out  # names glossed once, where they first appear
+    assert out.count("(Tesla)") == 1 and "2018年" in out  # a year is not an amount
+    assert glossed("近日,特斯拉创始人埃隆·马斯克(Elon Musk)发出要约。").count("Musk") == 1  # already in English
+    assert glossed("Musk offered $97.4 billion.") == "Musk offered $97.4 billion."
+    assert glossed("馬斯克捐了4500萬美元") == "馬斯克捐了$45 million"  # Traditional 萬 too
+
+
+def test_unecho_drops_a_gloss_the_model_copied() -> None:
+    assert unecho("Because Tesla (Tesla) hired Andrej Karpathy (Andrej Karpathy), Musk left.") == \
+        "Because Tesla hired Andrej Karpathy, Musk left."
+    assert unecho("Microsoft (MSFT) holds 49%.") == "Microsoft (MSFT) holds 49%."
+
+
+@pytest.mark.parametrize(("sentence", "target", "translate", "holds"), [
+    (KARPATHY, "en", "1", "$100 million"),  # Chinese → English: translated, glossed
+    (KARPATHY, "zh", "", "1亿美元"),  # Chinese → Chinese: restated, as written
+    ("Musk left the board in 2018.", "zh", "1", "Musk left the board in 2018."),  # English → Chinese
+    ("Musk left the board in 2018.", "en", "", "Musk left the board in 2018."),
+    ("4、马斯克之所以选择离开OpenAI,是因为觉得成功的可能性为零。", "zh", "", "马斯克之所以"),  # "4、" dropped
+])
+def test_restate_inputs(sentence: str, target: str, translate: str, holds: str) -> None:
+    inputs = restate_inputs("q", sentence, "界面新闻", target)
+    assert inputs["translate"] == translate
+    assert holds in inputs["sentence"] and not inputs["sentence"].startswith("4、")
+    assert inputs["language_name"].startswith("English" if target == "en" else "Simplified")
+
+
+def test_the_model_translates_chinese_evidence_for_an_english_question(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    with ScriptedOpenAI() as server:
+        server.default = "Musk left the board in 2018."
+        chain = build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                             openai_api_key="sk-test", timeout=5, max_retries=0, generation="restate"))
+        chain.ask("Why did Musk leave OpenAI?")
+        chain.ask("马斯克为什么离开OpenAI？")
+    prompts = [(r["body"]["messages"][0]["content"], r["body"]["messages"][-1]["content"]) for r in server.requests]
+    english, chinese = prompts[: len(prompts) // 2], prompts[len(prompts) // 2:]
+    zh_evidence = [(s, u) for s, u in english if "Translate this sentence into English" in u]
+    assert zh_evidence and all(s.startswith("You translate one sentence") for s, _ in zh_evidence)
+    assert all("亿美元" not in u and "万美元" not in u for _, u in zh_evidence)  # amounts reach it in English
+    assert any(u.endswith("Restate this sentence in Simplified Chinese (简体中文).") for _, u in chinese)
