@@ -4,12 +4,14 @@ Serves ``POST /v1/chat/completions`` (plain JSON or SSE streaming) from a queue 
 scripted replies, so the real ``openai`` client and ``ChatOpenAI`` are exercised
 over real HTTP. A reply is text, or a dict with ``status`` (an HTTP error),
 ``delay`` (seconds before answering), ``cut_after`` (close the stream after N
-pieces) or ``raw`` (a body sent as it is). Every request body is recorded.
+pieces), ``logprobs`` ({token: probability} of the first token, sent when the request
+asks for logprobs) or ``raw`` (a body sent as it is). Every request body is recorded.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import deque
@@ -70,6 +72,9 @@ class ScriptedOpenAI:
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
                 "usage": usage,
             }
+            if "logprobs" in spec and body.get("logprobs"):  # {token: probability} of the first reply token
+                top = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in spec["logprobs"].items()]
+                payload["choices"][0]["logprobs"] = {"content": [{**top[0], "top_logprobs": top}]}
             self._send(h, 200, json.dumps(payload).encode(), "application/json")
             return
         h.send_response(200)

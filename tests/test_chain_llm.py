@@ -97,6 +97,17 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(server, settings_f
     assert len(server.requests) == 2 and not server.requests[0]["body"].get("stream")
 
 
+@pytest.mark.parametrize("rewrite", [
+    "他离开了OpenAI，因为他在2014年被推翻了。",  # an answer, not a question (the 1.5B model did this)
+    "Why did Musk leave OpenAI?",  # the wrong language
+])
+def test_a_rewrite_that_is_not_a_question_in_its_language_is_not_used(server, settings_factory, rewrite) -> None:
+    server.replies.append(rewrite)
+    history = [{"role": "user", "content": "马斯克在OpenAI早期扮演了什么角色？"}, {"role": "assistant", "content": "捐款人。"}]
+    evidence, _ = chain_for(server, settings_factory).gather("那他为什么离开了？", history)
+    assert evidence.standalone_question == "马斯克在OpenAI早期扮演了什么角色？ 那他为什么离开了？"  # the offline follow-up
+
+
 def test_llm_translation_is_searched_and_cached(server, settings_factory) -> None:
     """RAG_TRANSLATION=llm: one translation call per distinct question, its text searched beside the question."""
     server.replies.extend(["马斯克为什么离开OpenAI？", "马斯克认为OpenAI成功的可能性为零 [1]。", "马斯克离开了 [1]。"])

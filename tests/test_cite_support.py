@@ -71,7 +71,7 @@ def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) 
     answer = chain.ask("Why did Musk leave OpenAI?")
     lines = answer.answer.splitlines()
     assert lines and all(line.startswith("- ") for line in lines)
-    assert len(server.requests) == len(lines)  # one call per evidence sentence
+    assert len(server.requests) == 1 + len(lines)  # the model's yes/no check, then one call per evidence sentence
     for line in lines:  # each keeps its sentence's marker, or lost it to the support check and is flagged
         assert line.rstrip().endswith("]") or line[2:].strip() in answer.unsupported
     by_n = {p.n: p for p in answer.passages}

@@ -6,7 +6,8 @@
 retriever run and every model run inside the chain's run. ``stream`` yields the
 ``Evidence`` first (the cited sources, before any model call), then answer text as it
 comes, then the final ``Answer``. When the evidence does not answer, the chain refuses in
-the question's language without calling the model (``rag.answer.refusal``). Offline the
+the question's language (``rag.answer.refusal``): without calling the model, or after its
+one-token check when it restates the evidence. Offline the
 answer is the quoted evidence (``rag.answer.extractive``); with a model it is written by
 ``rag.answer.synthesis`` or, for a small local model, ``rag.answer.restate``. Settings
 are not read here (``rag.factory`` builds the chain).
@@ -31,17 +32,11 @@ from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, select
 from rag.answer.extractive import compose
-from rag.answer.followup import History, carry_topic, leans_on_history, messages
-from rag.answer.prompts import (
-    ANSWER_PROMPT,
-    CONDENSE_PROMPT,
-    NO_ANSWER,
-    RESTATE_PROMPT,
-    TRANSLATE_PROMPT,
-    TRANSLATE_TARGET,
-)
+from rag.answer.followup import History, carry_topic, leans_on_history, messages, usable_rewrite
+from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NO_ANSWER, RESTATE_PROMPT,
+                                TRANSLATE_PROMPT, TRANSLATE_TARGET)
 from rag.answer.refusal import RefusalPolicy
-from rag.answer.replies import Writer
+from rag.answer.replies import Writer, total_usage
 from rag.answer.restate import restate
 from rag.answer.synthesis import synthesise
 from rag.answer.timeline import DEFAULT_K as TIMELINE_K, Timeline, build_timeline, phrase_events
@@ -94,6 +89,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         embedding_model: str,
         min_relevance: dict[str, float],
         min_overlap: float = 0.0,
+        min_answer_probability: float = 0.0,
         translation: str = "dictionary",
         rerank_depth: int = 25,
         followup: str = "previous",
@@ -105,7 +101,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         self.llm = llm
         self.model_name = model_name
         self.embedding_model = embedding_model
-        self.policy = RefusalPolicy(min_relevance, min_overlap)
+        self.policy = RefusalPolicy(min_relevance, min_overlap, min_answer_probability)
         self.translation = translation
         self.rerank_depth = rerank_depth  # candidates whose sentences are scored for evidence
         self.followup = followup
@@ -114,6 +110,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         self.secrets = tuple(secrets)
         self.answer_chain = (ANSWER_PROMPT | llm) if llm is not None else None
         self.restate_chain = (RESTATE_PROMPT | llm) if llm is not None else None
+        self.gate_chain = (GATE_PROMPT | llm.bind(max_tokens=1, logprobs=True, top_logprobs=10)
+                           if llm is not None and generation == "restate" else None)  # restating never refuses
         self.condense_chain = (CONDENSE_PROMPT | llm | StrOutputParser()) if llm is not None else None
         self.translate_chain = (TRANSLATE_PROMPT | llm | StrOutputParser()) if llm is not None else None
         self._translations: dict[str, str] = {}
@@ -179,8 +177,10 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                     {"history": messages(history[-4:]), "question": question}, config)
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
-            return check_question(rewritten.strip().splitlines()[0] if rewritten.strip() else question)
-        if self.followup == "previous":
+            first = rewritten.strip().splitlines()[0] if rewritten.strip() else ""
+            if usable_rewrite(first, question, last_user):
+                return check_question(first)
+        if self.followup == "previous":  # offline, or the model's rewrite was not a question
             return f"{last_user} {question}" if leans_on_history(question) else question
         return carry_topic(question, to_simplified(last_user))
 
@@ -262,12 +262,13 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             model=self.model_name, embedding_model=self.embedding_model,
             standalone_question=evidence.standalone_question, relevance=evidence.relevance,
         )
-        t0 = time.perf_counter()
+        t0, earlier = time.perf_counter(), []  # the model's replies before the answer's own (its check)
         if news.no_match(answer, request.filters):  # filters left no passage: say so, not the generic refusal
             answer.answer = to_script(answer.answer, user_script)
             yield answer.answer
-        elif self.policy.refuse(evidence, detect_language(evidence.standalone_question)):
-            answer.refused = True
+        elif (self.policy.refuse(evidence, detect_language(evidence.standalone_question))
+              or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
+            answer.refused, answer.usage = True, total_usage(earlier)
             answer.answer = to_script(NO_ANSWER[language], user_script)
             yield answer.answer
         elif self.llm is None:
@@ -280,7 +281,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             writer = Writer(self.model_name, self.secrets, self._cite, config)
             if self.generation == "restate":
                 assert self.restate_chain is not None
-                pieces = restate(self.restate_chain, writer, answer, question, evidence)
+                pieces = restate(self.restate_chain, writer, answer, question, evidence, earlier)
             else:
                 assert self.answer_chain is not None
                 pieces = synthesise(self.answer_chain, writer, answer, question, request.history, evidence)

@@ -1,7 +1,7 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
-With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``);
-offline, ``carry_topic`` adds the earlier question's names and topic words. ``messages``
+With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``),
+and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline, ``carry_topic`` adds the earlier question's names and topic words. ``messages``
 turns chat history into LangChain messages for the prompts. What it leaves out: the
 condense call itself (``rag.answer.chain``).
 """
@@ -53,3 +53,15 @@ def carry_topic(question: str, previous: str) -> str:
     topic = [w for w in words if keyword_tokens(w) and not set(keyword_tokens(w)) <= own
              and (detect_language(w) == "zh" or w in content_words(w))]
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
+
+
+def usable_rewrite(rewritten: str, question: str, previous: str) -> bool:
+    """Is a model's condensed follow-up a question, in the question's language, of sensible length?
+
+    A small model asked to rewrite "那他为什么离开了？" sometimes answers it instead
+    ("他离开了OpenAI，因为他在2014年被推翻了。"): a rewrite that does not end as a
+    question, changes language or runs far longer than the two questions is not used.
+    """
+    text = rewritten.strip()
+    return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
+            and len(text) <= 2 * (len(question) + len(previous)))

@@ -123,6 +123,23 @@ def _restate_prompt(inputs: dict[str, str]) -> PromptValue:
 RESTATE_PROMPT = RunnableLambda(_restate_prompt, name="restate_prompt")
 LANGUAGE_NAME: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)", "Hant": "Traditional Chinese (繁體中文)"}
 
+# The embedded model's own "not covered" when it answers evidence by evidence
+# (restating never refuses): one token, yes or no, whose probability the chain
+# reads from the server's logprobs (``rag.answer.refusal``). Asked plainly, the
+# 1.5B model said "no" to half the answerable dev questions; its probability of
+# "yes" still ranks them, so a threshold chosen on dev decides.
+GATE_SYSTEM = """You check whether news sentences answer a question. Reply with one word: yes if the sentences state the answer to the question, no if they do not."""
+
+GATE_USER = """Question: {question}
+
+Sentences:
+{sentences}
+
+Do these sentences state the answer to the question? Reply yes or no."""
+
+GATE_PROMPT = ChatPromptTemplate.from_messages([("system", GATE_SYSTEM), ("human", GATE_USER)])
+GATE_SENTENCES = 3  # the best evidence sentences the check reads
+
 # Cross-lingual retrieval: the question is also searched in the other language.
 # Names keep the spelling news in that language uses; nothing is answered.
 TRANSLATE_SYSTEM = """Translate the user's question into {target}. Write names the way {target} news writes them (Musk = 马斯克, Altman = 奥特曼, Microsoft = 微软). Reply with the translated question only."""

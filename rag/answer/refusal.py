@@ -3,18 +3,26 @@
 Refuse when there is no evidence, when its best mean-centred similarity is below the
 question language's threshold, or when it covers too little of the question's topic
 words (across languages); thresholds are chosen on the dev split
-(``python -m rag.evaluation.calibration``). When an LLM answers, its own fixed "not
-covered" phrase with no citation is the last word (``declined``). What it leaves out:
+(``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
+"not covered" phrase with no citation is the last word (``declined``); when it restates
+the evidence sentence by sentence (the embedded default), it is first asked, in one
+token, whether the evidence states the answer, and the probability it gives "yes"
+(the server's logprobs) must reach ``min_answer_probability`` (``model_declines``). What it leaves out:
 the reply's wording (``rag.answer.prompts.NO_ANSWER``) and the "no articles match these
 filters" reply (``rag.answer.news.no_match``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from rag.answer.cite import has_marker
-from rag.answer.prompts import NO_ANSWER
+from rag.answer.framing import sanitize
+from rag.answer.prompts import GATE_SENTENCES, NO_ANSWER
 from rag.models import Evidence, Language
 
 
@@ -24,6 +32,7 @@ class RefusalPolicy:
 
     min_relevance: dict[str, float]
     min_overlap: float = 0.0
+    min_answer_probability: float = 0.0  # 0: the model is not asked
 
     def refuse(self, evidence: Evidence, language: Language) -> bool:
         return self.refuse_on(bool(evidence.items), evidence.relevance, evidence.term_overlap, language)
@@ -32,6 +41,35 @@ class RefusalPolicy:
         if not has_evidence:
             return True
         return relevance < self.min_relevance.get(language, -1.0) or overlap < self.min_overlap
+
+    def model_declines(self, gate: Runnable | None, evidence: Evidence, config: RunnableConfig | None,
+                       replies: list[Any]) -> bool:
+        """The model's "yes, the evidence states the answer" is less likely than the threshold.
+
+        The check's reply is appended to ``replies`` (its tokens count toward the answer's
+        usage). A server that gives no logprobs, or a failed call, declines nothing: the
+        answer goes ahead, and a dead server is reported by the answer's own call.
+        """
+        if gate is None or self.min_answer_probability <= 0:
+            return False
+        sentences = "\n".join(f"[{i}] {sanitize(it.sentence.text)}"
+                              for i, it in enumerate(evidence.items[:GATE_SENTENCES], start=1))
+        try:
+            reply = gate.invoke({"question": sanitize(evidence.standalone_question), "sentences": sentences}, config)
+        except Exception:  # noqa: BLE001 - the check is advisory; the answer's call reports a dead server
+            return False
+        replies.append(reply)
+        p = answer_probability(reply)
+        return p is not None and p < self.min_answer_probability
+
+
+def answer_probability(reply: Any) -> float | None:
+    """P(yes) / (P(yes) + P(no)) of a one-token reply, from its top logprobs (None without them)."""
+    content = ((getattr(reply, "response_metadata", {}) or {}).get("logprobs") or {}).get("content") or []
+    top = content[0].get("top_logprobs", []) if content else []
+    yes = sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower().startswith("y"))
+    no = sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower().startswith("n"))
+    return yes / (yes + no) if yes + no > 0 else None
 
 
 def declined(reply: str) -> bool:

@@ -14,7 +14,7 @@ amounts and names given in English (``restate_inputs``). What it leaves out: cho
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -53,8 +53,9 @@ def _text(reply: Any) -> str:
     return unecho(" ".join(str(getattr(reply, "content", "") or "").split()))
 
 
-def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence) -> Iterator[str]:
-    """Stream the bullets; fill ``answer`` (text, citations, usage, incomplete)."""
+def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
+            earlier: Sequence[Any] = ()) -> Iterator[str]:
+    """Stream the bullets; fill ``answer`` (text, citations, usage with the ``earlier`` calls', incomplete)."""
     language = answer.language
     target = "Hant" if script(question) == "Hant" else language
     by_n = {p.n: p for p in evidence.passages}
@@ -99,7 +100,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
         writer.broke_off(answer, exc, bool(texts))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    answer.usage = total_usage(replies)
+    answer.usage = total_usage([*earlier, *replies])
     if any(finish_reason(r) in ("length", "max_tokens") for r in replies) and not answer.incomplete:
         answer.incomplete = True
         answer.notice = f"incomplete: the model {writer.model} reached its length limit; try again"

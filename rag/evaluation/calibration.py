@@ -85,7 +85,7 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
     grid = [round(0.10 + 0.02 * i, 2) for i in range(21)]
     for t_en in grid:
         for t_zh in grid:
-            for overlap in (0.0, 0.2, 0.34, 0.4, 0.5, 0.6):
+            for overlap in (0.0, 0.01, 0.1, 0.2, 0.34, 0.4, 0.5, 0.6):  # 0.01: refuse when none is covered
                 policy = RefusalPolicy({"en": t_en, "zh": t_zh}, overlap)
                 refused = [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points]
                 un = [r for r, p in zip(refused, points) if not p.answerable]

@@ -35,6 +35,7 @@ CEDICT_SHA256 = "07cfb0d93178838992a47f1bf1379cb2c2c108746a9216f6c9cc6bb9f59e5d3
 _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_POSSESSIVE = re.compile(r"'s?$")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 MAX_ZH_WORD = 4
 PER_WORD = 3  # Chinese headwords kept per English word
@@ -152,8 +153,8 @@ def word_variants(word: str, known: Known) -> list[str]:
 
 def content_words(question: str) -> list[str]:
     """The English words of a question that carry its topic (no stopwords or question words)."""
-    return [w for w in _EN_WORD.findall(question)
-            if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS and len(w) >= 2]
+    words = (_POSSESSIVE.sub("", w) for w in _EN_WORD.findall(question))  # "OpenAI's" is OpenAI
+    return [w for w in words if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS and len(w) >= 2]
 
 
 def segment(text: str) -> list[str]:

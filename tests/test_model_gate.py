@@ -1,0 +1,87 @@
+"""The embedded model's own "not covered" when it restates the evidence: one token, yes or no.
+
+Through the chain and a scripted OpenAI-compatible server (real HTTP): the check is the
+first call, a non-streaming one-token request with logprobs; a low probability of "yes"
+refuses in the question's language without restating anything, a high one goes on to the
+restatements, and a server that gives no logprobs (or fails the check) declines nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from openai_server import ScriptedOpenAI
+from rag.answer.prompts import NO_ANSWER
+from rag.answer.refusal import answer_probability
+from rag.factory import build_chain
+
+
+def _chain(server: ScriptedOpenAI, settings_factory, **extra):
+    options = {"generation": "restate", **extra}
+    return build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                        openai_api_key="sk-test", timeout=5, max_retries=0, **options))
+
+
+def _is_check(request: dict) -> bool:
+    body = request["body"]
+    return body.get("max_completion_tokens", body.get("max_tokens")) == 1 and bool(body.get("logprobs"))
+
+
+@pytest.mark.parametrize(("question", "language"), [("What salary does Sam Altman earn?", "en"),
+                                                    ("奥特曼的年薪是多少？", "zh")])
+def test_a_likely_no_refuses_without_restating(settings_factory, question: str, language: str) -> None:
+    with ScriptedOpenAI() as server:
+        server.replies.append({"text": "no", "logprobs": {"no": 0.85, "yes": 0.15}})
+        answer = _chain(server, settings_factory, min_relevance_en=0.0, min_relevance_zh=0.0).ask(question)
+    assert answer.refused and answer.answer == NO_ANSWER[language] and not answer.citations
+    assert len(server.requests) == 1 and _is_check(server.requests[0])
+    assert not server.requests[0]["body"].get("stream") and "Sentences:\n[1] " in \
+        server.requests[0]["body"]["messages"][-1]["content"]
+    assert answer.usage is not None and answer.usage.input_tokens == 50  # the check's tokens are counted
+
+
+def test_a_likely_yes_goes_on_to_the_restatements(settings_factory) -> None:
+    with ScriptedOpenAI() as server:
+        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.25: answered
+        server.default = "Musk left the board in 2018."
+        answer = _chain(server, settings_factory).ask("Why did Musk leave OpenAI?")
+    assert not answer.refused and answer.citations
+    assert _is_check(server.requests[0]) and not any(_is_check(r) for r in server.requests[1:])
+    assert len(server.requests) == 1 + len(answer.answer.splitlines())
+
+
+@pytest.mark.parametrize("check_reply", [
+    "no",  # a server without logprobs
+    {"status": 500},  # the check failed
+])
+def test_no_probability_declines_nothing(settings_factory, check_reply) -> None:
+    with ScriptedOpenAI() as server:
+        server.replies.append(check_reply)
+        server.default = "Musk left the board in 2018."
+        answer = _chain(server, settings_factory).ask("Why did Musk leave OpenAI?")
+    assert not answer.refused and answer.citations
+
+
+def test_the_check_is_off_at_zero_and_with_a_writing_model(settings_factory) -> None:
+    with ScriptedOpenAI() as server:
+        server.default = "Musk left the board in 2018."
+        _chain(server, settings_factory, min_answer_probability=0.0).ask("Why did Musk leave OpenAI?")
+        off = list(server.requests)
+        server.requests.clear()
+        server.default = "Musk left the board in 2018 [1]."
+        _chain(server, settings_factory, generation="synthesis").ask("Why did Musk leave OpenAI?")
+    assert off and not any(_is_check(r) for r in off)
+    assert server.requests and not any(_is_check(r) for r in server.requests)
+
+
+def test_answer_probability_reads_yes_against_no() -> None:
+    from langchain_core.messages import AIMessage
+
+    def reply(top: dict[str, float]) -> AIMessage:
+        import math
+        tops = [{"token": t, "logprob": math.log(p)} for t, p in top.items()]
+        return AIMessage("x", response_metadata={"logprobs": {"content": [{"top_logprobs": tops}]}})
+
+    assert answer_probability(reply({"Yes": 0.3, "No": 0.1, " yes": 0.1, "Maybe": 0.5})) == pytest.approx(0.8)
+    assert answer_probability(reply({"Maybe": 1.0})) is None
+    assert answer_probability(AIMessage("yes")) is None
