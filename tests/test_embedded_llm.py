@@ -30,6 +30,7 @@ from openai_server import ScriptedOpenAI
 from rag.llm import answerer, catalogue, embedded as embedded_llm
 from rag.llm.command import model_command
 from rag.errors import ConfigError, ModelError
+from rag.answer.restate import MAX_RESTATED
 from rag.factory import answerer_spec, answerer_status, build_chain
 from rag.models import Answer
 
@@ -296,7 +297,7 @@ def test_the_max_tokens_setting_caps_the_reply(real) -> None:
     capped = real.model_copy(update={"llama_max_tokens": 16})
     try:
         answer = build_chain(capped).ask("Why did Musk leave OpenAI?")
-        calls = 4  # evidence by evidence: one capped call per restated sentence (rag.answer.restate.MAX_RESTATED)
+        calls = MAX_RESTATED + 1  # the one-token check, then one capped call per restated sentence
         assert answer.usage is None or answer.usage.output_tokens <= 16 * calls
         assert answer.incomplete or answer.refused or answer.usage.output_tokens < 16 * calls
     finally:

@@ -31,7 +31,7 @@ from rag.models import Answer, Evidence, EvidenceItem
 from rag.retrieval.question import script
 from rag.text import detect_language
 
-MAX_RESTATED = 4  # evidence sentences restated, one call each (the embedded server runs 4 slots)
+MAX_RESTATED = 5  # evidence sentences restated, one call each (4 server slots: the fifth starts when one is free)
 _ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*[、.．)）]\s*")  # "4、" opening a list item
 
 
