@@ -42,7 +42,7 @@ def test_a_likely_no_refuses_without_restating(settings_factory, question: str, 
 
 def test_a_likely_yes_goes_on_to_the_restatements(settings_factory) -> None:
     with ScriptedOpenAI() as server:
-        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.25: answered
+        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.20: answered
         server.default = "Musk left the board in 2018."
         answer = _chain(server, settings_factory).ask("Why did Musk leave OpenAI?")
     assert not answer.refused and answer.citations
@@ -85,3 +85,13 @@ def test_answer_probability_reads_yes_against_no() -> None:
     assert answer_probability(reply({"Yes": 0.3, "No": 0.1, " yes": 0.1, "Maybe": 0.5})) == pytest.approx(0.8)
     assert answer_probability(reply({"Maybe": 1.0})) is None
     assert answer_probability(AIMessage("yes")) is None
+
+
+def test_the_calibration_counts_the_check_on_top_of_the_thresholds() -> None:
+    from rag.evaluation.calibration import gate_table
+
+    points = [(False, True, None), (False, False, 0.1), (False, False, 0.6), (True, False, 0.3), (True, False, None)]
+    rows = {t: (recall, over) for t, recall, over in gate_table(points)}
+    assert rows[0.0] == (0.333, 0.0)  # only what the thresholds refuse
+    assert rows[0.2] == (0.667, 0.0)  # P(yes) 0.1 refused too; no probability never refuses
+    assert rows[0.35] == (0.667, 0.5)  # the answerable 0.3 is now refused

@@ -52,15 +52,21 @@ class RefusalPolicy:
         """
         if gate is None or self.min_answer_probability <= 0:
             return False
-        sentences = "\n".join(f"[{i}] {sanitize(it.sentence.text)}"
-                              for i, it in enumerate(evidence.items[:GATE_SENTENCES], start=1))
-        try:
-            reply = gate.invoke({"question": sanitize(evidence.standalone_question), "sentences": sentences}, config)
-        except Exception:  # noqa: BLE001 - the check is advisory; the answer's call reports a dead server
-            return False
-        replies.append(reply)
-        p = answer_probability(reply)
+        p, reply = ask_model(gate, evidence, config)
+        if reply is not None:
+            replies.append(reply)
         return p is not None and p < self.min_answer_probability
+
+
+def ask_model(gate: Runnable, evidence: Evidence, config: RunnableConfig | None = None) -> tuple[float | None, Any]:
+    """The model's probability that the evidence states the answer, and its reply (None, None when the call fails)."""
+    sentences = "\n".join(f"[{i}] {sanitize(it.sentence.text)}"
+                          for i, it in enumerate(evidence.items[:GATE_SENTENCES], start=1))
+    try:
+        reply = gate.invoke({"question": sanitize(evidence.standalone_question), "sentences": sentences}, config)
+    except Exception:  # noqa: BLE001 - the check is advisory; the answer's call reports a dead server
+        return None, None
+    return answer_probability(reply), reply
 
 
 def answer_probability(reply: Any) -> float | None:

@@ -6,6 +6,12 @@ each pair of thresholds, refusal recall (unanswerable cases refused) and
 over-refusal (answerable cases refused) are counted with the chain's own
 ``RefusalPolicy``. The best pair keeps over-refusal at or under 5%.
 
+**The model's check** (``RAG_MIN_ANSWER_PROBABILITY``, ``--what model``): with the
+embedded model, each case the retrieval thresholds let through is put to the model's
+one-token yes/no check (``rag.answer.refusal.ask_model``); for each threshold on its
+probability of "yes", refusal recall and over-refusal are counted on top of the
+retrieval thresholds.
+
 **Citation support** (``rag.answer.cite.MIN_SUPPORT``): ALCE-style support, measured without a judge: a gold answer is a claim, its gold
 evidence quote is a sentence that supports it, and a sentence of another
 article that the retriever finds for the same question is one that does not.
@@ -32,7 +38,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from rag.answer.chain import RagChain
-from rag.answer.refusal import RefusalPolicy
+from rag.answer.refusal import RefusalPolicy, ask_model
 from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
@@ -97,6 +103,39 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
     return rows
 
 
+def gate_points(split: str, settings: Settings) -> list[tuple[bool, bool, float | None]]:
+    """(answerable, refused by the retrieval thresholds, the model's P(yes)) for each case without filters.
+
+    Needs an answerer that restates the evidence (the embedded default): it is the
+    one asked. Cases the thresholds already refuse are not asked.
+    """
+    index = open_store(settings)
+    ensure_ingested(index, settings)
+    chain = build_chain(settings, index)
+    if chain.gate_chain is None:
+        raise RagError(f"the answerer {chain.model_name} does not restate evidence, so it is not asked; "
+                       "run with the embedded model (RAG_CHAT_MODEL unset) or RAG_GENERATION=restate")
+    points: list[tuple[bool, bool, float | None]] = []
+    for case in _cases(split):
+        if case.filters:
+            continue
+        evidence, _ = chain.gather(case.question, [t.model_dump() for t in case.history])
+        refused = chain.policy.refuse(evidence, detect_language(evidence.standalone_question))
+        points.append((case.answerable, refused, None if refused else ask_model(chain.gate_chain, evidence)[0]))
+    return points
+
+
+def gate_table(points: Sequence[tuple[bool, bool, float | None]]) -> list[tuple[float, float, float]]:
+    """(threshold on P(yes), refusal recall, over-refusal) with the retrieval thresholds as they are."""
+    rows = []
+    for t in [0.0, 0.05, 0.1, 0.15, 0.2, 0.22, 0.25, 0.28, 0.3, 0.35, 0.4, 0.5]:
+        refused = [r or (p is not None and p < t) for _, r, p in points]
+        un = [x for x, (a, _, _) in zip(refused, points) if not a]
+        ans = [x for x, (a, _, _) in zip(refused, points) if a]
+        rows.append((t, round(sum(un) / max(len(un), 1), 3), round(sum(ans) / max(len(ans), 1), 3)))
+    return rows
+
+
 def pairs(split: str, settings: Settings) -> tuple[list[float], list[float]]:
     """Support scores of (claim, supporting sentence) and (claim, unrelated sentence) pairs."""
     chain = _chain(settings)
@@ -134,12 +173,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--persist-dir", type=Path, default=None)
-    parser.add_argument("--what", choices=("refusal", "support", "both"), default="both")
+    parser.add_argument("--what", choices=("refusal", "support", "both", "model"), default="both",
+                        help="model: the embedded model's yes/no check (RAG_MIN_ANSWER_PROBABILITY); needs the model")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(persist_dir=args.persist_dir)
     except RagError as exc:
         parser.exit(2, f"error: {exc}\n")
+    if args.what == "model":
+        try:
+            rows = gate_table(gate_points(args.split, settings))
+        except RagError as exc:
+            parser.exit(2, f"error: {exc}\n")
+        print(f"split {args.split}: the model's check (refuse when P(yes) < threshold; current "
+              f"{settings.min_answer_probability:.2f}), on top of the retrieval thresholds")
+        print("threshold  refusal recall  over-refusal")
+        for t, recall, over in rows:
+            print(f"{t:9.2f}  {recall:14.3f}  {over:12.3f}")
+        return
     if args.what in ("refusal", "both"):
         current = (settings.min_relevance_en, settings.min_relevance_zh, settings.min_overlap)
         rows = refusal_table(refusal_points(args.split, settings))
