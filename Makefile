@@ -31,11 +31,11 @@ app: setup model
 	$(BIN)/streamlit run app.py
 
 # RAG_TEST_REQUIRE_LOCAL_LLM=1: the real-model tests fail, not skip, without the wheel or the model.
-# The eval gate: the test split, the default answerer (the embedded model) on a fixed subset of 8
+# The eval gate: the test split, the default answerer (the embedded model) on a fixed subset of 24
 # cases, the extractive answerer on all of them (thresholds in evals/thresholds.toml).
 test: setup browser model
 	RAG_TEST_REQUIRE_LOCAL_LLM=1 $(BIN)/python -m pytest -q
-	$(BIN)/rag eval --split test --llm-subset 8
+	$(BIN)/rag eval --split test --llm-subset 24
 
 eval: setup model
 	$(BIN)/rag eval --split test --baseline --llm-subset 24
