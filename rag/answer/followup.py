@@ -1,8 +1,9 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
 With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``),
-and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline, ``carry_topic`` adds the earlier question's names and topic words. ``messages``
-turns chat history into LangChain messages for the prompts. What it leaves out: the
+and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline,
+``carry_topic`` adds the earlier question's names and topic words. ``messages`` turns
+chat history into LangChain messages for the prompts. What it leaves out: the
 condense call itself (``rag.answer.chain``).
 """
 

@@ -3,9 +3,11 @@
 A 1.5B model turning "1亿美元" into English writes "$1 billion", and "奥尔特曼"
 becomes "Olmert". Before a Chinese sentence goes into an English restatement
 prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" →
-"$100 million") and each glossary name by its English spelling ("奥尔特曼" →
-"Altman"), so the model copies instead of guessing (glosses in brackets beside
-the Chinese were echoed, or swapped: "$97.4 billion (974 billion)"). The source
+"$100 million"; a gloss in brackets beside the amount was echoed or swapped:
+"$97.4 billion (974 billion)"), and each glossary name gets its English spelling
+in brackets where it first appears ("奥尔特曼 (Altman)"; replacing the name
+instead mixed the languages enough that the model inverted who did what). A
+copied gloss in the reply ("Tesla (Tesla)") is dropped by ``unecho``. The source
 sentence shown to the reader and checked by ``rag.answer.faithful`` is untouched:
 only the prompt's copy is glossed. What it leaves out: words that are not names or
 amounts (the model translates those), and every target language but English.
@@ -38,7 +40,7 @@ def english_amount(value: float, unit: str = "") -> str:
 
 
 def glossed(sentence: str) -> str:
-    """``sentence`` with its Chinese amounts and glossary names written in English; English text is returned as is."""
+    """``sentence`` with its Chinese amounts in English and its glossary names glossed; English text as is."""
     if not _HAN.search(sentence):
         return sentence
     out, last = [], 0
@@ -62,7 +64,6 @@ def glossed(sentence: str) -> str:
                 text = text[:cut] + f" ({english})" + text[cut:]
                 break
     return re.sub(r" {2,}", " ", text).strip()
-    return text
 
 
 _ECHO = re.compile(r"\b([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}) \(\1\)")

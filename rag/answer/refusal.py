@@ -7,8 +7,8 @@ words (across languages); thresholds are chosen on the dev split
 "not covered" phrase with no citation is the last word (``declined``); when it restates
 the evidence sentence by sentence (the embedded default), it is first asked, in one
 token, whether the evidence states the answer, and the probability it gives "yes"
-(the server's logprobs) must reach ``min_answer_probability`` (``model_declines``). What it leaves out:
-the reply's wording (``rag.answer.prompts.NO_ANSWER``) and the "no articles match these
+(the server's logprobs) must reach ``min_answer_probability`` (``model_declines``).
+What it leaves out: the reply's wording (``rag.answer.prompts.NO_ANSWER``) and the "no articles match these
 filters" reply (``rag.answer.news.no_match``).
 """
 

@@ -8,7 +8,8 @@ side in the server's parallel slots, and are shown as they finish, in evidence o
 A restatement whose figures or names do not match its source (``rag.answer.faithful``)
 is replaced by the quoted sentence. Every bullet goes through the same support check
 as any answer. A sentence in the other language is translated whole, with its
-amounts and names given in English (``restate_inputs``). What it leaves out: choosing the evidence, and the prompt's wording.
+amounts and names given in English (``restate_inputs``). What it leaves out:
+choosing the evidence, and the prompt's wording.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def restate_inputs(question: str, sentence: str, source: str, target: str) -> di
             "language_name": LANGUAGE_NAME[target], "translate": "1" if translate else ""}
 
 
-def _text(reply: Any) -> str:
-    return unecho(" ".join(str(getattr(reply, "content", "") or "").split()))
+def reply_text(reply: Any) -> str:
+    """A restatement reply as one line of text, without copied glosses."""
+    return unecho(" ".join(str(getattr(reply, "content", reply) or "").split()))
 
 
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
@@ -88,7 +90,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
             else:
                 reply = later[i - 1].result()
             replies.append(reply)
-            text = _text(reply)
+            text = reply_text(reply)
             if not text or not faithful(text, item.sentence.text):
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""

@@ -33,8 +33,7 @@ from rag.answer.conflicts import names_in
 from rag.dates import DateMention, find_dates, source_label
 from rag.answer.evidence import is_content
 from rag.answer.faithful import faithful
-from rag.answer.glosses import unecho
-from rag.answer.restate import restate_inputs
+from rag.answer.restate import reply_text, restate_inputs
 from rag.retrieval.filters import Filters
 from rag.retrieval.question import script
 from rag.models import Citation, Language, Passage, Sentence
@@ -179,7 +178,7 @@ def phrase_events(
 
     def one(event: TimelineEvent) -> str | None:
         reply = restate.invoke(restate_inputs(timeline.topic, event.citation.quote, event.source, target), config)
-        text = unecho(" ".join(str(getattr(reply, "content", reply) or "").split()))
+        text = reply_text(reply)
         return text if text and faithful(text, event.citation.quote) else None
 
     failed = 0

@@ -85,6 +85,13 @@ def refusal_points(split: str, settings: Settings) -> list[Point]:
     return points
 
 
+def rates(refused: Sequence[bool], answerable: Sequence[bool]) -> tuple[float, float]:
+    """(refusal recall, over-refusal), rounded to 3 places; 0.0 for a side with no cases."""
+    un = [r for r, a in zip(refused, answerable) if not a]
+    ans = [r for r, a in zip(refused, answerable) if a]
+    return round(sum(un) / len(un), 3) if un else 0.0, round(sum(ans) / len(ans), 3) if ans else 0.0
+
+
 def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, float, float]]:
     """(en threshold, zh threshold, overlap, refusal recall, over-refusal) for a grid, best first."""
     rows = []
@@ -94,11 +101,8 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
             for overlap in (0.0, 0.01, 0.1, 0.2, 0.34, 0.4, 0.5, 0.6):  # 0.01: refuse when none is covered
                 policy = RefusalPolicy({"en": t_en, "zh": t_zh}, overlap)
                 refused = [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points]
-                un = [r for r, p in zip(refused, points) if not p.answerable]
-                ans = [r for r, p in zip(refused, points) if p.answerable]
-                recall = sum(un) / len(un) if un else 0.0
-                over = sum(ans) / len(ans) if ans else 0.0
-                rows.append((t_en, t_zh, overlap, round(recall, 3), round(over, 3)))
+                recall, over = rates(refused, [p.answerable for p in points])
+                rows.append((t_en, t_zh, overlap, recall, over))
     rows.sort(key=lambda r: (r[4] > 0.05, -r[3], r[4]))
     return rows
 
@@ -130,9 +134,7 @@ def gate_table(points: Sequence[tuple[bool, bool, float | None]]) -> list[tuple[
     rows = []
     for t in [0.0, 0.05, 0.1, 0.15, 0.2, 0.22, 0.25, 0.28, 0.3, 0.35, 0.4, 0.5]:
         refused = [r or (p is not None and p < t) for _, r, p in points]
-        un = [x for x, (a, _, _) in zip(refused, points) if not a]
-        ans = [x for x, (a, _, _) in zip(refused, points) if a]
-        rows.append((t, round(sum(un) / max(len(un), 1), 3), round(sum(ans) / max(len(ans), 1), 3)))
+        rows.append((t, *rates(refused, [a for a, _, _ in points])))
     return rows
 
 

@@ -189,7 +189,8 @@ def speed_command(questions: tuple[str, ...], as_json: bool, no_warmup: bool, n_
     stats = summary(rows)
     click.echo(f"p50/p95: evidence {_fmt(stats['evidence_s_p50'], 's', 2)}/{_fmt(stats['evidence_s_p95'], 's', 2)}, "
                f"first token {_fmt(stats['first_token_s_p50'], 's')}/{_fmt(stats['first_token_s_p95'], 's')}, "
-               f"decode {_fmt(stats['tokens_per_s_p50'], 'tok/s')} (slowest {_fmt(stats['tokens_per_s_min'], 'tok/s')}), prompt "
+               f"decode {_fmt(stats['tokens_per_s_p50'], 'tok/s')} "
+               f"(slowest {_fmt(stats['tokens_per_s_min'], 'tok/s')}), prompt "
                f"{_fmt(stats['prompt_tokens_p50'], 'tokens', 0)} over {len(rows)} questions; load average "
                f"{load:.1f} on {os.cpu_count()} cores at the start", err=True)
     result: dict[str, Any] = {
@@ -197,7 +198,8 @@ def speed_command(questions: tuple[str, ...], as_json: bool, no_warmup: bool, n_
             "llama_threads": settings.llama_threads, "llama_ctx": settings.llama_ctx,
             "llama_parallel": settings.llama_parallel, "llama_max_tokens": settings.llama_max_tokens,
             "k": settings.k},
-        "build_and_warmup_s": warm_s, "load_average": load, "cpus": os.cpu_count(), "rows": [asdict(r) for r in rows], "summary": stats, "concurrent": [],
+        "build_and_warmup_s": warm_s, "load_average": load, "cpus": os.cpu_count(),
+        "rows": [asdict(r) for r in rows], "summary": stats, "concurrent": [],
     }
     if n_concurrent and not chain.extractive:
         picked = (asked * n_concurrent)[:n_concurrent]

@@ -253,8 +253,8 @@ class Retriever(BaseRetriever):
                                      keyword_score=keyword.get(cid), dense_score=sims.get(cid)))
             if len(passages) == k:
                 break
-        sentences = self._sentences(passages, [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)]
-                                    ) if with_sentences else {}
+        sentences = (self._sentences(passages, [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)])
+                     if with_sentences else {})  # centring only when sentences are scored
         return Retrieval(question=question, queries=queries, passages=passages, sentences=sentences,
                          timings_ms=timings)
 
