@@ -81,7 +81,8 @@ def _ask(question: str, chain, k: int, filters=None) -> None:
         # came so far is kept in the conversation as a stopped answer.
         stopped = {"role": "assistant", "stopped": ""}
         messages.append(stopped)
-        st.button("Stop", icon=":material/stop_circle:", key=f"stop-{len(messages)}")
+        stop_slot = st.empty()  # cleared when the answer is done: a finished answer has no Stop button
+        stop_slot.button("Stop", icon=":material/stop_circle:", key=f"stop-{len(messages)}")
         try:
             for item in chain.stream({"question": question, "history": history, "k": k, "filters": filters}):
                 if isinstance(item, Answer):
@@ -101,6 +102,7 @@ def _ask(question: str, chain, k: int, filters=None) -> None:
         else:
             error = None if final is not None else "The answerer returned nothing; try again."
         evidence_slot.empty()
+        stop_slot.empty()
         messages.remove(stopped)
         if error:
             slot.empty()

@@ -127,6 +127,11 @@ def test_answer_has_source_card_naming_an_article(app_env: None, seeds_index_dir
     assert any(c.value.startswith("Last ingest: 20") for c in at.sidebar.caption)
 
 
+def test_a_finished_answer_has_no_stop_button(app_env: None) -> None:
+    at = ask(start(), "Why did Musk leave OpenAI?")
+    assert assistant(at) and not [b for b in at.button if (b.key or "").startswith("stop-")]
+
+
 def test_sidebar_names_the_command_that_fetches_a_missing_model(app_env, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("RAG_CHAT_MODEL", "auto")  # the default, with an empty models directory
     monkeypatch.setenv("RAG_MODELS_DIR", str(tmp_path / "no-models"))
