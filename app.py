@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import closing
 from pathlib import Path
 
 import streamlit as st
@@ -77,23 +78,25 @@ def _ask(question: str, chain, k: int, filters=None) -> None:
         evidence_slot = st.empty()
         final: Answer | None = None
         text = ""
-        # Stopping: the button's click reruns the script, which ends this stream; what
-        # came so far is kept in the conversation as a stopped answer.
+        # Stopping: the button's click reruns the script, which ends this stream (closed, so the
+        # model stops generating too); what came so far is kept in the conversation as a stopped answer.
         stopped = {"role": "assistant", "stopped": ""}
         messages.append(stopped)
         stop_slot = st.empty()  # cleared when the answer is done: a finished answer has no Stop button
         stop_slot.button("Stop", icon=":material/stop_circle:", key=f"stop-{len(messages)}")
         try:
-            for item in chain.stream({"question": question, "history": history, "k": k, "filters": filters}):
-                if isinstance(item, Answer):
-                    final = item
-                elif isinstance(item, Evidence):
-                    with evidence_slot.container():
-                        render.evidence(item, detect_language(question))
-                else:
-                    text += item
-                    stopped["stopped"] = text
-                    slot.markdown(render.md_escape(text) + " ▌")
+            turn = {"question": question, "history": history, "k": k, "filters": filters}
+            with closing(chain.stream(turn)) as stream:
+                for item in stream:
+                    if isinstance(item, Answer):
+                        final = item
+                    elif isinstance(item, Evidence):
+                        with evidence_slot.container():
+                            render.evidence(item, detect_language(question))
+                    else:
+                        text += item
+                        stopped["stopped"] = text
+                        slot.markdown(render.md_escape(text) + " ▌")
         except RagError as exc:
             error = f"Couldn't answer: {render.md_escape(redact(str(exc)))}. Your conversation is kept; ask again."
         except Exception as exc:  # never show a traceback; the log has it, secrets removed

@@ -3,8 +3,8 @@
 Serves ``POST /v1/chat/completions`` (plain JSON or SSE streaming) from a queue of
 scripted replies, so the real ``openai`` client and ``ChatOpenAI`` are exercised
 over real HTTP. A reply is text, or a dict with ``status`` (an HTTP error),
-``delay`` (seconds before answering), ``cut_after`` (close the stream after N
-pieces), ``logprobs`` ({token: probability} of the first token, sent when the request
+``delay`` (seconds before answering), ``piece_delay`` (seconds before each streamed
+piece: a slow model), ``cut_after`` (close the stream after N pieces), ``logprobs`` ({token: probability} of the first token, sent when the request
 asks for logprobs) or ``raw`` (a body sent as it is). Every request body is recorded.
 """
 
@@ -23,6 +23,7 @@ class ScriptedOpenAI:
     def __init__(self) -> None:
         self.replies: deque[Any] = deque()
         self.requests: list[dict] = []
+        self.dropped: list[int] = []  # for each stream the client closed early, the pieces it got
         self.default: Any = "The articles don't cover this."
         server = self
 
@@ -86,10 +87,15 @@ class ScriptedOpenAI:
                 h.wfile.flush()
                 h.connection.shutdown(2)  # the server dies mid-stream
                 return
+            time.sleep(spec.get("piece_delay", 0))
             chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
                      "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-            h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            h.wfile.flush()
+            try:
+                h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                h.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client stopped reading
+                self.dropped.append(i)
+                return
         end = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": None}
         h.wfile.write(f"data: {json.dumps(end)}\n\n".encode())

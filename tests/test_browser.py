@@ -9,7 +9,9 @@ the server by the pid that holds the port. It records every request the page
 makes (all must go to the app's own host: no external favicon, font or script)
 and checks that a bare URL in a message is not a link. A second test opens several browser
 sessions on one server and asks different questions at once: each session must
-show its own question's answer and sources, the same as the chain gives alone.
+show its own question's answer and sources, the same as the chain gives alone. A third
+clicks Stop while a slow model (a scripted OpenAI-compatible server) streams: the answer
+so far is kept and marked stopped, the model's stream is cut, and the chat goes on.
 Skipped, with the reason, where Chromium or Playwright is missing.
 What it leaves out: everything AppTest covers (``test_app.py``).
 """
@@ -143,3 +145,54 @@ def test_several_browser_sessions_at_once_each_get_their_own_answer(seeds_index_
                 assert page.get_by_test_id("stException").count() == 0
         finally:
             browser.close()
+
+
+SLOW_ANSWER = "Musk left the board in 2018 over a conflict of interest with Tesla's self-driving work [1]. " * 12
+
+
+def _slow_for_the_first_question(body: dict) -> dict:
+    """A model that streams the first question's answer slowly (0.25 s a piece) and others at once."""
+    last = body["messages"][-1]["content"]
+    return {"text": SLOW_ANSWER, "piece_delay": 0.25} if QUESTION in last else {"text": "Altman declined [1]."}
+
+
+def test_stop_ends_a_running_answer_and_keeps_what_came(seeds_index_dir: Path, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install playwright)")
+    from openai_server import ScriptedOpenAI
+
+    cwd, env = _server_args(seeds_index_dir, tmp_path)
+    with ScriptedOpenAI() as model:
+        model.default = _slow_for_the_first_question
+        env |= {"RAG_CHAT_MODEL": "openai:gpt-4o-mini", "OPENAI_BASE_URL": model.base_url,
+                "OPENAI_API_KEY": "sk-test", "RAG_GENERATION": "synthesis"}
+        with (streamlit_server(ROOT / "app.py", cwd, env, tmp_path / "server.log") as url,
+              sync_api.sync_playwright() as pw):
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(url, wait_until="domcontentloaded")
+                box = page.get_by_test_id("stChatInputTextArea")
+                box.wait_for(timeout=120_000)
+                box.fill(QUESTION)
+                box.press("Enter")
+                page.locator(".source-card").first.wait_for(timeout=60_000)  # the evidence, before the answer
+                page.get_by_text("Musk left the board", exact=False).first.wait_for(timeout=30_000)
+                stop = page.get_by_role("button", name="Stop")
+                stop.click()
+                page.get_by_text("Stopped · 已停止").wait_for(timeout=10_000)
+                sync_api.expect(stop).to_have_count(0)
+                kept = page.get_by_test_id("stChatMessage").nth(1).inner_text()
+                assert "Musk left the board" in kept and kept.count("Musk left the board") < 12, kept
+                deadline = time.monotonic() + 5  # the model's stream is cut, not left to run to the end
+                while not model.dropped and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                assert model.dropped and model.dropped[0] < len(SLOW_ANSWER) // 7, model.dropped
+                box.fill("What did Altman say about Musk's bid?")  # the conversation goes on
+                box.press("Enter")
+                page.get_by_text("Altman declined", exact=False).first.wait_for(timeout=60_000)
+                messages = page.get_by_test_id("stChatMessage")
+                sync_api.expect(messages).to_have_count(4)
+                assert "Stopped · 已停止" in messages.nth(1).inner_text()
+                assert page.get_by_test_id("stException").count() == 0
+            finally:
+                browser.close()
