@@ -14,7 +14,7 @@ import pytest
 from openai_server import ScriptedOpenAI
 from streamlit.testing.v1 import AppTest
 
-from rag.answer.faithful import faithful
+from rag.answer.faithful import faithful, repaired
 from rag.factory import build_chain
 from rag.models import Answer
 
@@ -63,6 +63,22 @@ def test_a_restatement_keeps_the_figures_and_names_of_its_source(restated: str, 
     source = ("近日,特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了一份高达974亿美元的收购要约,"
               "但遭到OpenAI首席执行官山姆·奥特曼(Sam Altman)的拒绝。")
     assert faithful(restated, source) is ok
+
+
+KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI存在"
+            "潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会。")
+
+
+@pytest.mark.parametrize(("restated", "expected"), [
+    ("Tesla hired Andrej Karpathy, a former Google employee, as the architect of its self-driving project, "
+     "so Musk left the OpenAI board in 2018.",  # the model's own aside goes, the rest stays
+     "Tesla hired Andrej Karpathy, as the architect of its self-driving project, so Musk left the OpenAI board in 2018."),
+    ("Tesla hired Andrej Karpathy (from Google) for self-driving.", "Tesla hired Andrej Karpathy for self-driving."),
+    ("Musk left the board in 2018 because Google hired Andrej Karpathy.", None),  # the name is the claim
+    ("Musk left the board in 2019, after Tesla hired Andrej Karpathy.", None),  # a figure outside an aside
+])
+def test_an_invented_aside_is_dropped_and_nothing_else(restated: str, expected: str | None) -> None:
+    assert repaired(restated, KARPATHY) == expected
 
 
 def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) -> None:

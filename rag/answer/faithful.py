@@ -5,8 +5,11 @@ became "$974 billion") and invents names ("Mark Zuckerberg" for 马斯克). Befo
 a restatement is shown, every figure in it must have the same value as a
 figure in the source (``rag.numbers``: 4500万 = $45 million), and every
 capitalised name in it must be written in the source or be the English of a
-glossary name the source contains. A restatement that fails is replaced by
-the source sentence itself, quoted. What it leaves out: meaning beyond figures
+glossary name the source contains. A small model also adds appositives from its
+own knowledge ("Andrej Karpathy, a former Google employee, ..."): ``repaired``
+drops a short comma-delimited aside that holds the unsourced name or figure, and
+the rest is checked again. A restatement that still fails is replaced by the
+source sentence itself, quoted. What it leaves out: meaning beyond figures
 and names (the citation support check in ``rag.answer.cite`` covers the rest).
 """
 
@@ -24,6 +27,10 @@ def _names(text: str) -> set[str]:
     return {m.group(0) for m in _NAME.finditer(text.strip())}
 
 
+_BRACKETED = re.compile(r"\s\([^()]{1,60}\)")  # an aside in brackets: " (from Google)"
+MAX_ASIDE_WORDS = 6  # a longer stretch between commas is part of the claim, not an aside
+
+
 def faithful(restated: str, source: str) -> bool:
     """True when every figure and every mid-sentence capitalised name of ``restated`` is in ``source``."""
     have = numbers(source)
@@ -32,3 +39,16 @@ def faithful(restated: str, source: str) -> bool:
     allowed = {w for g in name_groups(source) for t in g for w in t.split()}
     lowered = source.lower()
     return all(n.lower() in lowered or n in allowed for n in _names(restated))
+
+
+def repaired(restated: str, source: str) -> str | None:
+    """``restated`` if faithful; else, with each short aside that fails the check on its own
+    removed (a stretch between two commas, or in brackets), the result if that is faithful; else None."""
+    if faithful(restated, source):
+        return restated
+    kept = _BRACKETED.sub(lambda m: m.group(0) if faithful(m.group(0), source) else "", restated)
+    parts = kept.split(", ")
+    inner = [i for i in range(1, len(parts) - 1)
+             if len(parts[i].split()) <= MAX_ASIDE_WORDS and not faithful(f"x {parts[i]}", source)]
+    kept = ", ".join(part for i, part in enumerate(parts) if i not in inner)
+    return kept if kept != restated and faithful(kept, source) else None

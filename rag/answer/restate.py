@@ -22,7 +22,7 @@ from typing import Any
 from langchain_core.runnables import Runnable
 
 from rag.answer.cite import item_citations
-from rag.answer.faithful import faithful
+from rag.answer.faithful import repaired
 from rag.answer.framing import sanitize
 from rag.answer.glosses import glossed, unecho
 from rag.answer.prompts import LANGUAGE_NAME
@@ -90,8 +90,8 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
             else:
                 reply = later[i - 1].result()
             replies.append(reply)
-            text = reply_text(reply)
-            if not text or not faithful(text, item.sentence.text):
+            text = repaired(reply_text(reply), item.sentence.text) or ""
+            if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""
             elif i > 0:
