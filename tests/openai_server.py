@@ -4,8 +4,10 @@ Serves ``POST /v1/chat/completions`` (plain JSON or SSE streaming) from a queue 
 scripted replies, so the real ``openai`` client and ``ChatOpenAI`` are exercised
 over real HTTP. A reply is text, or a dict with ``status`` (an HTTP error),
 ``delay`` (seconds before answering), ``piece_delay`` (seconds before each streamed
-piece: a slow model), ``cut_after`` (close the stream after N pieces), ``logprobs`` ({token: probability} of the first token, sent when the request
-asks for logprobs) or ``raw`` (a body sent as it is). Every request body is recorded.
+piece: a slow model), ``cut_after`` (close the stream after N pieces), ``logprobs``
+({token: probability} of the first token, sent when the request asks for logprobs) or
+``raw`` (a body sent as it is). Every request body is recorded, and so is each stream
+the client closed early (``dropped``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ figure in the source (``rag.numbers``: 4500万 = $45 million), and every
 capitalised name in it must be written in the source or be the English of a
 glossary name the source contains. A small model also adds appositives from its
 own knowledge ("Andrej Karpathy, a former Google employee, ..."): ``repaired``
-drops a short comma-delimited aside that holds the unsourced name or figure, and
+drops a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
 the rest is checked again. A restatement that still fails is replaced by the
 source sentence itself, quoted. What it leaves out: meaning beyond figures
 and names (the citation support check in ``rag.answer.cite`` covers the rest).
@@ -48,6 +48,8 @@ def repaired(restated: str, source: str) -> str | None:
         return restated
     kept = _BRACKETED.sub(lambda m: m.group(0) if faithful(m.group(0), source) else "", restated)
     parts = kept.split(", ")
+    # "x " before a part: its first word is mid-sentence, so a name there is checked (``_NAME``
+    # skips a sentence's first word)
     inner = [i for i in range(1, len(parts) - 1)
              if len(parts[i].split()) <= MAX_ASIDE_WORDS and not faithful(f"x {parts[i]}", source)]
     kept = ", ".join(part for i, part in enumerate(parts) if i not in inner)
