@@ -1,4 +1,5 @@
-"""Script-aware text helpers used by every stage: language, sentences, tokens.
+"""Script-aware text helpers used by every stage: language, sentences, tokens, and
+which sentences carry content.
 
 Covers Chinese (Han script) and English (Latin). Sentence spans are offsets into
 the text given, so callers can quote verbatim. Keyword tokens are CJK
@@ -102,3 +103,18 @@ def char_tokens(text: str) -> list[str]:
     for run in _TOKEN_RE.findall(normalize(text)):
         out.extend(run if _CJK_RE.match(run) else [run])
     return out
+
+
+_METADATA = re.compile(r"^[\w\s]{1,20}[:：]\s*\S*$|^(tag|date|title|author|description)\s*:", re.I)
+
+
+def is_content(sentence: str) -> bool:
+    """False for headings, metadata lines, questions and fragments."""
+    s = sentence.strip().strip("“”\"'「」*#")
+    if len(s) < 6 or _METADATA.match(s):
+        return False
+    if s.endswith(("?", "？")) or re.match(r"^(问题|Q)\d*[:：]", s):
+        return False
+    if detect_language(s) == "en":
+        return len(s.split()) >= 5
+    return len(s) >= 10

@@ -81,6 +81,21 @@ def test_an_invented_aside_is_dropped_and_nothing_else(restated: str, expected: 
     assert repaired(restated, KARPATHY) == expected
 
 
+def test_a_heading_beside_the_evidence_is_never_quoted() -> None:
+    from rag.answer.cite import build_citations
+    from rag.models import Evidence, EvidenceItem, Passage, Sentence
+
+    text = "摘要：\nMeta和xAI都在寻求与Character.ai的合作。"
+    passage = Passage(chunk_id="d#0", doc_id="d", title="t", text=text, language="zh", n=1)
+    heading = Sentence(chunk_id="d#0", text="摘要：", start=0, end=3, language="zh")
+    sentence = Sentence(chunk_id="d#0", text=text[4:], start=4, end=len(text), language="zh")
+    evidence = Evidence(question="q", standalone_question="q", passages=[passage],
+                        items=[EvidenceItem(n=1, sentence=sentence, before=heading)])
+    cited = build_citations("- 摘要 [1]\n- Meta和xAI都在寻求与Character.ai的合作 [1]", evidence)
+    assert [c.quote for c in cited.citations] == [sentence.text]  # the heading's word-match is no support
+    assert cited.unsupported == ["摘要"]
+
+
 def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) -> None:
     server.default = "Musk thought OpenAI's chance of success was zero."
     chain = chain_for(server, settings_factory, generation="restate")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.models import Citation, Evidence, EvidenceItem, Passage, Sentence
-from rag.text import char_tokens, detect_language, sentence_spans
+from rag.text import char_tokens, detect_language, is_content, sentence_spans
 
 # Least support (mean-centred cosine + half the token overlap) for a marker to stay: chosen on
 # the dev split with `python -m rag.evaluation.calibration --what support` (see evals/README.md).
@@ -173,7 +173,8 @@ def build_citations(
     for i, (_, _, plain, ns) in enumerate(claims):
         kept: set[int] = set()
         for n in dict.fromkeys(ns):
-            shown = [s for it in items_by_n[n] for s in it.sentences]  # what the model saw of passage n
+            # what the model saw of passage n, headings left out: "摘要：" supports no claim
+            shown = [s for it in items_by_n[n] for s in it.sentences if s is it.sentence or is_content(s.text)]
             value, best = max(((support(plain, vectors[i] if vectors else None, s, centre or _raw), s)
                                for s in shown),
                               key=lambda x: x[0])

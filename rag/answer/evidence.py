@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind
-from rag.text import char_tokens, detect_language, keyword_tokens, near_duplicate
+from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.framing import forged
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import Known, content_words, segment, word_variants
@@ -34,19 +34,6 @@ CUE_WEIGHT = 0.05
 RANK_WEIGHT = 0.02
 MAX_ITEMS = 5
 MARGIN = 0.12
-_METADATA = re.compile(r"^[\w\s]{1,20}[:：]\s*\S*$|^(tag|date|title|author|description)\s*:", re.I)
-
-
-def is_content(sentence: str) -> bool:
-    """False for headings, metadata lines, questions and fragments."""
-    s = sentence.strip().strip("“”\"'「」*#")
-    if len(s) < 6 or _METADATA.match(s):
-        return False
-    if s.endswith(("?", "？")) or re.match(r"^(问题|Q)\d*[:：]", s):
-        return False
-    if detect_language(s) == "en":
-        return len(s.split()) >= 5
-    return len(s) >= 10
 
 
 # Chinese question words: what is asked, not what the evidence must contain.

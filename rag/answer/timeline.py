@@ -31,14 +31,13 @@ from pydantic import BaseModel, Field
 
 from rag.answer.conflicts import names_in
 from rag.dates import DateMention, find_dates, source_label
-from rag.answer.evidence import is_content
 from rag.answer.faithful import faithful
 from rag.answer.restate import reply_text, restate_inputs
 from rag.retrieval.filters import Filters
 from rag.retrieval.question import script
 from rag.models import Citation, Language, Passage, Sentence
 from rag.retrieval.retrieve import Retriever
-from rag.text import detect_language, keyword_tokens
+from rag.text import detect_language, is_content, keyword_tokens
 
 # A timeline wants breadth: at k=20 the seeds' founding sentence (fused rank 35 for
 # "Musk and OpenAI") is missed.
