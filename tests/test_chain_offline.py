@@ -48,3 +48,11 @@ def test_offline_follow_up_carries_the_topic(seeds_chain) -> None:
 def test_bad_questions_get_clear_errors(seeds_chain, question: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         seeds_chain.ask(question)
+
+
+def test_a_sentence_that_points_back_is_quoted_with_what_it_points_to(seeds_chain) -> None:
+    """The insiders' reason ("这一提议遭到了……一致拒绝……宣布退出") is quoted with the bid it rejects."""
+    answer = seeds_chain.ask("Why did Musk leave OpenAI?")
+    quotes = [c.quote for c in answer.citations]
+    assert any("提出收购意向" in q and "一致拒绝" in q for q in quotes), quotes
+    assert not any(q.startswith("这一提议") for q in quotes)

@@ -12,7 +12,11 @@ Every sentence of the retrieved passages is scored, without mutating anything:
 Sentences that carry no content (headings, metadata lines, questions, lone quotes)
 are skipped; near-identical sentences count once. The best few, within a score
 margin of the best, become ``EvidenceItem``s with the sentence before and after
-them as context. ``term_overlap`` (how much of the question the evidence covers,
+them as context. A sentence that opens by pointing back ("这一提议遭到了……拒绝",
+"He founded…") is one unit with the sentence before it in its paragraph: chosen
+alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
+and a chosen sentence brings such a follow-on when that also scores within the
+margin (the quote is then both sentences, verbatim, with their joint span). ``term_overlap`` (how much of the question the evidence covers,
 in any language) goes with the best similarity into the refusal decision.
 What it leaves out: the refusal threshold itself, and composing the answer.
 """
@@ -20,7 +24,7 @@ What it leaves out: the refusal threshold itself, and composing the answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind
@@ -34,6 +38,10 @@ CUE_WEIGHT = 0.05
 RANK_WEIGHT = 0.02
 MAX_ITEMS = 5
 MARGIN = 0.12
+
+# A sentence opening with a word that points back to the sentence before it.
+_POINTS_BACK = re.compile(r"^(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇|这就|这与|这|此举|此事|该|对此|他们|他|她|它"
+                          r"|(?:This|That|These|Those|He|She|They|Such)\b)")
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
@@ -119,21 +127,27 @@ def select(
             if is_content(s.text) and not _near_forgery(sents, i):
                 scored.append((score(s, topic, kind, p.n, cue_weight), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
+    cutoff = scored[0][0] - margin if scored else 0.0
+    within = {(p.chunk_id, i) for value, p, i in scored if value >= cutoff}
     items: list[EvidenceItem] = []
+    taken: set[tuple[str, int]] = set()  # (chunk id, sentence index) already in an item
     for value, p, i in scored:
-        if len(items) == max_items or (items and value < scored[0][0] - margin):
+        if len(items) == max_items or value < cutoff:
             break
         if p.n not in {it.n for it in items} and len({it.n for it in items}) == k:
             continue
         sents = sentences[p.chunk_id]
-        s = sents[i]
-        if any(_similar(s.text, it.sentence.text) for it in items):
+        first, last = unit(sents, i, p.text, lambda j: (p.chunk_id, j) in within)
+        span = {(p.chunk_id, j) for j in range(first, last + 1)}
+        s = joined(sents[first : last + 1], p.text)
+        if span & taken or any(_similar(s.text, it.sentence.text) for it in items):
             continue
+        taken |= span
         ranked = s.model_copy(update={"score": round(value, 4)})
         items.append(EvidenceItem(
             n=p.n, sentence=ranked,
-            before=sents[i - 1] if i > 0 and not _near_forgery(sents, i - 1) else None,
-            after=sents[i + 1] if i + 1 < len(sents) and not _near_forgery(sents, i + 1) else None,
+            before=sents[first - 1] if first > 0 and not _near_forgery(sents, first - 1) else None,
+            after=sents[last + 1] if last + 1 < len(sents) and not _near_forgery(sents, last + 1) else None,
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     passages, items = _number_by_evidence(passages, items, k)
@@ -141,6 +155,32 @@ def select(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
         items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
     )
+
+
+def points_back(sents: Sequence[Sentence], i: int, text: str) -> bool:
+    """Sentence ``i`` opens by pointing back to the one before it, in the same paragraph."""
+    return (i > 0 and bool(_POINTS_BACK.match(sents[i].text))
+            and not text[sents[i - 1].end : sents[i].start].strip(" ")  # no paragraph break between
+            and is_content(sents[i - 1].text) and not _near_forgery(sents, i - 1))
+
+
+def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int], bool]) -> tuple[int, int]:
+    """The first and last index of the sentences quoted for sentence ``i``: with the one before
+    when ``i`` points back to it, and with the one after when that points back and is ``eligible``."""
+    first = i - 1 if points_back(sents, i, text) else i
+    last = i + 1 if i + 1 < len(sents) and points_back(sents, i + 1, text) and eligible(i + 1) else i
+    return first, last
+
+
+def joined(parts: Sequence[Sentence], text: str) -> Sentence:
+    """One sentence for consecutive ``parts`` of a passage: its verbatim text and joint span, the
+    parts' mean vector, the language of the first."""
+    if len(parts) == 1:
+        return parts[0]
+    start, end = parts[0].start, parts[-1].end
+    vectors = [x.embedding for x in parts if x.embedding]
+    mean = [sum(v) / len(vectors) for v in zip(*vectors)] if len(vectors) == len(parts) else []
+    return parts[0].model_copy(update={"text": text[start:end], "start": start, "end": end, "embedding": mean})
 
 
 def _near_forgery(sents: Sequence[Sentence], i: int) -> bool:
