@@ -16,8 +16,9 @@ them as context. A sentence that opens by pointing back ("这一提议遭到了�
 "He founded…") is one unit with the sentence before it in its paragraph: chosen
 alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
 and a chosen sentence brings such a follow-on when that also scores within the
-margin (the quote is then both sentences, verbatim, with their joint span). ``term_overlap`` (how much of the question the evidence covers,
-in any language) goes with the best similarity into the refusal decision.
+margin (the quote is then both sentences, verbatim, with their joint span).
+``term_overlap`` (how much of the question the evidence covers, in any language)
+goes with the best similarity into the refusal decision.
 What it leaves out: the refusal threshold itself, and composing the answer.
 """
 
