@@ -5,7 +5,8 @@ the chunk vectors (Chroma HNSW), the best-matching sentence inside each chunk
 (the sentence collection, max-pooled per chunk) and BM25 keywords. Passages
 whose text is nearly the same as a better-ranked one are dropped. Ties (equal
 distances or fused scores, as near-duplicate articles give) are broken by id,
-so the same question gets the same passages on every run.
+and a collection small enough is searched exhaustively (HNSW is approximate and
+differs between processes), so the same question gets the same passages on every run.
 
 ``Retriever`` is a LangChain ``BaseRetriever``: ``invoke(question)`` returns
 ``Document``s with the passage metadata, usable in any LangChain chain, and
@@ -38,10 +39,13 @@ from rag.models import Passage, Retrieval, Sentence
 from rag.text import char_tokens, detect_language, near_duplicate
 
 RRF_K = 60
-# HNSW search is approximate, and near-duplicate articles put many hits at almost the same
-# distance: asked for exactly n, two processes can get different sets. Asking for twice as many
-# and keeping the n nearest (ties by id) gives every run the same n.
+# HNSW search is approximate: two processes asking the same index for the same n nearest can get
+# different sets (seen: the nearest sentence missing from 180 of 594 in one process of four), and
+# near-duplicate articles put many hits at almost the same distance. A collection of up to
+# EXACT_UP_TO rows is asked for every row, which HNSW answers exactly; a larger one for twice as
+# many as needed, the n nearest kept (ties by id).
 OVERFETCH = 2
+EXACT_UP_TO = 5000
 SIGNALS = ("dense", "sentence", "keyword", "centred")
 # Measured on the eval sets (hit@1 of the right article): sentence+keyword 0.79,
 # dense+sentence+keyword 0.73, dense alone 0.72. Dense stays available.
@@ -69,6 +73,11 @@ def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray]]:
         ids.append(cid)
         texts.append(extra["documents"])
     return KeywordIndex(ids, texts), index.language_means()
+
+
+def fetch_size(n: int, total: int) -> int:
+    """How many rows to ask Chroma for, to keep the ``n`` nearest of a collection of ``total``."""
+    return total if total <= EXACT_UP_TO else min(n * OVERFETCH, total)
 
 
 def _by_distance(ids: list[str], distances: list[float]) -> list[int]:
@@ -162,7 +171,7 @@ class Retriever(BaseRetriever):
     def _dense(
         self, vector: list[float], n: int, where: dict | None = None
     ) -> tuple[list[str], dict[str, tuple[str, dict]], dict[str, float]]:
-        fetch = min(n * OVERFETCH, self._store_sizes()[0])
+        fetch = fetch_size(n, self._store_sizes()[0])
         got = self.index.chunks.query(query_embeddings=[vector], n_results=fetch,
                                       include=["documents", "metadatas", "distances"], where=where)
         keep = _by_distance(got["ids"][0], got["distances"][0])[:n]
@@ -172,7 +181,7 @@ class Retriever(BaseRetriever):
         return ids, rows, sims
 
     def _sentence(self, vector: list[float], n: int, where: dict | None = None) -> list[str]:
-        fetch = min(n * OVERFETCH, self._store_sizes()[1])
+        fetch = fetch_size(n, self._store_sizes()[1])
         got = self.index.sentences.query(query_embeddings=[vector], n_results=fetch,
                                          include=["metadatas", "distances"], where=where)
         order: list[str] = []
