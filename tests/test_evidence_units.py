@@ -40,3 +40,43 @@ def test_a_joined_unit_is_verbatim_at_its_span() -> None:
     assert s.text == TEXT[s.start : s.end] == "彼时,马斯克提出收购意向。这一提议遭到了一致拒绝。"
     assert s.embedding == [0.5, 0.5]
     assert joined(sents[2:3], TEXT) is sents[2]
+
+
+def test_a_relation_word_counts_in_any_of_its_words() -> None:
+    from rag.answer.relations import relation_forms
+
+    assert {"占股", "持股", "股权"} <= set(relation_forms("股份"))
+    assert relation_forms("stake") == relation_forms("股份")
+    assert relation_forms("hold") == [] and relation_forms("微软") == []
+
+
+def test_a_figure_counts_only_for_the_relation_asked() -> None:
+    from rag.answer.relations import relations_asked, states_asked_figure
+
+    stake = relations_asked("微软持有OpenAI多少股份？")
+    assert stake == {"stake"}
+    assert states_asked_figure("为了避免审查,微软只占股 49%。", stake)
+    assert not states_asked_figure("微软投了数十亿美元给 OpenAI。", stake)  # a figure, but of an investment
+    assert not states_asked_figure("2015年,微软持有股份。", stake)  # a year is not a figure
+    assert not states_asked_figure("微软只占股 49%。", set())
+
+
+def test_how_much_prefers_the_sentence_stating_the_figure_asked() -> None:
+    """Of two sentences as similar to the question, the one that states the stake's figure is chosen first;
+    with the figure bonus off, the one that merely names the stake and the company wins."""
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    text = "尽管微软在该公司拥有大量股份,但员工对待它如外部供应商。微软只占股 49%。"
+    first, second = "尽管微软在该公司拥有大量股份,但员工对待它如外部供应商。", "微软只占股 49%。"
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
+                      score=score) for t, score in ((first, 0.43), (second, 0.36))]
+    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
+    question = "微软持有多少股份？"
+
+    def top(**weights: float) -> str:
+        ev = select(question, question, [question], "how_much", [passage], {"d#0": sents}, lambda w: True, **weights)
+        return ev.items[0].sentence.text
+
+    assert top() == second
+    assert top(figure_weight=0.0) == first

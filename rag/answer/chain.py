@@ -30,7 +30,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from rag.answer import news
 from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
-from rag.answer.evidence import CUE_WEIGHT, select
+from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
 from rag.answer.followup import History, carry_topic, leans_on_history, messages, usable_rewrite
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NO_ANSWER, RESTATE_PROMPT,
@@ -230,7 +230,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,
-                          cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0)
+                          cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
+                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
         return _Gathered(evidence, retrieval.sentences, asked, timings)

@@ -7,7 +7,12 @@ Every sentence of the retrieved passages is scored, without mutating anything:
    (the question's keyword tokens, its glossary names and its dictionary translation);
 3. plus a bonus when it carries what the question's kind asks for: a cause for
    "why", a number for "how much", a date for "when", a reply for "how" (``question.CUES``);
-4. plus a small tie-breaker for the passage's fused rank.
+4. for "how much", plus a bonus when it states a figure of the relation asked (a stake for
+   "多少股份", a gift for "how much did he give": ``relations.states_asked_figure``);
+5. plus a small tie-breaker for the passage's fused rank.
+
+A topic word that names a relation counts in any of the relation's words
+(股份 is also 占股, 持股, 股权: ``relations.relation_forms``).
 
 Sentences that carry no content (headings, metadata lines, questions, lone quotes)
 are skipped; near-identical sentences count once. The best few, within a score
@@ -31,11 +36,13 @@ from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.framing import forged
+from rag.answer.relations import relation_forms, relations_asked, states_asked_figure
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import Known, content_words, segment, word_variants
 
 TERM_WEIGHT = 0.15
 CUE_WEIGHT = 0.05
+FIGURE_WEIGHT = 0.15
 RANK_WEIGHT = 0.02
 MAX_ITEMS = 5
 MARGIN = 0.12
@@ -58,10 +65,10 @@ def topic_words(question: str, known: Known) -> list[list[str]]:
     each glossary name in all its spellings.
     """
     if detect_language(question) == "en":
-        return [word_variants(w, known) for w in content_words(question)]
+        return [[*word_variants(w, known), *relation_forms(w)] for w in content_words(question)]
     names = name_groups(question)
     spelled = {t for g in names for t in g}
-    groups: list[list[str]] = [[w] for w in dict.fromkeys(segment(question))
+    groups: list[list[str]] = [[w, *relation_forms(w)] for w in dict.fromkeys(segment(question))
                                if w not in _ZH_ASKING and w not in spelled]
     groups += [[w] for w in re.findall(r"[A-Za-z][A-Za-z0-9.-]+", question) if w not in spelled]
     return groups + [list(g) for g in names]
@@ -90,13 +97,16 @@ def _similar(a: str, b: str) -> bool:
 
 
 def score(sentence: Sentence, topic: Sequence[Sequence[str]], kind: Kind, rank: int,
-          cue_weight: float = CUE_WEIGHT) -> float:
-    """Similarity + the share of the question's topic words present + the kind's cue + a rank tie-breaker."""
+          cue_weight: float = CUE_WEIGHT, asked: set[str] = frozenset(), figure_weight: float = FIGURE_WEIGHT) -> float:
+    """Similarity + the share of the question's topic words present + the kind's cue + a figure of
+    the relation ``asked`` (how much) + a rank tie-breaker."""
     value = sentence.score
     if topic:
         value += TERM_WEIGHT * coverage(topic, set(keyword_tokens(sentence.text)))
     if CUES[kind].search(sentence.text):
         value += cue_weight
+    if kind == "how_much" and states_asked_figure(sentence.text, asked):
+        value += figure_weight
     return value + RANK_WEIGHT / max(rank, 1)
 
 
@@ -112,6 +122,7 @@ def select(
     max_items: int = MAX_ITEMS,
     margin: float = MARGIN,
     cue_weight: float = CUE_WEIGHT,
+    figure_weight: float = FIGURE_WEIGHT,
 ) -> Evidence:
     """The evidence for ``question``: the best content sentences with their neighbours.
 
@@ -121,12 +132,13 @@ def select(
     fused others, ``k`` in all.
     """
     topic = topic_words(standalone, known)
+    asked = relations_asked(standalone)
     scored: list[tuple[float, Passage, int]] = []
     for p in passages:
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                scored.append((score(s, topic, kind, p.n, cue_weight), p, i))
+                scored.append((score(s, topic, kind, p.n, cue_weight, asked, figure_weight), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     cutoff = scored[0][0] - margin if scored else 0.0
     within = {(p.chunk_id, i) for value, p, i in scored if value >= cutoff}

@@ -5,7 +5,9 @@ Each relation ("gave", "promised", "invested", "raised", "offered", "valued",
 relation stated nearest to a figure inside its clause; ``relations_asked``
 the ones a question asks about; ``relation_terms`` their Chinese words for
 an English "how much / how many" question, so the keyword index can match "give" to 捐赠 (as
-``rag.retrieval.glossary`` does for names).
+``rag.retrieval.glossary`` does for names); ``relation_forms`` every Chinese word of
+the relation a question word names (股份 → 占股, 持股, 股权), for evidence scoring;
+``states_asked_figure`` whether a sentence states a figure of a relation asked.
 
 What it leaves out: names (``rag.retrieval.glossary``) and any general vocabulary.
 """
@@ -30,6 +32,8 @@ RELATIONS: list[tuple[str, re.Pattern[str]]] = [
 _WORDS = {name: (zh, en) for name, zh, en in _TABLE}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
+# A figure: an amount or a share, not a bare year (as rag.retrieval.question's how-much cue reads it).
+_FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn)|[$€£]\s?\d[\d,.]*", re.I)
 
 
 def relation_at(text: str, start: int, end: int) -> str | None:
@@ -64,3 +68,17 @@ def relation_terms(question: str) -> list[str]:
     if _CJK.search(question) or not _FIGURE_Q.search(question):
         return []
     return [w for name in sorted(relations_asked(question)) for w in _WORDS[name][0]]
+
+
+def relation_forms(word: str) -> list[str]:
+    """The Chinese words of the relation ``word`` names (a Chinese word of the table, or an English
+    word opening with one of its stems): "股份" and "stake" → 占股, 持股, 股份, 股权; else []."""
+    for name, zh, en in _TABLE:
+        if word in zh or any(word.lower().startswith(stem) for stem in en):
+            return list(zh)
+    return []
+
+
+def states_asked_figure(sentence: str, asked: set[str]) -> bool:
+    """``sentence`` states a figure whose relation (``relation_at``) is one of ``asked``."""
+    return bool(asked) and any(relation_at(sentence, m.start(), m.end()) in asked for m in _FIGURE.finditer(sentence))
