@@ -129,6 +129,7 @@ class Evidence(BaseModel):
     items: list[EvidenceItem] = Field(default_factory=list)
     relevance: float = Field(-1.0, description="Best evidence similarity (mean-centred cosine).")
     term_overlap: float = Field(0.0, description="Share of the question's terms found in the evidence, across languages.")
+    states_figure: bool = Field(True, description="False when a how-much question's evidence states no figure of what it asks.")
 
 
 class Citation(SourceRef):

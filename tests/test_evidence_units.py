@@ -80,3 +80,33 @@ def test_how_much_prefers_the_sentence_stating_the_figure_asked() -> None:
 
     assert top() == second
     assert top(figure_weight=0.0) == first
+
+
+def test_a_figure_is_an_amount_or_a_count_not_a_date_or_a_duration() -> None:
+    from rag.answer.relations import states_figure
+
+    for text in ("约20名高管离开", "11位联合创始人", "三家公司", "about 20 executives left", "He gave $45 million",
+                 "微软只占股 49%"):
+        assert states_figure(text), text
+    for text in ("2015年,OpenAI成立", "In 2018 he left", "2月29日起诉", "在接下来的6-12个月内", "at 5 pm"):
+        assert not states_figure(text), text
+
+
+def test_a_how_much_question_whose_evidence_states_no_figure_is_refused() -> None:
+    """However similar the evidence, it cannot say how much without a figure of what is asked."""
+    from rag.answer.evidence import select
+    from rag.answer.refusal import RefusalPolicy
+    from rag.models import Passage
+
+    def evidence(question: str, kind: str, sentence: str):
+        sents = [Sentence(chunk_id="d#0", text=sentence, start=0, end=len(sentence), language="zh", score=0.6)]
+        passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=sentence, language="zh")
+        return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
+
+    policy = RefusalPolicy({"zh": 0.3})
+    invests = "特斯拉将对X.ai进行投资,并成为少数股权持有者。"
+    assert policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", invests), "zh")
+    assert not policy.refuse(evidence("特斯拉为什么向X.ai投资？", "why", invests), "zh")
+    assert not policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", "特斯拉向X.ai投资了10亿美元。"), "zh")
+    assert policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", "特斯拉向X.ai捐了10亿美元。"), "zh")  # not an investment
+    assert not policy.refuse(evidence("OpenAI有多少员工？", "how_much", "OpenAI约有20名员工。"), "zh")

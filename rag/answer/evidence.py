@@ -23,7 +23,9 @@ alone it would not say what "this proposal" or "he" is, so it brings its anteced
 and a chosen sentence brings such a follow-on when that also scores within the
 margin (the quote is then both sentences, verbatim, with their joint span).
 ``term_overlap`` (how much of the question the evidence covers, in any language)
-goes with the best similarity into the refusal decision.
+and ``states_figure`` (a how-much question's evidence states a figure of the relation
+asked, or, when it names none, some amount or count)
+go with the best similarity into the refusal decision.
 What it leaves out: the refusal threshold itself, and composing the answer.
 """
 
@@ -36,7 +38,7 @@ from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.framing import forged
-from rag.answer.relations import relation_forms, relations_asked, states_asked_figure
+from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import Known, content_words, segment, word_variants
 
@@ -167,6 +169,8 @@ def select(
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
         items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
+        states_figure=kind != "how_much" or any(
+            states_asked_figure(it.sentence.text, asked) if asked else states_figure(it.sentence.text) for it in items),
     )
 
 

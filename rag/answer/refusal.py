@@ -1,8 +1,9 @@
 """The one place the refusal decision is made: do the articles answer this question?
 
-Refuse when there is no evidence, when its best mean-centred similarity is below the
-question language's threshold, or when it covers too little of the question's topic
-words (across languages); thresholds are chosen on the dev split
+Refuse when there is no evidence, when a how-much question's evidence states no
+figure at all (``Evidence.states_figure``), when its best mean-centred similarity is
+below the question language's threshold, or when it covers too little of the question's
+topic words (across languages); thresholds are chosen on the dev split
 (``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
 "not covered" phrase with no citation is the last word (``declined``); when it restates
 the evidence sentence by sentence (the embedded default), it is first asked, in one
@@ -35,7 +36,8 @@ class RefusalPolicy:
     min_answer_probability: float = 0.0  # 0: the model is not asked
 
     def refuse(self, evidence: Evidence, language: Language) -> bool:
-        return self.refuse_on(bool(evidence.items), evidence.relevance, evidence.term_overlap, language)
+        return self.refuse_on(bool(evidence.items) and evidence.states_figure, evidence.relevance,
+                              evidence.term_overlap, language)
 
     def refuse_on(self, has_evidence: bool, relevance: float, overlap: float, language: str) -> bool:
         if not has_evidence:

@@ -7,7 +7,8 @@ the ones a question asks about; ``relation_terms`` their Chinese words for
 an English "how much / how many" question, so the keyword index can match "give" to 捐赠 (as
 ``rag.retrieval.glossary`` does for names); ``relation_forms`` every Chinese word of
 the relation a question word names (股份 → 占股, 持股, 股权), for evidence scoring;
-``states_asked_figure`` whether a sentence states a figure of a relation asked.
+``states_asked_figure`` whether a sentence states a figure of a relation asked, and
+``states_figure`` whether it states any amount or count.
 
 What it leaves out: names (``rag.retrieval.glossary``) and any general vocabulary.
 """
@@ -34,6 +35,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
 # A figure: an amount or a share, not a bare year (as rag.retrieval.question's how-much cue reads it).
 _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn)|[$€£]\s?\d[\d,.]*", re.I)
+# A count: "约20名高管", "11位联合创始人", "三家公司", "20 executives" (a number that is not a year or a date).
+_COUNT = re.compile(r"\d+\s*(?:名|位|个(?!月)|家|人|款|项|次|倍|成)|[一二三四五六七八九十两几数]+(?:名|位|个(?!月)|家|款|项|倍|成)"
+                    r"|\b(?!(?:19|20)\d\d\b)\d[\d,.]*\s+(?!(?:am|pm)\b)[a-z]", re.I)
 
 
 def relation_at(text: str, start: int, end: int) -> str | None:
@@ -82,3 +86,8 @@ def relation_forms(word: str) -> list[str]:
 def states_asked_figure(sentence: str, asked: set[str]) -> bool:
     """``sentence`` states a figure whose relation (``relation_at``) is one of ``asked``."""
     return bool(asked) and any(relation_at(sentence, m.start(), m.end()) in asked for m in _FIGURE.finditer(sentence))
+
+
+def states_figure(sentence: str) -> bool:
+    """``sentence`` states an amount, a share or a count: what a how-much or how-many answer needs."""
+    return bool(_FIGURE.search(sentence) or _COUNT.search(sentence))

@@ -81,7 +81,8 @@ def refusal_points(split: str, settings: Settings) -> list[Point]:
         history = [t.model_dump() for t in case.history]
         evidence, _ = chain.gather(case.question, history)
         points.append(Point(case.answerable, detect_language(evidence.standalone_question),
-                            evidence.relevance, evidence.term_overlap, bool(evidence.items)))
+                            evidence.relevance, evidence.term_overlap,
+                            bool(evidence.items) and evidence.states_figure))
     return points
 
 
