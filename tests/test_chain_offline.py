@@ -56,3 +56,14 @@ def test_a_sentence_that_points_back_is_quoted_with_what_it_points_to(seeds_chai
     quotes = [c.quote for c in answer.citations]
     assert any("提出收购意向" in q and "一致拒绝" in q for q in quotes), quotes
     assert not any(q.startswith("这一提议") for q in quotes)
+
+
+@pytest.mark.parametrize("question", ["Why did Musk leave OpenAI?", "马斯克为什么离开OpenAI？"])
+def test_the_headline_question_cites_each_reason_the_articles_give(seeds_chain, question: str) -> None:
+    """Issue 12's reasons, each cited to the sentence stating it: the conflict of interest over Tesla's
+    self-driving work and Karpathy (he left the board in 2018); the zero chance of success and the AGI
+    rival inside Tesla; the bid for control the other founders rejected. Not the 974亿 takeover offer."""
+    quotes = " ".join(c.quote for c in seeds_chain.ask(question).citations)
+    for said in ("利益冲突", "Karpathy", "2018年", "成功的可能性为零", "AGI 竞争对手", "一致拒绝"):
+        assert said in quotes, (said, quotes)
+    assert "974亿" not in quotes

@@ -35,6 +35,7 @@ GROUPS: list[list[str]] = [
     ["LLM", "大型语言模型", "大语言模型"],
     ["nonprofit", "non-profit", "非营利", "非盈利"],
     ["lawsuit", "诉讼", "起诉"],
+    ["leave", "left", "离开", "退出"],  # news says 退出 (quit the board) where a question asks 离开 / "leave"
 ]
 
 _INDEX: dict[str, list[str]] = {}
