@@ -33,12 +33,13 @@ from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
 from rag.answer.followup import History, carry_topic, leans_on_history, messages, usable_rewrite
-from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NO_ANSWER, RESTATE_PROMPT,
-                                TRANSLATE_PROMPT, TRANSLATE_TARGET)
+from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
+                                RESTATE_PROMPT, TRANSLATE_PROMPT, TRANSLATE_TARGET)
 from rag.answer.refusal import RefusalPolicy
 from rag.answer.replies import Writer, total_usage
 from rag.answer.restate import restate
 from rag.answer.synthesis import synthesise
+from rag.answer.unknown import unknown_names
 from rag.answer.timeline import DEFAULT_K as TIMELINE_K, Timeline, build_timeline, phrase_events
 from rag.dates import source_label
 from rag.llm.failures import model_error
@@ -232,6 +233,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                           retrieval.sentences, self.retriever.knows, k=k,
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
                           figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0)
+        evidence.unknown_names = unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
         return _Gathered(evidence, retrieval.sentences, asked, timings)
@@ -270,7 +272,9 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         elif (self.policy.refuse(evidence, detect_language(evidence.standalone_question))
               or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
             answer.refused, answer.usage = True, total_usage(earlier)
-            answer.answer = to_script(NO_ANSWER[language], user_script)
+            unknown = evidence.unknown_names
+            said = NO_ANSWER[language] + (NEVER_MENTIONED[language].format(names=", ".join(unknown)) if unknown else "")
+            answer.answer = to_script(said, user_script)
             yield answer.answer
         elif self.llm is None:
             labels = {p.n: source_label(p, language) for p in evidence.passages}

@@ -18,6 +18,12 @@ NO_ANSWER: dict[Language, str] = {
     "en": "The articles don't cover this.",
     "zh": "文章中没有涉及这个问题。",
 }
+# Said after NO_ANSWER when the question names something no article mentions, so the
+# reader sees why ("FIFA") rather than a bare refusal.
+NEVER_MENTIONED: dict[Language, str] = {
+    "en": " None of them mentions {names}.",
+    "zh": "文章中没有提到{names}。",
+}
 
 # Headers of the offline extractive answer: it says plainly that it quotes.
 EXTRACTIVE_HEADER: dict[Language, str] = {

@@ -1,7 +1,8 @@
 """The one place the refusal decision is made: do the articles answer this question?
 
-Refuse when there is no evidence, when a how-much question's evidence states no
-figure at all (``Evidence.states_figure``), when its best mean-centred similarity is
+Refuse when there is no evidence, when the question names something no article
+mentions (``Evidence.unknown_names``), when a how-much question's evidence states no
+figure of what it asks (``Evidence.states_figure``), when its best mean-centred similarity is
 below the question language's threshold, or when it covers too little of the question's
 topic words (across languages); thresholds are chosen on the dev split
 (``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
@@ -36,8 +37,7 @@ class RefusalPolicy:
     min_answer_probability: float = 0.0  # 0: the model is not asked
 
     def refuse(self, evidence: Evidence, language: Language) -> bool:
-        return self.refuse_on(bool(evidence.items) and evidence.states_figure, evidence.relevance,
-                              evidence.term_overlap, language)
+        return self.refuse_on(answerable(evidence), evidence.relevance, evidence.term_overlap, language)
 
     def refuse_on(self, has_evidence: bool, relevance: float, overlap: float, language: str) -> bool:
         if not has_evidence:
@@ -58,6 +58,12 @@ class RefusalPolicy:
         if reply is not None:
             replies.append(reply)
         return p is not None and p < self.min_answer_probability
+
+
+def answerable(evidence: Evidence) -> bool:
+    """The evidence could answer at all: it exists, states a figure when one is asked, and the
+    question names nothing the articles never mention."""
+    return bool(evidence.items) and evidence.states_figure and not evidence.unknown_names
 
 
 def ask_model(gate: Runnable, evidence: Evidence, config: RunnableConfig | None = None) -> tuple[float | None, Any]:

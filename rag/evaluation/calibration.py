@@ -38,7 +38,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from rag.answer.chain import RagChain
-from rag.answer.refusal import RefusalPolicy, ask_model
+from rag.answer.refusal import RefusalPolicy, answerable, ask_model
 from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
@@ -82,7 +82,7 @@ def refusal_points(split: str, settings: Settings) -> list[Point]:
         evidence, _ = chain.gather(case.question, history)
         points.append(Point(case.answerable, detect_language(evidence.standalone_question),
                             evidence.relevance, evidence.term_overlap,
-                            bool(evidence.items) and evidence.states_figure))
+                            answerable(evidence)))
     return points
 
 

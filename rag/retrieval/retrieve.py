@@ -36,7 +36,8 @@ from rag.retrieval.filters import Filters
 from rag.store.index import Index
 from rag.retrieval.keyword import KeywordIndex
 from rag.models import Passage, Retrieval, Sentence
-from rag.text import char_tokens, detect_language, near_duplicate
+from rag.retrieval.translate import romanised
+from rag.text import char_tokens, detect_language, keyword_tokens, near_duplicate
 
 RRF_K = 60
 # HNSW search is approximate: two processes asking the same index for the same n nearest can get
@@ -66,13 +67,17 @@ def _passage(cid: str, text: str, meta: dict[str, Any], **scores: Any) -> Passag
     )
 
 
-def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray]]:
-    """The keyword index of every chunk text and the language means, of the newest generation."""
-    ids, texts = [], []
-    for cid, _, extra in index.records(["documents"]):
+def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray], frozenset[str]]:
+    """The keyword index of every chunk text, the language means and the words of the articles'
+    outlets and titles (an outlet's Chinese name in pinyin too), of the newest generation."""
+    ids, texts, labels = [], [], set()
+    for cid, meta, extra in index.records(["documents"]):
         ids.append(cid)
         texts.append(extra["documents"])
-    return KeywordIndex(ids, texts), index.language_means()
+        labels.update(meta.get(key) or "" for key in ("outlet", "title"))
+    words = {t for label in labels for t in keyword_tokens(label)}
+    words.update(w for label in labels for w in romanised(label))
+    return KeywordIndex(ids, texts), index.language_means(), frozenset(words)
 
 
 def fetch_size(n: int, total: int) -> int:
@@ -100,6 +105,7 @@ class Retriever(BaseRetriever):
     signals: tuple[str, ...] = DEFAULT_SIGNALS
     dedup_threshold: float = 0.8
     language_means: dict[str, np.ndarray] = {}
+    label_words: frozenset[str] = frozenset()  # words of the outlets and titles (``knows_label``)
     centred: CentredSentences | None = None  # the 'centred' signal's in-memory sentence matrix, when on
     _sizes: tuple[int, int] | None = PrivateAttr(None)  # (chunks, sentences), read once the store is not empty
     _generation: int | None = PrivateAttr(None)  # the generation the keyword index and sizes were read from
@@ -121,7 +127,7 @@ class Retriever(BaseRetriever):
         with self._refreshing:
             if generation == self._generation:
                 return
-            self.keywords, self.language_means = _read_store(self.index)
+            self.keywords, self.language_means, self.label_words = _read_store(self.index)
             if self.centred is not None:
                 self.centred = CentredSentences.build(self.index, self.language_means)
             self._sizes, self._generation = None, generation
@@ -138,9 +144,9 @@ class Retriever(BaseRetriever):
     @classmethod
     def build(cls, index: Index, **options: Any) -> Retriever:
         """Read the store once: chunk texts for the keyword index; the language means (stored by the commit)."""
-        keywords, means = _read_store(index)
+        keywords, means, labels = _read_store(index)
         centred = CentredSentences.build(index, means) if "centred" in options.get("signals", ()) else None
-        return cls(index, keywords, language_means=means, centred=centred, **options)
+        return cls(index, keywords, language_means=means, label_words=labels, centred=centred, **options)
 
     def centre(self, vector: Sequence[float], language: str) -> np.ndarray:
         """``vector`` centred on its language's mean sentence vector (``rag.retrieval.centred.centre``)."""
@@ -149,6 +155,11 @@ class Retriever(BaseRetriever):
     def knows(self, word: str) -> bool:
         """Whether ``word`` occurs in the articles (the dictionary translation keeps only known words)."""
         return self.keywords.knows(word)
+
+    def knows_label(self, word: str) -> bool:
+        """Whether ``word`` names an article's outlet or is in its title ("Jiemian", "FT", "OKEx")."""
+        tokens = keyword_tokens(word)
+        return bool(tokens) and all(t in self.label_words for t in tokens)
 
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
         """Vectors of ``texts`` with the store's embedder (answer claims, for the support check)."""

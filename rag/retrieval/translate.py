@@ -32,7 +32,7 @@ from rag.retrieval.glossary import name_groups
 from rag.text import STOPWORDS, detect_language
 
 CEDICT_SHA256 = "07cfb0d93178838992a47f1bf1379cb2c2c108746a9216f6c9cc6bb9f59e5d3c"
-_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _POSSESSIVE = re.compile(r"'s?$")
@@ -50,6 +50,7 @@ Known = Callable[[str], bool]
 class Dictionary:
     en_to_zh: dict[str, list[str]] = field(default_factory=dict)  # "leave" → ["离开", …], primary senses first
     zh_to_en: dict[str, str] = field(default_factory=dict)  # "离开" → "leave"
+    pinyin: dict[str, str] = field(default_factory=dict)  # "界面" → "jiemian" (no tones, no spaces)
 
 
 def _cedict_path() -> Path | None:
@@ -71,9 +72,11 @@ def parse(text: str) -> Dictionary:
     ranked: dict[str, list[tuple[int, str]]] = {}
     for line in text.splitlines():
         m = _LINE.match(line)
-        if not m or "surname" in m.group(3).lower():
+        if not m or "surname" in m.group(4).lower():
             continue
-        simplified, senses = m.group(2), [_clean(d) for d in m.group(3).split("/")]
+        simplified, senses = m.group(2), [_clean(d) for d in m.group(4).split("/")]
+        if len(simplified) > 1 and simplified not in out.pinyin:
+            out.pinyin[simplified] = re.sub(r"[^a-z]", "", m.group(3).lower().replace("u:", "v"))
         senses = [s for s in senses if s and not s.startswith(("variant of", "see ", "old variant", "cl:"))]
         if not senses:
             continue
@@ -107,7 +110,7 @@ def available() -> bool:
     return dictionary() is not None
 
 
-def _stem(word: str) -> list[str]:
+def stems(word: str) -> list[str]:
     """The word and its plain dictionary forms: 'leaves' → leave, 'rejected' → reject, 'offered' → offer."""
     forms = [word]
     for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
@@ -138,7 +141,7 @@ def english_to_chinese(question: str, known: Known, per_word: int = PER_WORD) ->
         lw = word.lower()
         if lw in STOPWORDS or lw in _QUESTION_WORDS or len(lw) < 3 or lw in named:
             continue
-        for form in _stem(lw):
+        for form in stems(lw):
             hits = [z for z in d.en_to_zh.get(form, []) if known(z)]
             if hits:
                 terms.extend(hits[:per_word])
@@ -155,6 +158,13 @@ def content_words(question: str) -> list[str]:
     """The English words of a question that carry its topic (no stopwords or question words)."""
     words = (_POSSESSIVE.sub("", w) for w in _EN_WORD.findall(question))  # "OpenAI's" is OpenAI
     return [w for w in words if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS and len(w) >= 2]
+
+
+def romanised(text: str) -> list[str]:
+    """The pinyin of each Chinese word of ``text`` ("金色财经" → ["jinse", "caijing"]): how English
+    writes a Chinese outlet's name."""
+    d = dictionary()
+    return [d.pinyin[w] for w in segment(text) if w in d.pinyin] if d is not None else []
 
 
 def segment(text: str) -> list[str]:

@@ -1,0 +1,55 @@
+"""Names a question asks about that the articles never mention: then they cannot answer it.
+
+"Who won the 2022 FIFA World Cup?" and "How much did Amazon invest in Anthropic?"
+(Anthropic is only in a stripped related-articles list) retrieve sentences about other
+things that look relevant to every similarity signal; the name nobody wrote is what
+gives them away. A name is a Latin-script word of the question written with a capital
+letter (not the first word, not "I", not an acronym of three capitals or fewer: "WSJ",
+"US" and "FT" are spelled out or in Chinese in the articles, 华尔街日报, 美国, where no
+dictionary links them) or, in a Chinese question, any Latin word. It is
+known when the articles hold it in some form: the word or its plain forms, a glossary
+spelling or a dictionary translation (``rag.retrieval.translate``), or a word of an
+outlet or a title ("FT", "Jiemian" for 界面新闻). What it leaves out: names written in
+Chinese characters (a Chinese question's words are not told apart from names) and the
+refusal itself (``rag.answer.refusal``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.retrieval.glossary import name_groups
+from rag.retrieval.translate import english_to_chinese, stems
+from rag.text import STOPWORDS, detect_language
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.'’-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_NOT_NAMES = frozenset({"i"})
+_SHORT_ACRONYM = re.compile(r"[A-Z]{1,3}")
+
+
+def names(question: str) -> list[str]:
+    """The question's Latin-script words that name something (see the module docstring)."""
+    chinese = detect_language(question) != "en"
+    out: list[str] = []
+    for i, m in enumerate(_WORD.finditer(question)):
+        word = _POSSESSIVE.sub("", m.group()).strip(".-")
+        if (len(word) < 2 or word.lower() in _NOT_NAMES or word.lower() in STOPWORDS
+                or _SHORT_ACRONYM.fullmatch(word)):
+            continue
+        if chinese or (i > 0 and any(c.isupper() for c in word)):
+            out.append(word)
+    return list(dict.fromkeys(out))
+
+
+def unknown_names(question: str, known: Callable[[str], bool], label: Callable[[str], bool]) -> list[str]:
+    """The names of ``question`` in no form the articles use (``known``: the corpus vocabulary;
+    ``label``: the outlets' and titles' words)."""
+
+    def holds(word: str) -> bool:
+        forms = [*stems(word.lower()), *(t for g in name_groups(word) for t in g)]
+        return (any(known(f) or label(f) for f in forms)
+                or bool(english_to_chinese(word, known)))
+
+    return [w for w in names(question) if not holds(w)]
