@@ -37,3 +37,9 @@ def test_a_question_naming_what_no_article_mentions_is_refused(seeds_chain) -> N
         assert answer.refused and not answer.citations, question
         assert answer.answer.startswith("The articles don't cover this. None of them mentions "), answer.answer
     assert not seeds_chain.ask("What do the Jiemian and Jinse Caijing articles say about Musk?").refused
+
+
+def test_each_word_of_a_glossary_name_of_several_words_is_known_when_the_name_is() -> None:
+    assert unknown_names("What did Musk tell the Wall Street Journal?", lambda w: w in {"华尔街日报", "musk"}, label) == []
+    assert unknown_names("What did Musk tell the Wall Street Journal?", lambda w: w == "musk", label) == [
+        "Wall", "Street", "Journal"]

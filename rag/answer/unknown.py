@@ -8,8 +8,9 @@ letter (not the first word, not "I", not an acronym of three capitals or fewer: 
 "US" and "FT" are spelled out or in Chinese in the articles, 华尔街日报, 美国, where no
 dictionary links them) or, in a Chinese question, any Latin word. It is
 known when the articles hold it in some form: the word or its plain forms, a glossary
-spelling or a dictionary translation (``rag.retrieval.translate``), or a word of an
-outlet or a title ("FT", "Jiemian" for 界面新闻). What it leaves out: names written in
+spelling or a dictionary translation (``rag.retrieval.translate``), a word of a
+glossary name of several words the question mentions ("Wall Street Journal" is
+华尔街日报), or a word of an outlet or a title ("FT", "Jiemian" for 界面新闻). What it leaves out: names written in
 Chinese characters (a Chinese question's words are not told apart from names) and the
 refusal itself (``rag.answer.refusal``).
 """
@@ -47,9 +48,14 @@ def unknown_names(question: str, known: Callable[[str], bool], label: Callable[[
     """The names of ``question`` in no form the articles use (``known``: the corpus vocabulary;
     ``label``: the outlets' and titles' words)."""
 
+    # every word of a glossary name the question mentions ("Wall Street Journal", "San Francisco"),
+    # when the articles use some spelling of it (华尔街日报, 旧金山)
+    spelled = {w.lower() for g in name_groups(question) if any(known(t) or label(t) for t in g)
+               for t in g for w in _WORD.findall(t)}
+
     def holds(word: str) -> bool:
         forms = [*stems(word.lower()), *(t for g in name_groups(word) for t in g)]
-        return (any(known(f) or label(f) for f in forms)
+        return (word.lower() in spelled or any(known(f) or label(f) for f in forms)
                 or bool(english_to_chinese(word, known)))
 
     return [w for w in names(question) if not holds(w)]
