@@ -2,8 +2,10 @@
 
 The keyword index matches words, so an English question cannot match a Chinese
 passage by keywords alone; expanding names across scripts (Musk ↔ 马斯克)
-lets the keyword side help cross-lingual questions. It holds proper names and
-a few fixed terms only, no general vocabulary; dense retrieval carries meaning.
+lets the keyword side help cross-lingual questions. ``GROUPS`` holds proper names
+and a few fixed terms, which prompts gloss in English; ``TERMS`` a few words that
+only search and topic coverage match across languages. No general vocabulary:
+dense retrieval carries meaning.
 """
 
 from __future__ import annotations
@@ -35,11 +37,16 @@ GROUPS: list[list[str]] = [
     ["LLM", "大型语言模型", "大语言模型"],
     ["nonprofit", "non-profit", "非营利", "非盈利"],
     ["lawsuit", "诉讼", "起诉"],
+]
+# Words that match across languages for search and topic coverage only: unlike GROUPS, they
+# are not names, so prompts do not gloss them ("宣布退出 (leave)" made the model write "(leave)")
+# and the conflict finder does not take them for parties.
+TERMS: list[list[str]] = [
     ["leave", "left", "离开", "退出"],  # news says 退出 (quit the board) where a question asks 离开 / "leave"
 ]
 
 _INDEX: dict[str, list[str]] = {}
-for _group in GROUPS:
+for _group in GROUPS + TERMS:
     for _term in _group:
         _INDEX[_term.lower()] = _group
 
@@ -55,10 +62,10 @@ def expansions(text: str) -> list[str]:
 
 
 def name_groups(text: str) -> list[list[str]]:
-    """The glossary groups (all spellings of one name) that ``text`` mentions, in glossary order."""
+    """The glossary groups (all spellings of one name or term) that ``text`` mentions, in glossary order."""
     lowered = text.lower()
     seen: list[list[str]] = []
-    for group in GROUPS:
+    for group in GROUPS + TERMS:
         if any(t.lower() in lowered for t in group) and group not in seen:
             seen.append(group)
     return seen
