@@ -108,3 +108,15 @@ def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) 
     by_n = {p.n: p for p in answer.passages}
     for c in answer.citations:
         assert by_n[c.n].text[c.span[0]:c.span[1]] == c.quote
+
+
+def test_a_same_language_restatement_must_keep_every_name_and_figure() -> None:
+    """'马斯克因特斯拉…而退出' restated as '特斯拉退出' changes who left: the sentence is quoted instead."""
+    from rag.answer.faithful import keeps
+
+    source = "随着时间推移,马斯克因特斯拉在自动驾驶技术领域的快速发展而退出OpenAI董事会,避免了潜在的利益冲突。"
+    assert not keeps("特斯拉退出OpenAI董事会，以避免自动驾驶技术领域的潜在利益冲突。", source)
+    assert keeps("马斯克因特斯拉自动驾驶技术的快速发展而离开OpenAI董事会，以避免利益冲突。", source)
+    karpathy = "因为特斯拉从OpenAI挖走了Andrej Karpathy,马斯克在2018年退出董事会,继续履行1亿美元资助。"
+    assert not keeps("特斯拉在2018年退出OpenAI董事会，继续履行1亿美元资助。", karpathy)  # Karpathy, 马斯克 lost
+    assert not keeps("马斯克挖走了Andrej Karpathy，退出董事会，继续资助。", karpathy)  # the figures lost

@@ -5,8 +5,8 @@ answer is a list: one bullet per evidence sentence (at most ``MAX_RESTATED``), e
 ending with its passage's marker. The first call streams alone until its first token
 (a reader's first word waits for one prompt, not four); then the others start, side by
 side in the server's parallel slots, and are shown as they finish, in evidence order.
-A restatement whose figures or names do not match its source (``rag.answer.faithful``)
-is replaced by the quoted sentence. Every bullet goes through the same support check
+A restatement whose figures or names do not match its source (``rag.answer.faithful``),
+or, in the source's own language, that drops one of them, is replaced by the quoted sentence. Every bullet goes through the same support check
 as any answer. A sentence in the other language is translated whole, with its
 amounts and names given in English (``restate_inputs``). What it leaves out:
 choosing the evidence, and the prompt's wording.
@@ -22,7 +22,7 @@ from typing import Any
 from langchain_core.runnables import Runnable
 
 from rag.answer.cite import item_citations
-from rag.answer.faithful import repaired
+from rag.answer.faithful import keeps, repaired
 from rag.answer.framing import sanitize
 from rag.answer.glosses import glossed, unecho
 from rag.answer.prompts import LANGUAGE_NAME
@@ -91,6 +91,8 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
                 reply = later[i - 1].result()
             replies.append(reply)
             text = repaired(reply_text(reply), item.sentence.text) or ""
+            if text and not inputs(item)["translate"] and not keeps(text, _ENUMERATOR.sub("", item.sentence.text)):
+                text = ""  # said again in its own language, it lost a name or a figure: quote it
             if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""
