@@ -28,7 +28,7 @@ from rag.answer.glosses import glossed, unecho
 from rag.answer.prompts import LANGUAGE_NAME
 from rag.answer.replies import Writer, finish_reason, total_usage
 from rag.dates import source_label
-from rag.models import Answer, Evidence, EvidenceItem
+from rag.models import Answer, Evidence
 from rag.retrieval.question import script
 from rag.text import detect_language
 
@@ -63,9 +63,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
     by_n = {p.n: p for p in evidence.passages}
     items = evidence.items[:MAX_RESTATED]
 
-    def inputs(item: EvidenceItem) -> dict[str, str]:
-        return restate_inputs(question, item.sentence.text, source_label(by_n[item.n], language), target)
-
+    prompts = [restate_inputs(question, it.sentence.text, source_label(by_n[it.n], language), target) for it in items]
     texts: list[str] = []  # each item's restatement, or its own sentence when the check failed
     replies: list[Any] = []  # each call's whole message (usage, finish reason)
     later: list[Future] = []
@@ -73,14 +71,14 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
 
     def start_the_rest() -> None:
         if not later:
-            later.extend(pool.submit(chain.invoke, inputs(it), writer.config) for it in items[1:])
+            later.extend(pool.submit(chain.invoke, p, writer.config) for p in prompts[1:])
 
     try:
         for i, item in enumerate(items):
             head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
             if i == 0:                          # first token is the model's, not the bullet's
                 reply: Any = None
-                for chunk in chain.stream(inputs(item), writer.config):
+                for chunk in chain.stream(prompts[0], writer.config):
                     reply = chunk if reply is None else reply + chunk
                     if isinstance(chunk.content, str) and chunk.content:
                         start_the_rest()
@@ -91,7 +89,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
                 reply = later[i - 1].result()
             replies.append(reply)
             text = repaired(reply_text(reply), item.sentence.text) or ""
-            if text and not inputs(item)["translate"] and not keeps(text, _ENUMERATOR.sub("", item.sentence.text)):
+            if text and not prompts[i]["translate"] and not keeps(text, _ENUMERATOR.sub("", item.sentence.text)):
                 text = ""  # said again in its own language, it lost a name or a figure: quote it
             if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source

@@ -10,7 +10,8 @@ dictionary links them) or, in a Chinese question, any Latin word. It is
 known when the articles hold it in some form: the word or its plain forms, a glossary
 spelling or a dictionary translation (``rag.retrieval.translate``), a word of a
 glossary name of several words the question mentions ("Wall Street Journal" is
-华尔街日报), or a word of an outlet or a title ("FT", "Jiemian" for 界面新闻). What it leaves out: names written in
+华尔街日报), or a word of an outlet or a title, their Chinese words also in pinyin ("FT",
+"Jiemian" for 界面新闻). What it leaves out: names written in
 Chinese characters (a Chinese question's words are not told apart from names) and the
 refusal itself (``rag.answer.refusal``).
 """

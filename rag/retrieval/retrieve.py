@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -68,16 +69,23 @@ def _passage(cid: str, text: str, meta: dict[str, Any], **scores: Any) -> Passag
 
 
 def _read_store(index: Index) -> tuple[KeywordIndex, dict[str, np.ndarray], frozenset[str]]:
-    """The keyword index of every chunk text, the language means and the words of the articles'
-    outlets and titles (an outlet's Chinese name in pinyin too), of the newest generation."""
+    """The keyword index of every chunk text, the language means and the articles' outlets and
+    titles, of the newest generation."""
     ids, texts, labels = [], [], set()
     for cid, meta, extra in index.records(["documents"]):
         ids.append(cid)
         texts.append(extra["documents"])
         labels.update(meta.get(key) or "" for key in ("outlet", "title"))
+    return KeywordIndex(ids, texts), index.language_means(), frozenset(labels)
+
+
+@lru_cache(maxsize=4)
+def _label_words(labels: frozenset[str]) -> frozenset[str]:
+    """The keyword tokens of outlets and titles, and their Chinese words in pinyin ("Jiemian" for 界面新闻).
+    Made on first use, not when the store is read: romanising loads CC-CEDICT (about 0.9 s)."""
     words = {t for label in labels for t in keyword_tokens(label)}
     words.update(w for label in labels for w in romanised(label))
-    return KeywordIndex(ids, texts), index.language_means(), frozenset(words)
+    return frozenset(words)
 
 
 def fetch_size(n: int, total: int) -> int:
@@ -105,7 +113,7 @@ class Retriever(BaseRetriever):
     signals: tuple[str, ...] = DEFAULT_SIGNALS
     dedup_threshold: float = 0.8
     language_means: dict[str, np.ndarray] = {}
-    label_words: frozenset[str] = frozenset()  # words of the outlets and titles (``knows_label``)
+    labels: frozenset[str] = frozenset()  # the articles' outlets and titles (``knows_label``)
     centred: CentredSentences | None = None  # the 'centred' signal's in-memory sentence matrix, when on
     _sizes: tuple[int, int] | None = PrivateAttr(None)  # (chunks, sentences), read once the store is not empty
     _generation: int | None = PrivateAttr(None)  # the generation the keyword index and sizes were read from
@@ -127,7 +135,7 @@ class Retriever(BaseRetriever):
         with self._refreshing:
             if generation == self._generation:
                 return
-            self.keywords, self.language_means, self.label_words = _read_store(self.index)
+            self.keywords, self.language_means, self.labels = _read_store(self.index)
             if self.centred is not None:
                 self.centred = CentredSentences.build(self.index, self.language_means)
             self._sizes, self._generation = None, generation
@@ -146,7 +154,7 @@ class Retriever(BaseRetriever):
         """Read the store once: chunk texts for the keyword index; the language means (stored by the commit)."""
         keywords, means, labels = _read_store(index)
         centred = CentredSentences.build(index, means) if "centred" in options.get("signals", ()) else None
-        return cls(index, keywords, language_means=means, label_words=labels, centred=centred, **options)
+        return cls(index, keywords, language_means=means, labels=labels, centred=centred, **options)
 
     def centre(self, vector: Sequence[float], language: str) -> np.ndarray:
         """``vector`` centred on its language's mean sentence vector (``rag.retrieval.centred.centre``)."""
@@ -158,8 +166,8 @@ class Retriever(BaseRetriever):
 
     def knows_label(self, word: str) -> bool:
         """Whether ``word`` names an article's outlet or is in its title ("Jiemian", "FT", "OKEx")."""
-        tokens = keyword_tokens(word)
-        return bool(tokens) and all(t in self.label_words for t in tokens)
+        tokens, words = keyword_tokens(word), _label_words(self.labels)
+        return bool(tokens) and all(t in words for t in tokens)
 
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
         """Vectors of ``texts`` with the store's embedder (answer claims, for the support check)."""
