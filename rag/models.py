@@ -130,8 +130,9 @@ class Evidence(BaseModel):
     relevance: float = Field(-1.0, description="Best evidence similarity (mean-centred cosine).")
     term_overlap: float = Field(0.0, description="Share of the question's terms found in the evidence, across languages.")
     states_figure: bool = Field(True, description="False when a how-much question's evidence states no figure of what it asks.")
-    unknown_names: list[str] = Field(default_factory=list,
-                                     description="Names the question asks about that no article mentions in any form.")
+    unknown_terms: list[str] = Field(
+        default_factory=list, description="Names the question asks about that no article mentions in any form, or "
+        "its topic words when no article mentions any of them (rag.answer.unknown).")
 
 
 class Citation(SourceRef):

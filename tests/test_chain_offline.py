@@ -34,7 +34,7 @@ def test_answer_language_follows_the_question(seeds_chain) -> None:
 def test_unrelated_questions_are_refused_in_their_language(seeds_chain, question: str) -> None:
     answer = seeds_chain.ask(question)
     assert answer.refused and not answer.citations
-    assert answer.answer == ("The articles don't cover this." if question.isascii() else "文章中没有涉及这个问题。")
+    assert answer.answer.startswith("The articles don't cover this." if question.isascii() else "文章中没有涉及这个问题。")
 
 
 def test_offline_follow_up_carries_the_topic(seeds_chain) -> None:

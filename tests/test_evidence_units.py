@@ -110,3 +110,34 @@ def test_a_how_much_question_whose_evidence_states_no_figure_is_refused() -> Non
     assert not policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", "特斯拉向X.ai投资了10亿美元。"), "zh")
     assert policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", "特斯拉向X.ai捐了10亿美元。"), "zh")  # not an investment
     assert not policy.refuse(evidence("OpenAI有多少员工？", "how_much", "OpenAI约有20名员工。"), "zh")
+
+
+def test_a_how_many_question_needs_a_sentence_counting_what_it_asks_about() -> None:
+    """Sentences about OpenAI's staff that count nothing, or count something else, do not say how many."""
+    from rag.answer.evidence import select
+    from rag.answer.refusal import RefusalPolicy
+    from rag.models import Passage
+
+    def refused(question: str, sentence: str) -> bool:
+        language = "en" if question.isascii() else "zh"
+        sents = [Sentence(chunk_id="d#0", text=sentence, start=0, end=len(sentence), language=language, score=0.6)]
+        passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=sentence, language=language)
+        ev = select(question, question, [question], "how_much", [passage], {"d#0": sents}, lambda w: True)
+        return RefusalPolicy({"en": 0.3, "zh": 0.3}).refuse(ev, language)
+
+    assert not refused("OpenAI有多少名员工？", "OpenAI约有20名员工。")
+    assert refused("OpenAI有多少名员工？", "微软内部员工对OpenAI的技术多有抱怨。")
+    assert refused("OpenAI有多少名员工？", "OpenAI与20家公司建立了合作。")  # a count of something else
+    assert not refused("How many employees does OpenAI have?", "OpenAI has about 20 employees in its office.")
+    assert refused("How many employees does OpenAI have?", "OpenAI's employees complain about Microsoft's products.")
+    assert not refused("When was it founded, and by how many co-founders?", "OpenAI was founded by 11 co-founders in 2015.")
+
+
+def test_the_counted_word_is_the_noun_after_how_many() -> None:
+    from rag.answer.focus import counted_word
+
+    assert counted_word("How many employees does OpenAI have?") == "employees"
+    assert counted_word("马斯克有几个孩子？") == "孩子"
+    assert counted_word("去年有多少名高管离职？") == "高管"
+    assert counted_word("How much did Musk give?") is None  # an amount, read by rag.answer.relations
+    assert counted_word("马斯克捐了多少钱？") is None

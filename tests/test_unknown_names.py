@@ -43,3 +43,22 @@ def test_each_word_of_a_glossary_name_of_several_words_is_known_when_the_name_is
     assert unknown_names("What did Musk tell the Wall Street Journal?", lambda w: w in {"华尔街日报", "musk"}, label) == []
     assert unknown_names("What did Musk tell the Wall Street Journal?", lambda w: w == "musk", label) == [
         "Wall", "Street", "Journal"]
+
+
+def test_a_question_whose_topic_words_are_all_unknown_names_them() -> None:
+    from rag.answer.unknown import unknown_topic
+
+    corpus = CORPUS | {"离开", "创始人"}
+    assert unknown_topic("How do I bake sourdough bread?", lambda w: w.lower() in corpus) == ["bake", "sourdough", "bread"]
+    assert unknown_topic("马斯克有几个孩子？", lambda w: w.lower() in corpus) == ["孩子"]  # 马斯克 is a name, 几个 asks
+    assert unknown_topic("Why did Musk leave OpenAI?", lambda w: w.lower() in corpus) == []
+    # one unknown word among known ones decides nothing: the dictionary misses paraphrases
+    assert unknown_topic("How many co-founders and founders did OpenAI have?", lambda w: w.lower() in corpus) == []
+
+
+def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds_chain) -> None:
+    answer = seeds_chain.ask("马斯克有几个孩子？")
+    assert answer.refused and not answer.citations
+    assert answer.answer == "文章中没有涉及这个问题。文章中没有提到孩子。"
+    assert seeds_chain.ask("How do I bake sourdough bread?").answer.endswith("None of them mentions bake, sourdough, bread.")
+    assert not seeds_chain.ask("When was OpenAI founded, and by how many co-founders?").refused

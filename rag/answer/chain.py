@@ -39,7 +39,7 @@ from rag.answer.refusal import RefusalPolicy
 from rag.answer.replies import Writer, total_usage
 from rag.answer.restate import restate
 from rag.answer.synthesis import synthesise
-from rag.answer.unknown import unknown_names
+from rag.answer.unknown import unknown_names, unknown_topic
 from rag.answer.timeline import DEFAULT_K as TIMELINE_K, Timeline, build_timeline, phrase_events
 from rag.dates import source_label
 from rag.llm.failures import model_error
@@ -233,7 +233,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                           retrieval.sentences, self.retriever.knows, k=k,
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
                           figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0)
-        evidence.unknown_names = unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
+        evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
+                                  or unknown_topic(standalone, self.retriever.knows))
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})
         return _Gathered(evidence, retrieval.sentences, asked, timings)
@@ -272,8 +273,9 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         elif (self.policy.refuse(evidence, detect_language(evidence.standalone_question))
               or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
             answer.refused, answer.usage = True, total_usage(earlier)
-            unknown = evidence.unknown_names
-            said = NO_ANSWER[language] + (NEVER_MENTIONED[language].format(names=", ".join(unknown)) if unknown else "")
+            unknown = evidence.unknown_terms
+            listed = ("、" if language == "zh" else ", ").join(unknown)
+            said = NO_ANSWER[language] + (NEVER_MENTIONED[language].format(names=listed) if unknown else "")
             answer.answer = to_script(said, user_script)
             yield answer.answer
         elif self.llm is None:

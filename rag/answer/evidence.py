@@ -24,7 +24,8 @@ and a chosen sentence brings such a follow-on when that also scores within the
 margin (the quote is then both sentences, verbatim, with their joint span).
 ``term_overlap`` (how much of the question the evidence covers, in any language)
 and ``states_figure`` (a how-much question's evidence states a figure of the relation
-asked, or, when it names none, some amount or count)
+asked, or a count of what a how-many question counts, ``rag.answer.focus``, or, when it
+names neither, some amount or count)
 go with the best similarity into the refusal decision.
 What it leaves out: the refusal threshold itself, and composing the answer.
 """
@@ -37,6 +38,7 @@ from collections.abc import Callable, Sequence
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
+from rag.answer.focus import counted, mentions
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
 from rag.retrieval.glossary import name_groups
@@ -56,7 +58,7 @@ _POINTS_BACK = re.compile(r"^(?:这一|这些|这个|这种|这项|这次|这笔
 
 # Chinese question words: what is asked, not what the evidence must contain.
 _ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
-                       "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别".split())
+                       "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 几个 怎样 多久 多大".split())
 
 
 def topic_words(question: str, known: Known) -> list[list[str]]:
@@ -135,6 +137,7 @@ def select(
     """
     topic = topic_words(standalone, known)
     asked = relations_asked(standalone)
+    count_of = counted(question, known)  # what this turn counts, not an earlier one
     scored: list[tuple[float, Passage, int]] = []
     for p in passages:
         sents = sentences.get(p.chunk_id, [])
@@ -169,9 +172,19 @@ def select(
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
         items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
-        states_figure=kind != "how_much" or any(
-            states_asked_figure(it.sentence.text, asked) if asked else states_figure(it.sentence.text) for it in items),
+        states_figure=kind != "how_much" or any(answers_how_much(it.sentence.text, asked, count_of) for it in items),
     )
+
+
+def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | None) -> bool:
+    """``sentence`` could answer a how-much question: it states a figure of the relation ``asked``;
+    or, when none is, a count of what the question counts (``count_of``: its forms); or, when
+    neither is known, any amount or count."""
+    if asked:
+        return states_asked_figure(sentence, asked)
+    if count_of:
+        return states_figure(sentence) and mentions(sentence, count_of)
+    return states_figure(sentence)
 
 
 def points_back(sents: Sequence[Sentence], i: int, text: str) -> bool:

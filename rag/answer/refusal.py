@@ -1,7 +1,7 @@
 """The one place the refusal decision is made: do the articles answer this question?
 
 Refuse when there is no evidence, when the question names something no article
-mentions (``Evidence.unknown_names``), when a how-much question's evidence states no
+mentions, or asks only about things none mentions (``Evidence.unknown_terms``), when a how-much question's evidence states no
 figure of what it asks (``Evidence.states_figure``), when its best mean-centred similarity is
 below the question language's threshold, or when it covers too little of the question's
 topic words (across languages); thresholds are chosen on the dev split
@@ -62,8 +62,8 @@ class RefusalPolicy:
 
 def answerable(evidence: Evidence) -> bool:
     """The evidence could answer at all: it exists, states a figure when one is asked, and the
-    question names nothing the articles never mention."""
-    return bool(evidence.items) and evidence.states_figure and not evidence.unknown_names
+    question names nothing, and asks about something, the articles mention."""
+    return bool(evidence.items) and evidence.states_figure and not evidence.unknown_terms
 
 
 def ask_model(gate: Runnable, evidence: Evidence, config: RunnableConfig | None = None) -> tuple[float | None, Any]:

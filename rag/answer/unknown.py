@@ -14,6 +14,13 @@ glossary name of several words the question mentions ("Wall Street Journal" is
 "Jiemian" for 界面新闻). What it leaves out: names written in
 Chinese characters (a Chinese question's words are not told apart from names) and the
 refusal itself (``rag.answer.refusal``).
+
+``unknown_topic`` is the same test for what a question asks about, when it names
+nothing the articles do not know: when not one of its topic words (``rag.answer.evidence.topic_words``,
+names left out) is in the articles in any form, word or translation ("How do I bake
+sourdough bread?", "马斯克有几个孩子？"), the articles cannot answer it, however close
+some sentence's vector lies. One unknown word among known ones decides nothing: the
+dictionary misses words the articles paraphrase ("co-founders" for 联合创始人).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rag.answer.evidence import is_name, topic_words
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import english_to_chinese, stems
 from rag.text import STOPWORDS, detect_language
@@ -60,3 +68,12 @@ def unknown_names(question: str, known: Callable[[str], bool], label: Callable[[
                 or bool(english_to_chinese(word, known)))
 
     return [w for w in names(question) if not holds(w)]
+
+
+def unknown_topic(question: str, known: Callable[[str], bool]) -> list[str]:
+    """The question's topic words (names left out) when the articles hold none of them in any
+    form, else [] (``known``: the corpus vocabulary)."""
+    asked = [forms for forms in topic_words(question, known) if not is_name(forms)]
+    if not asked or any(known(f) for forms in asked for w in forms for f in stems(w.lower())):
+        return []
+    return [forms[0] for forms in asked]

@@ -3,9 +3,12 @@
 Cross-lingual retrieval searches every question in both languages. With no
 model to translate, this module turns a question into a bag of words in the
 other language: each English content word becomes the Chinese headwords whose
-CC-CEDICT definition is that word ("leave" → 离开), each Chinese word (found by
-longest match against the dictionary) becomes its first short English
-definition, and glossary names map across scripts (Musk ↔ 马斯克).
+CC-CEDICT definition is that word ("leave" → 离开), then those with a definition
+of two or three words holding it ("board" → 董事会, "board of directors"); a
+hyphenated word without an entry is read by its last part ("co-founders" → 创始人).
+Each Chinese word (found by longest match against the dictionary, from the left or
+the right, whichever covers more) becomes its first short English definition, and
+glossary names map across scripts (Musk ↔ 马斯克).
 
 Only translations that occur in the corpus are kept (the caller passes the
 corpus vocabulary as a ``known`` predicate), which removes most of the
@@ -39,6 +42,7 @@ _POSSESSIVE = re.compile(r"'s?$")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 MAX_ZH_WORD = 4
 PER_WORD = 3  # Chinese headwords kept per English word
+MULTI_WORD_PENALTY = 4  # a word of a multi-word sense ranks after every one-word sense
 _QUESTION_WORDS = frozenset(
     "much many long often happen happened against toward towards according article articles say says said "
     "report reports reported news latest recent recently else".split()
@@ -85,10 +89,23 @@ def parse(text: str) -> Dictionary:
         if not 2 <= len(simplified) <= MAX_ZH_WORD:
             continue  # one-character headwords are too ambiguous to use as query terms
         for rank, sense in enumerate(senses[:4]):
-            if re.fullmatch(r"[a-z][a-z'-]*", sense):
-                ranked.setdefault(sense, []).append((rank, simplified))
+            for word, penalty in _indexed_words(sense):
+                ranked.setdefault(word, []).append((rank + penalty, simplified))
     out.en_to_zh = {w: [z for _, z in sorted(c)] for w, c in ranked.items()}
     return out
+
+
+def _indexed_words(sense: str) -> list[tuple[str, int]]:
+    """The English words a sense is looked up by, each with its rank penalty: a one-word sense by
+    itself (and unhyphenated: "anti-trust" is "antitrust"), a sense of two or three words
+    ("board of directors", "share price", "step down") by each content word, after the one-word senses."""
+    words = sense.split()
+    if len(words) == 1 and re.fullmatch(r"[a-z][a-z'-]*", sense):
+        return [(v, 0) for v in dict.fromkeys((sense, sense.replace("-", "")))]
+    if 2 <= len(words) <= 3 and all(re.fullmatch(r"[a-z][a-z'-]*", w) for w in words):
+        return [(v, MULTI_WORD_PENALTY) for w in words if w not in STOPWORDS and len(w) >= 3
+                for v in dict.fromkeys((w, w.replace("-", "")))]
+    return []
 
 
 _LOCK = threading.Lock()
@@ -141,7 +158,7 @@ def english_to_chinese(question: str, known: Known, per_word: int = PER_WORD) ->
         lw = word.lower()
         if lw in STOPWORDS or lw in _QUESTION_WORDS or len(lw) < 3 or lw in named:
             continue
-        for form in stems(lw):
+        for form in [*stems(lw), *(stems(lw.rsplit("-", 1)[1]) if "-" in lw else [])]:  # co-founders: founders
             hits = [z for z in d.en_to_zh.get(form, []) if known(z)]
             if hits:
                 terms.extend(hits[:per_word])
@@ -168,20 +185,34 @@ def romanised(text: str) -> list[str]:
 
 
 def segment(text: str) -> list[str]:
-    """The Chinese words of ``text`` (two characters or more) by longest dictionary match."""
+    """The Chinese words of ``text`` (two characters or more) by longest dictionary match, from the
+    left and from the right, whichever covers more characters (the right on a tie: "哪一年成立"
+    is 成立 from the right, 年成 "harvest" from the left)."""
     d = dictionary()
+    if d is None:
+        return []
     words: list[str] = []
     for run in _CJK_RUN.findall(text):
-        i = 0
-        while i < len(run):
-            for size in range(min(MAX_ZH_WORD, len(run) - i), 1, -1):
-                if d is not None and run[i : i + size] in d.zh_to_en:
-                    words.append(run[i : i + size])
-                    i += size
-                    break
-            else:
-                i += 1
+        forward, backward = _longest_match(run, d.zh_to_en, False), _longest_match(run, d.zh_to_en, True)
+        words += forward if sum(map(len, forward)) > sum(map(len, backward)) else backward
     return words
+
+
+def _longest_match(run: str, words: dict[str, str], from_right: bool) -> list[str]:
+    """The dictionary words of ``run`` by greedy longest match, in reading order."""
+    out: list[str] = []
+    i = len(run) if from_right else 0
+    while (i > 0) if from_right else (i < len(run)):
+        room = i if from_right else len(run) - i
+        for size in range(min(MAX_ZH_WORD, room), 1, -1):
+            piece = run[i - size : i] if from_right else run[i : i + size]
+            if piece in words:
+                out.append(piece)
+                i += -size if from_right else size
+                break
+        else:
+            i += -1 if from_right else 1
+    return out[::-1] if from_right else out
 
 
 def chinese_to_english(question: str) -> list[str]:

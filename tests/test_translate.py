@@ -1,0 +1,24 @@
+"""Offline query translation (``rag.retrieval.translate``): CC-CEDICT senses and segmentation."""
+
+from __future__ import annotations
+
+from rag.retrieval.translate import english_to_chinese, segment
+
+
+def test_segmentation_takes_the_reading_that_covers_more_of_the_question() -> None:
+    assert segment("OpenAI是哪一年成立的？") == ["成立"]  # from the left: 年成 ("harvest"), and 成立 is lost
+    assert segment("微软持有OpenAI多少股份？") == ["微软", "持有", "多少", "股份"]
+
+
+def test_a_word_of_a_multi_word_sense_translates_after_the_one_word_senses() -> None:
+    assert english_to_chinese("board", lambda w: w == "董事会") == ["董事会"]  # "board of directors"
+    assert english_to_chinese("price", lambda w: w == "股价") == ["股价"]  # "share price"
+    assert english_to_chinese("antitrust", lambda w: w == "反垄断") == ["反垄断"]  # "anti-trust legislation"
+
+
+def test_a_hyphenated_word_translates_by_its_last_part_when_it_has_no_entry() -> None:
+    assert english_to_chinese("co-founders", lambda w: w == "创始人") == ["创始人"]
+
+
+def test_only_translations_the_articles_use_are_kept() -> None:
+    assert english_to_chinese("salary", lambda w: False) == []
