@@ -67,3 +67,22 @@ def test_the_headline_question_cites_each_reason_the_articles_give(seeds_chain, 
     for said in ("利益冲突", "Karpathy", "2018年", "成功的可能性为零", "AGI 竞争对手", "一致拒绝"):
         assert said in quotes, (said, quotes)
     assert "974亿" not in quotes
+
+
+def test_a_follow_up_that_names_no_one_leans_on_the_conversation() -> None:
+    from rag.answer.followup import leans_on_history
+
+    assert leans_on_history("为什么不多持一些股份？")  # whose shares?
+    assert not leans_on_history("微软为什么不多持有一些OpenAI的股份？")
+    assert not leans_on_history("Why did Microsoft not take a larger stake in OpenAI?")
+
+
+def test_traditional_questions_are_searched_with_mainland_words(seeds_chain) -> None:
+    from rag.retrieval.question import for_search
+
+    assert for_search("馬斯克的人工智慧公司叫什麼名字？") == "马斯克的人工智能公司叫什么名字？"
+    assert for_search("这部影片讲了什么？") == "这部影片讲了什么？"  # Simplified text is left as it is
+    answer = seeds_chain.ask("馬斯克的人工智慧公司叫什麼名字？")
+    assert not answer.refused and answer.citations
+    assert "xAI" in answer.answer or "X.ai" in answer.answer
+    assert "馬斯克" in answer.answer and "马斯克" not in answer.answer  # written back in the user's script

@@ -45,7 +45,7 @@ from rag.dates import source_label
 from rag.llm.failures import model_error
 from rag.models import Answer, Evidence, Sentence
 from rag.retrieval.filters import Filters
-from rag.retrieval.question import kind, script, to_script, to_simplified
+from rag.retrieval.question import for_search, kind, script, to_script
 from rag.retrieval.recency import rerank_by_recency
 from rag.retrieval.retrieve import Retriever
 from rag.retrieval.translate import translate as dictionary_translate
@@ -169,7 +169,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
 
     def condense(self, question: str, history: History, config: RunnableConfig | None = None) -> str:
         """A standalone question for retrieval."""
-        last_user = next((t["content"] for t in reversed(history) if t.get("role") == "user"), None)
+        last_user = next((for_search(t["content"]) for t in reversed(history) if t.get("role") == "user"), None)
         if not last_user:
             return question
         if self.condense_chain is not None:
@@ -183,7 +183,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                 return check_question(first)
         if self.followup == "previous":  # offline, or the model's rewrite was not a question
             return f"{last_user} {question}" if leans_on_history(question) else question
-        return carry_topic(question, to_simplified(last_user))
+        return carry_topic(question, last_user)
 
     def translate(self, question: str, config: RunnableConfig | None = None) -> str:
         """The question in the other language, for cross-lingual retrieval ('' when not translated)."""
@@ -227,7 +227,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         k = k or self.retriever.k
         retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth),
                                             [translation] if translation else [], filters, config)
-        asked = kind(standalone)
+        asked = kind(question) if kind(question) != "other" else kind(standalone)  # a follow-up's own question word
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,
@@ -256,7 +256,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         t_start = time.perf_counter()
         question = check_question(request.question)
         user_script = script(question)
-        question_s = to_simplified(question) if user_script == "Hant" else question
+        question_s = for_search(question)
         language = detect_language(question)
         found = self._gather(question_s, request.history, request.k, request.filters, config)
         evidence, timings = found.evidence, found.timings

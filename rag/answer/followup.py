@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from rag.answer.unknown import names
+from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import content_words
 from rag.text import detect_language, keyword_tokens
 
@@ -35,8 +37,10 @@ def messages(history: History) -> list[BaseMessage]:
 
 
 def leans_on_history(question: str) -> bool:
-    """A pronoun or "what about", or too few words to stand alone."""
-    return bool(_FOLLOW_UP.search(question)) or len(keyword_tokens(question)) <= 3
+    """A pronoun or "what about", too few words to stand alone, or no name of anyone or anything
+    ("为什么不多持一些股份？": whose shares?)."""
+    return (bool(_FOLLOW_UP.search(question)) or len(keyword_tokens(question)) <= 3
+            or not (name_groups(question) or names(question)))
 
 
 def carry_topic(question: str, previous: str) -> str:

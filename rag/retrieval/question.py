@@ -5,8 +5,8 @@
   the kind asks for (a cause, a number, a date, a name, a reply).
 - ``script``: 'Hant' when the question is written in Traditional Chinese (it
   changes under OpenCC's Traditional→Simplified conversion), else 'Hans'/'Latn'.
-  Retrieval and matching use the Simplified form, since the articles are in
-  Simplified; the answer is converted back to the user's script.
+  Matching uses the Simplified form and retrieval also mainland words (``for_search``),
+  since the articles are mainland Chinese; the answer is converted back to the user's script.
 What it leaves out: translation (``translate``) and scoring (``evidence``).
 """
 
@@ -82,6 +82,13 @@ def script(question: str) -> Script:
 
 def to_simplified(text: str) -> str:
     return _convert(text, "t2s")
+
+
+def for_search(text: str) -> str:
+    """``text`` as the articles would write it: Traditional (Taiwan) text in Simplified characters
+    and mainland words (人工智慧 → 人工智能, 軟體 → 软件); other text unchanged (mainland words
+    like 影片 must not be "converted")."""
+    return _convert(text, "tw2sp") if script(text) == "Hant" else text
 
 
 def to_script(text: str, target: Script) -> str:
