@@ -65,6 +65,18 @@ def test_a_restatement_keeps_the_figures_and_names_of_its_source(restated: str, 
     assert faithful(restated, source) is ok
 
 
+@pytest.mark.parametrize(("restated", "ok"), [
+    ("On February 29, Musk sued OpenAI and its co-founders in a San Francisco court.", True),
+    ("On March 29, Musk sued OpenAI and its co-founders in a San Francisco court.", False),  # 2月 is February
+    ("He had cited a video of Altman testifying before the US Congress.", True),  # 国会
+])
+def test_a_translation_may_name_the_month_or_the_word_its_source_states(restated: str, ok: bool) -> None:
+    """A date or a common noun written in English is not an invented name: the English answer need not
+    fall back to quoting the Chinese sentence."""
+    source = "在当地时间2月29日,马斯克突然在旧金山法院对OpenAI及其联合创始人提起诉讼;他曾引用Altman在美国国会作证时的视频。"
+    assert faithful(restated, source) is ok
+
+
 KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI存在"
             "潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会。")
 

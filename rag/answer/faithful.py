@@ -4,8 +4,9 @@ A small model restating a Chinese sentence in English garbles 万/亿 (974亿美
 became "$974 billion") and invents names ("Mark Zuckerberg" for 马斯克). Before
 a restatement is shown, every figure in it must have the same value as a
 figure in the source (``rag.numbers``: 4500万 = $45 million), and every
-capitalised name in it must be written in the source or be the English of a
-glossary name the source contains. A small model also adds appositives from its
+capitalised name in it must be written in the source, be the English of a
+glossary name the source contains, a dictionary translation of one of its words
+("Congress" for 国会) or a month it states ("February" for 2月). A small model also adds appositives from its
 own knowledge ("Andrej Karpathy, a former Google employee, ..."): ``repaired``
 drops a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
 the rest is checked again. A restatement that still fails is replaced by the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 
 from rag.retrieval.glossary import name_groups
+from rag.retrieval.translate import english_to_chinese
 from rag.numbers import numbers, same
 
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*\b")
@@ -34,14 +36,27 @@ _BRACKETED = re.compile(r"\s\([^()]{1,60}\)")  # an aside in brackets: " (from G
 MAX_ASIDE_WORDS = 6  # a longer stretch between commas is part of the claim, not an aside
 
 
+_MONTHS = "January February March April May June July August September October November December".split()
+_ZH_MONTH_NUMERALS = "一 二 三 四 五 六 七 八 九 十 十一 十二".split()
+
+
+def _states_month(source: str, name: str) -> bool:
+    """``source`` names the month ``name`` the Chinese way (2月29日, 同年11月, 三月)."""
+    i = _MONTHS.index(name) + 1
+    return bool(re.search(rf"(?<!\d){i}\s*月|(?<![一二三四五六七八九十]){_ZH_MONTH_NUMERALS[i - 1]}月", source))
+
+
 def faithful(restated: str, source: str) -> bool:
-    """True when every figure and every mid-sentence capitalised name of ``restated`` is in ``source``."""
+    """True when every figure and every mid-sentence capitalised name of ``restated`` is in ``source``
+    (a name also as the English of a glossary name, a dictionary translation of a word in it
+    ("Congress" for 国会), or a month it states: "February" for 2月)."""
     have = numbers(source)
     if any(not any(same(v, h) for h in have) for v in numbers(restated)):
         return False
     allowed = {w for g in name_groups(source) for t in g for w in t.split()}
     lowered = source.lower()
-    return all(n.lower() in lowered or n in allowed for n in _names(restated))
+    return all(n.lower() in lowered or n in allowed or (n in _MONTHS and _states_month(source, n))
+               or bool(english_to_chinese(n, lambda z: z in source)) for n in _names(restated))
 
 
 def repaired(restated: str, source: str) -> str | None:
