@@ -75,6 +75,17 @@ class DateMention:
         return head + tail
 
     @property
+    def english(self) -> str:
+        """The date in English words: '29 February 2024', 'November', '2016–2020' (the text itself when
+        it states no part)."""
+        if self.end_year:
+            return f"{self.year}–{self.end_year}"
+        parts = [str(self.day)] if self.day and self.month else []
+        parts += [_MONTHS[self.month - 1].capitalize()] if self.month else []
+        parts += [str(self.year)] if self.year else []
+        return " ".join(parts) or self.text
+
+    @property
     def sort_key(self) -> tuple[int, int, int]:
         """(year or 0, month or 0, day or 0): callers decide where yearless dates go."""
         return (self.year or 0, self.month or 0, self.day or 0)

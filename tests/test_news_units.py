@@ -192,7 +192,8 @@ def test_as_of_and_when_notes_name_the_date_and_source() -> None:
                                        "Financial Times [2]).")
     assert "未注明发布日期" in as_of_note([_passage(1, None).cite("x", (0, 1))], "zh")
     quote = _passage(4, None, "界面新闻").cite("在当地时间2月29日,马斯克提起诉讼。", (0, 10))
-    assert when_note([quote], "en") == "Dates as the articles state them: 2月29日 [4] (界面新闻 · no date given)."
+    assert when_note([quote], "en") == "Dates as the articles state them: 29 February [4] (界面新闻 · no date given)."
+    assert when_note([quote], "zh") == "文章所述日期：2月29日[4]（界面新闻 · 未注明日期）。"
     assert when_note(cites, "en") is None
     text = "Musk sued in 2024 [2]. He left the board in 2018 [9]."  # [9] cites nothing: not credited
     assert when_note(cites, "en", text) == "Dates as the articles state them: 2024 [2] (Financial Times · 2024-05-24)."

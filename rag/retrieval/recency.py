@@ -8,7 +8,8 @@
 - ``as_of_note``: the date a "latest" answer is as of (the newest publication
   date among the sources it cites), or plainly that they give none.
 - ``when_note``: for a "when" answer, each date the answer and its cited
-  sentences state, as written, with its citation and source.
+  sentences state, as written (a Chinese date in English words for an English
+  answer: 2月29日 → 29 February), with its citation and source.
 
 What it leaves out: retrieval itself, and any date arithmetic (a date with
 no year is never given one).
@@ -21,8 +22,10 @@ from collections.abc import Sequence
 from typing import Literal
 
 from rag.answer.cite import answer_sentences
-from rag.dates import find_dates, source_label
+from rag.dates import DateMention, find_dates, source_label
 from rag.models import Citation, Language, Passage
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 Kind = Literal["latest", "when", "other"]
 
@@ -74,9 +77,13 @@ def when_note(citations: Sequence[Citation], language: Language, text: str = "")
     """
     by_n = {c.n: c for c in citations}
     found: list[tuple[str, int]] = []
+
+    def written(d: DateMention) -> str:  # an English answer gives a Chinese date in English: 2月29日 → 29 February
+        return d.english if language == "en" and _CJK.search(d.text) else d.text
+
     for sentence, ns in answer_sentences(text) if text else []:
-        found += [(d.text, n) for d in find_dates(sentence) for n in ns if n in by_n]
-    found += [(d.text, c.n) for c in citations for d in find_dates(c.quote)]
+        found += [(written(d), n) for d in find_dates(sentence) for n in ns if n in by_n]
+    found += [(written(d), c.n) for c in citations for d in find_dates(c.quote)]
     if not found:
         return None
     parts = []
