@@ -114,7 +114,9 @@ def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) 
     answer = chain.ask("Why did Musk leave OpenAI?")
     lines = answer.answer.splitlines()
     assert lines and all(line.startswith("- ") for line in lines)
-    assert len(server.requests) == 1 + len(lines)  # the model's yes/no check, then one call per evidence sentence
+    # the model's yes/no check, then one call per evidence sentence in the other language (the
+    # English ones are shown as they are)
+    assert 1 < len(server.requests) <= 1 + len(lines)
     for line in lines:  # each keeps its sentence's marker, or lost it to the support check and is flagged
         assert line.rstrip().endswith("]") or line[2:].strip() in answer.unsupported
     by_n = {p.n: p for p in answer.passages}
@@ -122,13 +124,16 @@ def test_restated_answers_cite_each_evidence_sentence(server, settings_factory) 
         assert by_n[c.n].text[c.span[0]:c.span[1]] == c.quote
 
 
-def test_a_same_language_restatement_must_keep_every_name_and_figure() -> None:
-    """'马斯克因特斯拉…而退出' restated as '特斯拉退出' changes who left: the sentence is quoted instead."""
-    from rag.answer.faithful import keeps
-
-    source = "随着时间推移,马斯克因特斯拉在自动驾驶技术领域的快速发展而退出OpenAI董事会,避免了潜在的利益冲突。"
-    assert not keeps("特斯拉退出OpenAI董事会，以避免自动驾驶技术领域的潜在利益冲突。", source)
-    assert keeps("马斯克因特斯拉自动驾驶技术的快速发展而离开OpenAI董事会，以避免利益冲突。", source)
-    karpathy = "因为特斯拉从OpenAI挖走了Andrej Karpathy,马斯克在2018年退出董事会,继续履行1亿美元资助。"
-    assert not keeps("特斯拉在2018年退出OpenAI董事会，继续履行1亿美元资助。", karpathy)  # Karpathy, 马斯克 lost
-    assert not keeps("马斯克挖走了Andrej Karpathy，退出董事会，继续资助。", karpathy)  # the figures lost
+def test_evidence_in_the_readers_language_is_shown_as_written_not_restated(server, settings_factory) -> None:
+    """A small model restating "为了避免反垄断审查的麻烦,微软只占股 49%" wrote "微软只占股49%": the reason was
+    lost. A sentence already in the question's language is the article's own words, with its marker."""
+    server.default = "Musk thought OpenAI's chance of success was zero."
+    chain = chain_for(server, settings_factory, generation="restate")
+    answer = chain.ask("马斯克为什么离开OpenAI？")
+    sent = [r["body"]["messages"][-1]["content"] for r in server.requests]
+    assert not any("Restate this sentence" in u for u in sent)
+    chinese = [line for line in answer.answer.splitlines() if "马斯克" in line]
+    assert chinese
+    for line in chinese:
+        body = line[2:].rsplit(" [", 1)[0]
+        assert any(body in p.text for p in answer.passages), line  # verbatim, from a shown passage

@@ -79,4 +79,4 @@ def test_the_model_translates_chinese_evidence_for_an_english_question(settings_
     zh_evidence = [(s, u) for s, u in english if "Translate this sentence into English" in u]
     assert zh_evidence and all(s.startswith("You translate one sentence") for s, _ in zh_evidence)
     assert all("亿美元" not in u and "万美元" not in u for _, u in zh_evidence)  # amounts reach it in English
-    assert any(u.endswith("Restate this sentence in Simplified Chinese (简体中文).") for _, u in chinese)
+    assert not any("Restate this sentence" in u for _, u in chinese)  # Chinese evidence is shown as written

@@ -10,10 +10,8 @@ glossary name the source contains, a dictionary translation of one of its words
 own knowledge ("Andrej Karpathy, a former Google employee, ..."): ``repaired``
 drops a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
 the rest is checked again. A restatement that still fails is replaced by the
-source sentence itself, quoted. A restatement in the source's own language must
-also ``keep`` every figure, glossary name and Latin-script name of its source:
-"马斯克因特斯拉…而退出OpenAI董事会" restated as "特斯拉退出OpenAI董事会" changes who left,
-and the reader is better served by the sentence itself. What it leaves out: meaning
+source sentence itself, quoted. (A sentence already in the reader's language is not
+restated at all: ``rag.answer.restate``.) What it leaves out: meaning
 beyond figures and names (the citation support check in ``rag.answer.cite`` covers the rest).
 """
 
@@ -72,18 +70,3 @@ def repaired(restated: str, source: str) -> str | None:
              if len(parts[i].split()) <= MAX_ASIDE_WORDS and not faithful(f"x {parts[i]}", source)]
     kept = ", ".join(part for i, part in enumerate(parts) if i not in inner)
     return kept if kept != restated and faithful(kept, source) else None
-
-
-_LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]+\b")
-
-
-def keeps(restated: str, source: str) -> bool:
-    """True when every figure, glossary name or term (any spelling) and Latin-script name of
-    ``source`` is still in ``restated``: a same-language restatement that drops one changes who or what."""
-    have = numbers(restated)
-    if any(not any(same(v, h) for h in have) for v in numbers(source)):
-        return False
-    lowered = restated.lower()
-    if not all(any(t.lower() in lowered for t in g) for g in name_groups(source)):
-        return False
-    return all(n.lower() in lowered for n in _LATIN_NAME.findall(source))

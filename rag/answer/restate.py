@@ -1,14 +1,17 @@
-"""Restating: each evidence sentence said again in the question's language, one short call each.
+"""Restating: each evidence sentence given in the question's language, one short call per translation.
 
-The small embedded model restates faithfully but synthesises poorly, so for it the
+The small embedded model translates faithfully but synthesises poorly, so for it the
 answer is a list: one bullet per evidence sentence (at most ``MAX_RESTATED``), each
-ending with its passage's marker. The first call streams alone until its first token
-(a reader's first word waits for one prompt, not four); then the others start, side by
-side in the server's parallel slots, and are shown as they finish, in evidence order.
-A restatement whose figures or names do not match its source (``rag.answer.faithful``),
-or, in the source's own language, that drops one of them, is replaced by the quoted sentence. Every bullet goes through the same support check
-as any answer. A sentence in the other language is translated whole, with its
-amounts and names given in English (``restate_inputs``). What it leaves out:
+ending with its passage's marker. A sentence already in the question's language is
+shown as the article writes it, with no call: restated, the 1.5B model dropped the
+clause that answers ("为了避免反垄断审查的麻烦,微软只占股 49%" became "微软只占股49%") or
+changed who acts ("特斯拉退出OpenAI董事会"). A sentence in the other language is
+translated whole, with its amounts and names given in English (``restate_inputs``).
+The first call streams alone until its first token (a reader's first word waits for one
+prompt, not four); then the others start, side by side in the server's parallel slots,
+and are shown as they finish, in evidence order. A translation whose figures or names
+do not match its source (``rag.answer.faithful``) is replaced by the quoted sentence.
+Every bullet goes through the same support check as any answer. What it leaves out:
 choosing the evidence, and the prompt's wording.
 """
 
@@ -22,7 +25,7 @@ from typing import Any
 from langchain_core.runnables import Runnable
 
 from rag.answer.cite import item_citations
-from rag.answer.faithful import keeps, repaired
+from rag.answer.faithful import repaired
 from rag.answer.framing import sanitize
 from rag.answer.glosses import glossed, unecho
 from rag.answer.prompts import LANGUAGE_NAME
@@ -71,12 +74,18 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
 
     def start_the_rest() -> None:
         if not later:
-            later.extend(pool.submit(chain.invoke, p, writer.config) for p in prompts[1:])
+            later.extend(pool.submit(chain.invoke, p, writer.config) if p["translate"] else None for p in prompts[1:])
 
     try:
         for i, item in enumerate(items):
             head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
-            if i == 0:                          # first token is the model's, not the bullet's
+            own = _ENUMERATOR.sub("", item.sentence.text)  # first token is the model's, not the bullet's
+            if not prompts[i]["translate"]:  # already in the reader's language: the sentence itself
+                start_the_rest()
+                texts.append(own)
+                yield head + own + f" [{item.n}]"
+                continue
+            if i == 0:
                 reply: Any = None
                 for chunk in chain.stream(prompts[0], writer.config):
                     reply = chunk if reply is None else reply + chunk
@@ -89,8 +98,6 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
                 reply = later[i - 1].result()
             replies.append(reply)
             text = repaired(reply_text(reply), item.sentence.text) or ""
-            if text and not prompts[i]["translate"] and not keeps(text, _ENUMERATOR.sub("", item.sentence.text)):
-                text = ""  # said again in its own language, it lost a name or a figure: quote it
             if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""
