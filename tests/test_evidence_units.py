@@ -141,3 +141,18 @@ def test_the_counted_word_is_the_noun_after_how_many() -> None:
     assert counted_word("去年有多少名高管离职？") == "高管"
     assert counted_word("How much did Musk give?") is None  # an amount, read by rag.answer.relations
     assert counted_word("马斯克捐了多少钱？") is None
+
+
+def test_every_figure_of_the_relation_asked_is_evidence_within_a_wider_margin() -> None:
+    """Sources disagree on how much Musk gave: the lower-scored figure of a gift is shown beside the best."""
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    best, other, unrelated = ("马斯克称他累计捐赠超过4400万美元。", "但最后只给了4500万美元。", "OpenAI估值达到300亿美元。")
+    text = best + other + unrelated
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
+                      score=score) for t, score in ((best, 0.80), (other, 0.72), (unrelated, 0.72))]
+    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
+    question = "马斯克捐了多少钱？"
+    ev = select(question, question, [question], "how_much", [passage], {"d#0": sents}, lambda w: True)
+    assert [it.sentence.text for it in ev.items] == [best, other]  # the valuation is no gift

@@ -17,7 +17,9 @@ A topic word that names a relation counts in any of the relation's words
 Sentences that carry no content (headings, metadata lines, questions, lone quotes)
 are skipped; near-identical sentences count once. The best few, within a score
 margin of the best, become ``EvidenceItem``s with the sentence before and after
-them as context. A sentence that opens by pointing back ("这一提议遭到了……拒绝",
+them as context; for a how-much question, a sentence stating a figure of the relation
+asked counts within twice the margin (sources disagree on how much Musk gave: each
+figure is evidence). A sentence that opens by pointing back ("这一提议遭到了……拒绝",
 "He founded…") is one unit with the sentence before it in its paragraph: chosen
 alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
 and a chosen sentence brings such a follow-on when that also scores within the
@@ -50,6 +52,7 @@ FIGURE_WEIGHT = 0.15
 RANK_WEIGHT = 0.02
 MAX_ITEMS = 5
 MARGIN = 0.12
+FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-much question asks
 
 # A sentence opening with a word that points back to the sentence before it.
 _POINTS_BACK = re.compile(r"^(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇|这就|这与|这|此举|此事|该|对此|他们|他|她|它"
@@ -146,12 +149,16 @@ def select(
                 scored.append((score(s, topic, kind, p.n, cue_weight, asked, figure_weight), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     cutoff = scored[0][0] - margin if scored else 0.0
+    # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
+    figure_cutoff = scored[0][0] - FIGURE_MARGIN if scored and kind == "how_much" and asked else cutoff
     within = {(p.chunk_id, i) for value, p, i in scored if value >= cutoff}
     items: list[EvidenceItem] = []
     taken: set[tuple[str, int]] = set()  # (chunk id, sentence index) already in an item
     for value, p, i in scored:
-        if len(items) == max_items or value < cutoff:
+        if len(items) == max_items or value < min(cutoff, figure_cutoff):
             break
+        if value < cutoff and not states_asked_figure(sentences[p.chunk_id][i].text, asked):
+            continue
         if p.n not in {it.n for it in items} and len({it.n for it in items}) == k:
             continue
         sents = sentences[p.chunk_id]

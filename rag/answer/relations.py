@@ -33,6 +33,7 @@ RELATIONS: list[tuple[str, re.Pattern[str]]] = [
 _WORDS = {name: (zh, en) for name, zh, en in _TABLE}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
+_ZH_FIGURE_Q = re.compile(r"多少|几")
 # A figure: an amount or a share, not a bare year (as rag.retrieval.question's how-much cue reads it).
 _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn)|[$€£]\s?\d[\d,.]*", re.I)
 # A count: "约20名高管", "11位联合创始人", "三家公司", "20 executives" (a number that is not a year or a date).
@@ -60,16 +61,17 @@ def relations_asked(question: str) -> set[str]:
 
 
 def relation_terms(question: str) -> list[str]:
-    """Chinese words for the relations an English "how much / how many" question asks about ("give" → 捐赠, …).
+    """Chinese words for the relations a "how much / how many" (多少, 几) question asks about ("give" →
+    捐赠, …; 捐了 → 给了, 出资, …: "但最后只给了4500万美元" answers "捐了多少钱").
 
     Only figure questions: the words exist to find every figure a conflict
     needs; expanding any question that merely names a relation ("What stake
     does Microsoft hold…") pulled in passages on other shares and turned two
-    answerable eval cases into refusals. Only English → Chinese: the English
+    answerable eval cases into refusals. Only Chinese words: the English
     side of the table holds stems ("donat"), which are not words the keyword
     index could look up.
     """
-    if _CJK.search(question) or not _FIGURE_Q.search(question):
+    if not (_ZH_FIGURE_Q if _CJK.search(question) else _FIGURE_Q).search(question):
         return []
     return [w for name in sorted(relations_asked(question)) for w in _WORDS[name][0]]
 
