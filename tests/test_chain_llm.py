@@ -86,7 +86,7 @@ def test_dead_server_is_a_clear_error(settings_factory) -> None:
 
 def test_irrelevant_question_is_refused_without_calling_the_model(server, settings_factory) -> None:
     answer = chain_for(server, settings_factory).ask("How do I bake sourdough bread at home?")
-    assert answer.refused and answer.answer == "The articles don't cover this." and server.requests == []
+    assert answer.refused and answer.answer.startswith("The articles don't cover this.") and server.requests == []
 
 
 def test_follow_up_is_condensed_by_the_model_before_retrieval(server, settings_factory) -> None:

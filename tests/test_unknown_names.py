@@ -62,3 +62,10 @@ def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds
     assert answer.answer == "文章中没有涉及这个问题。文章中没有提到孩子。"
     assert seeds_chain.ask("How do I bake sourdough bread?").answer.endswith("None of them mentions bake, sourdough, bread.")
     assert not seeds_chain.ask("When was OpenAI founded, and by how many co-founders?").refused
+
+
+def test_a_topic_word_is_known_in_any_inflection_the_articles_use() -> None:
+    from rag.answer.unknown import unknown_topic
+
+    assert unknown_topic("How much did Zephyr Robotics raise?", lambda w: w == "raised") == []  # the article says "raised"
+    assert unknown_topic("How much did Zephyr Robotics raise?", lambda w: False) == ["raise"]

@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 from rag.answer.evidence import is_name, topic_words
 from rag.retrieval.glossary import name_groups
-from rag.retrieval.translate import english_to_chinese, stems
+from rag.retrieval.translate import english_to_chinese, inflections, stems
 from rag.text import STOPWORDS, detect_language
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9.'’-]*")
@@ -74,6 +74,6 @@ def unknown_topic(question: str, known: Callable[[str], bool]) -> list[str]:
     """The question's topic words (names left out) when the articles hold none of them in any
     form, else [] (``known``: the corpus vocabulary)."""
     asked = [forms for forms in topic_words(question, known) if not is_name(forms)]
-    if not asked or any(known(f) for forms in asked for w in forms for f in stems(w.lower())):
+    if not asked or any(known(f) for forms in asked for w in forms for s in stems(w.lower()) for f in inflections(s)):
         return []
     return [forms[0] for forms in asked]

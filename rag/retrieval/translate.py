@@ -137,6 +137,16 @@ def stems(word: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def inflections(word: str) -> list[str]:
+    """The word and the forms it takes in text: 'raise' → raises, raised, raising; 'company' → companies."""
+    forms = [word, word + "s", word + "es", word + "ed", word + "d", word + "ing"]
+    if word.endswith("e"):
+        forms.append(word[:-1] + "ing")
+    if word.endswith("y"):
+        forms += [word[:-1] + "ies", word[:-1] + "ied"]
+    return forms
+
+
 def _names(text: str, language: str, known: Known) -> list[str]:
     """For each glossary name in ``text``, its first spelling in ``language`` that the corpus uses."""
     out: list[str] = []
