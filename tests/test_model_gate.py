@@ -33,7 +33,7 @@ def _is_check(request: dict) -> bool:
                                                     ("奥特曼的个人财富有多少？", "zh")])
 def test_a_likely_no_refuses_without_restating(settings_factory, question: str, language: str) -> None:
     with ScriptedOpenAI() as server:
-        server.replies.append({"text": "no", "logprobs": {"no": 0.85, "yes": 0.15}})
+        server.replies.append({"text": "no", "logprobs": {"no": 0.95, "yes": 0.05}})
         answer = _chain(server, settings_factory, min_relevance_en=0.0, min_relevance_zh=0.0).ask(question)
     assert answer.refused and answer.answer == NO_ANSWER[language] and not answer.citations
     assert len(server.requests) == 1 and _is_check(server.requests[0])
@@ -44,7 +44,7 @@ def test_a_likely_no_refuses_without_restating(settings_factory, question: str, 
 
 def test_a_likely_yes_goes_on_to_the_restatements(settings_factory) -> None:
     with ScriptedOpenAI() as server:
-        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.20: answered
+        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.10: answered
         server.default = "Musk left the board in 2018."
         answer = _chain(server, settings_factory).ask("Why did Musk leave OpenAI?")
     assert not answer.refused and answer.citations
