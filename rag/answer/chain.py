@@ -227,7 +227,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         k = k or self.retriever.k
         retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth),
                                             [translation] if translation else [], filters, config)
-        asked = kind(question) if kind(question) != "other" else kind(standalone)  # a follow-up's own question word
+        own = kind(question)  # a follow-up's own question word decides, else the joined question's
+        asked = own if own != "other" else kind(standalone)
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,

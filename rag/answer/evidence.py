@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
-from rag.answer.focus import counted, mentions
+from rag.answer.focus import counted
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
 from rag.retrieval.glossary import name_groups
@@ -190,7 +190,7 @@ def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | N
     if asked:
         return states_asked_figure(sentence, asked)
     if count_of:
-        return states_figure(sentence) and mentions(sentence, count_of)
+        return states_figure(sentence) and coverage([count_of], set(keyword_tokens(sentence))) > 0  # it names what is counted
     return states_figure(sentence)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from rag.retrieval.translate import Known, chinese_to_english, segment, stems, word_variants
-from rag.text import STOPWORDS, detect_language, keyword_tokens
+from rag.text import STOPWORDS, detect_language
 
 _EN_COUNTED = re.compile(r"\bhow many\s+([a-z][a-z'’-]*)", re.I)
 _ZH_COUNTED = re.compile(r"(?:几|多少)(?:个|名|位|家|种|款|项|只|条)([\u4e00-\u9fff]{2,})")
@@ -41,8 +41,8 @@ def counted_word(question: str) -> str | None:
 def forms(word: str, known: Known) -> list[str]:
     """``word`` in every form the articles may use: its plain forms and translations (both directions)."""
     if detect_language(word) == "en":
-        last = word.rsplit("-", 1)[-1]  # "co-founders" are counted as founders
-        return list(dict.fromkeys([*stems(word), *stems(last), *word_variants(word, known), *word_variants(last, known)]))
+        parts = dict.fromkeys([word, word.rsplit("-", 1)[-1]])  # "co-founders" are counted as founders
+        return list(dict.fromkeys([*(f for w in parts for f in stems(w)), *(f for w in parts for f in word_variants(w, known))]))
     return [word, *(w for t in chinese_to_english(word) for w in t.split() if w not in STOPWORDS)]
 
 
@@ -51,8 +51,3 @@ def counted(question: str, known: Known) -> list[str] | None:
     word = counted_word(question)
     return forms(word, known) if word else None
 
-
-def mentions(sentence: str, terms: list[str]) -> bool:
-    """``sentence`` holds one of ``terms`` (each as all its keyword tokens)."""
-    found = set(keyword_tokens(sentence))
-    return any((tokens := keyword_tokens(t)) and all(x in found for x in tokens) for t in terms)

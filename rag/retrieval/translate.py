@@ -232,16 +232,7 @@ def chinese_to_english(question: str) -> list[str]:
     if d is None:
         return terms
     for run in _CJK_RUN.findall(question):
-        i = 0
-        while i < len(run):
-            for size in range(min(MAX_ZH_WORD, len(run) - i), 1, -1):
-                sense = d.zh_to_en.get(run[i : i + size])
-                if sense:
-                    terms.append(sense)
-                    i += size
-                    break
-            else:
-                i += 1
+        terms += [d.zh_to_en[w] for w in _longest_match(run, d.zh_to_en, False)]
     kept = [t.strip("?!.,") for t in terms if not set(t.strip("?!.,").split()) <= STOPWORDS]
     return list(dict.fromkeys(kept))
 
