@@ -156,3 +156,12 @@ def test_every_figure_of_the_relation_asked_is_evidence_within_a_wider_margin() 
     question = "马斯克捐了多少钱？"
     ev = select(question, question, [question], "how_much", [passage], {"d#0": sents}, lambda w: True)
     assert [it.sentence.text for it in ev.items] == [best, other]  # the valuation is no gift
+
+
+def test_a_quote_after_a_colon_is_content_and_a_metadata_line_is_not() -> None:
+    from rag.text import is_content
+
+    assert is_content("人工智能顾问Merav Ozair表示:“开源的意义在于建立一个相互学习的社区,从而推动技术更快、更好地发展。")
+    assert is_content("答案2：Character.ai与Meta或xAI中的任何一个合作可能会加速AGI的研究。")
+    assert not is_content("来源：界面新闻")
+    assert not is_content("date: 2024-03-01")

@@ -56,11 +56,13 @@ def test_unecho_drops_a_gloss_the_model_copied() -> None:
     ("Musk left the board in 2018.", "zh", "1", "Musk left the board in 2018."),  # English → Chinese
     ("Musk left the board in 2018.", "en", "", "Musk left the board in 2018."),
     ("4、马斯克之所以选择离开OpenAI,是因为觉得成功的可能性为零。", "zh", "", "马斯克之所以"),  # "4、" dropped
+    ("答案2：合作可能会加速AGI的研究。", "zh", "", "合作可能"),  # a Q&A line's label dropped
+    ("Answer 2: It could speed up AGI research.", "en", "", "It could"),
 ])
 def test_restate_inputs(sentence: str, target: str, translate: str, holds: str) -> None:
     inputs = restate_inputs("q", sentence, "界面新闻", target)
     assert inputs["translate"] == translate
-    assert holds in inputs["sentence"] and not inputs["sentence"].startswith("4、")
+    assert holds in inputs["sentence"] and not inputs["sentence"].startswith(("4、", "答案", "Answer"))
     assert inputs["language_name"].startswith("English" if target == "en" else "Simplified")
 
 

@@ -36,16 +36,18 @@ from rag.retrieval.question import script
 from rag.text import detect_language
 
 MAX_RESTATED = 5  # evidence sentences restated, one call each (4 server slots: the fifth starts when one is free)
-_ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*[、.．)）]\s*")  # "4、" opening a list item
+# What opens a list item or a Q&A line: "4、", "答案2：", "Answer 2:" (the reader needs the sentence, not its label).
+_LABEL = re.compile(r"^\s*(?:(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*[、.．)）]|(?:答案|回答|Answer|A)\s*\d{1,2}\s*[:：])\s*",
+                    re.I)
 
 
 def restate_inputs(question: str, sentence: str, source: str, target: str) -> dict[str, str]:
     """The restatement prompt's inputs for one sentence, in the reader's ``target`` ('en', 'zh', 'Hant').
 
     A sentence in the other language is translated, and a Chinese one going into English
-    has its amounts and names in English already (``glossed``); a list item's "4、" is dropped.
+    has its amounts and names in English already (``glossed``); a list item's "4、" or a Q&A line's "答案2：" is dropped.
     """
-    text = _ENUMERATOR.sub("", sentence)
+    text = _LABEL.sub("", sentence)
     translate = detect_language(text) != ("en" if target == "en" else "zh")
     if translate and target == "en":
         text = glossed(text)
@@ -79,7 +81,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
     try:
         for i, item in enumerate(items):
             head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
-            own = _ENUMERATOR.sub("", item.sentence.text)  # first token is the model's, not the bullet's
+            own = _LABEL.sub("", item.sentence.text)  # first token is the model's, not the bullet's
             if not prompts[i]["translate"]:  # already in the reader's language: the sentence itself
                 start_the_rest()
                 texts.append(own)
