@@ -105,9 +105,9 @@ def char_tokens(text: str) -> list[str]:
     return out
 
 
-# "来源：界面新闻", "date: 2024-03-01": a short key, then one value with no sentence punctuation
+# "来源：界面新闻", "date: 2024-03-01": a short key, then one value with no sentence punctuation or quote mark
 # ("人工智能顾问Merav Ozair表示:“开源的意义在于…,从而…。" is a quote: Chinese has no spaces, so \S* alone took it).
-_METADATA = re.compile(r"^[\w\s]{1,20}[:：]\s*[^\s。，,！!？?；;]*$|^(tag|date|title|author|description)\s*:", re.I)
+_METADATA = re.compile(r"^[\w\s]{1,20}[:：]\s*[^\s。，,！!？?；;…“「\"]*$|^(tag|date|title|author|description)\s*:", re.I)
 
 
 def is_content(sentence: str) -> bool:

@@ -163,5 +163,6 @@ def test_a_quote_after_a_colon_is_content_and_a_metadata_line_is_not() -> None:
 
     assert is_content("人工智能顾问Merav Ozair表示:“开源的意义在于建立一个相互学习的社区,从而推动技术更快、更好地发展。")
     assert is_content("答案2：Character.ai与Meta或xAI中的任何一个合作可能会加速AGI的研究。")
+    assert is_content("Kwon写道:“我们认为马斯克后悔没有继续参与公司发展……")
     assert not is_content("来源：界面新闻")
     assert not is_content("date: 2024-03-01")
