@@ -110,6 +110,11 @@ def char_tokens(text: str) -> list[str]:
 _METADATA = re.compile(r"^[\w\s]{1,20}[:：]\s*[^\s。，,！!？?；;…“「\"]*$|^(tag|date|title|author|description)\s*:", re.I)
 
 
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace, line breaks included, as one space (a list item's text)."""
+    return " ".join(text.split())
+
+
 def is_content(sentence: str) -> bool:
     """False for headings, metadata lines, questions and fragments."""
     s = sentence.strip().strip("“”\"'「」*#")

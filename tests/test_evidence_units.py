@@ -166,3 +166,19 @@ def test_a_quote_after_a_colon_is_content_and_a_metadata_line_is_not() -> None:
     assert is_content("Kwon写道:“我们认为马斯克后悔没有继续参与公司发展……")
     assert not is_content("来源：界面新闻")
     assert not is_content("date: 2024-03-01")
+
+
+def test_a_sentence_ending_with_a_colon_brings_what_it_introduces_across_the_paragraph_break() -> None:
+    from rag.answer.extractive import compose
+    from rag.models import EvidenceItem
+
+    text = "马斯克分享了他对三家公司之间关系的看法：\n\n“它们之间也有可能有类似的合作。”\n此外,OpenAI改组。"
+    parts = ["马斯克分享了他对三家公司之间关系的看法：", "“它们之间也有可能有类似的合作。”", "此外,OpenAI改组。"]
+    sents = [Sentence(chunk_id="d#0", text=p, start=text.index(p), end=text.index(p) + len(p), language="zh")
+             for p in parts]
+    assert unit(sents, 0, text, lambda j: False) == (0, 1)
+    assert unit(sents, 1, text, lambda j: False) == (1, 1)
+    s = joined(sents[0:2], text)
+    assert s.text == text[s.start : s.end]
+    shown = compose([EvidenceItem(n=1, sentence=s)], "zh")
+    assert "看法： “它们" in shown and shown.count("\n") == 1  # one bullet, on one line

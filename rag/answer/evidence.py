@@ -20,7 +20,8 @@ margin of the best, become ``EvidenceItem``s with the sentence before and after
 them as context; for a how-much question, a sentence stating a figure of the relation
 asked counts within twice the margin (sources disagree on how much Musk gave: each
 figure is evidence). A sentence that opens by pointing back ("这一提议遭到了……拒绝",
-"He founded…") is one unit with the sentence before it in its paragraph: chosen
+"He founded…") is one unit with the sentence before it in its paragraph, and a sentence
+ending with a colon one unit with what it introduces: chosen
 alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
 and a chosen sentence brings such a follow-on when that also scores within the
 margin (the quote is then both sentences, verbatim, with their joint span).
@@ -201,12 +202,20 @@ def points_back(sents: Sequence[Sentence], i: int, text: str) -> bool:
             and is_content(sents[i - 1].text) and not _near_forgery(sents, i - 1))
 
 
+def introduces(sents: Sequence[Sentence], i: int) -> bool:
+    """Sentence ``i`` ends with a colon ("…他对X.ai、Twitter和特斯拉之间可能关系的看法：") and the one
+    after it, what the colon introduces (often a quote in its own paragraph), is content."""
+    return (i + 1 < len(sents) and sents[i].text.rstrip().endswith((":", "："))
+            and is_content(sents[i + 1].text) and not _near_forgery(sents, i + 1))
+
+
 def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int], bool]) -> tuple[int, int]:
     """The first and last index of the sentences quoted for sentence ``i``: with the one before
-    when ``i`` points back to it, and with the one after when that points back and is ``eligible``."""
+    when ``i`` points back to it, and with the one after when ``i`` introduces it with a colon, or
+    when it points back and is ``eligible``."""
     first = i - 1 if points_back(sents, i, text) else i
-    last = i + 1 if i + 1 < len(sents) and points_back(sents, i + 1, text) and eligible(i + 1) else i
-    return first, last
+    follows = i + 1 < len(sents) and points_back(sents, i + 1, text) and eligible(i + 1)
+    return first, i + 1 if introduces(sents, i) or follows else i
 
 
 def joined(parts: Sequence[Sentence], text: str) -> Sentence:

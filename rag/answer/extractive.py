@@ -14,11 +14,12 @@ from collections.abc import Sequence
 
 from rag.models import EvidenceItem, Language
 from rag.answer.prompts import EXTRACTIVE_HEADER
+from rag.text import one_line
 
 
 def compose(items: Sequence[EvidenceItem], language: Language, labels: dict[int, str] | None = None) -> str:
     """The extractive answer text: a header, then each quoted sentence with its marker and source label."""
     lines = [EXTRACTIVE_HEADER[language]]
     labels = labels or {}
-    lines.extend(f"- {it.sentence.text} [{it.n}]" + (f" ({labels[it.n]})" if it.n in labels else "") for it in items)
+    lines.extend(f"- {one_line(it.sentence.text)} [{it.n}]" + (f" ({labels[it.n]})" if it.n in labels else "") for it in items)
     return "\n".join(lines)

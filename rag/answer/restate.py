@@ -33,7 +33,7 @@ from rag.answer.replies import Writer, finish_reason, total_usage
 from rag.dates import source_label
 from rag.models import Answer, Evidence
 from rag.retrieval.question import script
-from rag.text import detect_language
+from rag.text import detect_language, one_line
 
 MAX_RESTATED = 5  # evidence sentences restated, one call each (4 server slots: the fifth starts when one is free)
 # What opens a list item or a Q&A line: "4、", "答案2：", "Answer 2:" (the reader needs the sentence, not its label).
@@ -57,7 +57,7 @@ def restate_inputs(question: str, sentence: str, source: str, target: str) -> di
 
 def reply_text(reply: Any) -> str:
     """A restatement reply as one line of text, without copied glosses."""
-    return unecho(" ".join(str(getattr(reply, "content", reply) or "").split()))
+    return unecho(one_line(str(getattr(reply, "content", reply) or "")))
 
 
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
@@ -81,7 +81,7 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
     try:
         for i, item in enumerate(items):
             head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
-            own = _LABEL.sub("", item.sentence.text)  # first token is the model's, not the bullet's
+            own = one_line(_LABEL.sub("", item.sentence.text))  # first token is the model's, not the bullet's
             if not prompts[i]["translate"]:  # already in the reader's language: the sentence itself
                 start_the_rest()
                 texts.append(own)
