@@ -44,7 +44,7 @@ def test_a_likely_no_refuses_without_restating(settings_factory, question: str, 
 
 def test_a_likely_yes_goes_on_to_the_restatements(settings_factory) -> None:
     with ScriptedOpenAI() as server:
-        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.20: answered
+        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.28: answered
         server.default = "Musk left the board in 2018."
         answer = _chain(server, settings_factory).ask("Why did Musk leave OpenAI?")
     assert not answer.refused and answer.citations
