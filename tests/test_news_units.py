@@ -196,8 +196,8 @@ def test_as_of_and_when_notes_name_the_date_and_source() -> None:
     assert when_note([quote], "en") == "Dates as the articles state them: 29 February [4] (界面新闻 · no date given)."
     assert when_note([quote], "zh") == "文章所述日期：2月29日[4]（界面新闻 · 未注明日期）。"
     assert when_note(cites, "en") is None
-    text = "Musk sued in 2024 [2]. He left the board in 2018 [9]."  # [9] cites nothing: not credited
-    assert when_note(cites, "en", text) == "Dates as the articles state them: 2024 [2] (Financial Times · 2024-05-24)."
+    early = _passage(2, "2023-06-17", "OKEx学院").cite("3 月初,DuckDuckGo 发布了 DuckAssist。", (0, 10))
+    assert when_note([early], "en") == "Dates as the articles state them: March [2] (OKEx学院 · 2023-06-17)."
 
 
 # ---- timeline marks ------------------------------------------------------------------

@@ -42,7 +42,7 @@ def finish(
     if kind == "latest":
         notes.append(as_of_note(answer.citations, lang))
     elif kind == "when":
-        note = when_note(answer.citations, lang, answer.answer)
+        note = when_note(answer.citations, lang)
         if note:
             notes.append(note)
     if not notes:

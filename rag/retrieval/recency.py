@@ -7,8 +7,8 @@
   their date is unknown, not old. Passages are renumbered.
 - ``as_of_note``: the date a "latest" answer is as of (the newest publication
   date among the sources it cites), or plainly that they give none.
-- ``when_note``: for a "when" answer, each date the answer and its cited
-  sentences state, as written (a Chinese date in English words for an English
+- ``when_note``: for a "when" answer, each date its cited sentences state
+  (not the answer's own text), as written (a Chinese date in English words for an English
   answer: 2月29日 → 29 February), with its citation and source.
 
 What it leaves out: retrieval itself, and any date arithmetic (a date with
@@ -21,7 +21,6 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from rag.answer.cite import answer_sentences
 from rag.dates import DateMention, find_dates, source_label
 from rag.models import Citation, Language, Passage
 
@@ -69,21 +68,19 @@ def as_of_note(citations: Sequence[Citation], language: Language) -> str:
     return f"As of {newest.published} (the newest publication date among the cited sources: {outlet} [{newest.n}])."
 
 
-def when_note(citations: Sequence[Citation], language: Language, text: str = "") -> str | None:
-    """The dates the answer and its cited sentences state, as written, each with its [n] and source.
+def when_note(citations: Sequence[Citation], language: Language) -> str | None:
+    """The dates the cited sentences state, as written, each with its [n] and source.
 
-    ``text`` is the answer: a date in one of its sentences is credited to the
-    passages that sentence cites. None when no date is stated.
+    Only the sources' own sentences: a date the answer's text gives is its own
+    reading (a model turned "3 月初", early March, into "March 3rd"), and this
+    note says what the articles state. None when no cited sentence states a date.
     """
     by_n = {c.n: c for c in citations}
-    found: list[tuple[str, int]] = []
 
     def written(d: DateMention) -> str:  # an English answer gives a Chinese date in English: 2月29日 → 29 February
         return d.english if language == "en" and _CJK.search(d.text) else d.text
 
-    for sentence, ns in answer_sentences(text) if text else []:
-        found += [(written(d), n) for d in find_dates(sentence) for n in ns if n in by_n]
-    found += [(written(d), c.n) for c in citations for d in find_dates(c.quote)]
+    found = [(written(d), c.n) for c in citations for d in find_dates(c.quote)]
     if not found:
         return None
     parts = []
