@@ -19,6 +19,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))
+sys.path.insert(1, str(ROOT))  # the app's own packages (ui, app_pages), as `streamlit run app.py` sees them
 
 import netguard  # noqa: E402
 

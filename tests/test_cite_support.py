@@ -77,6 +77,15 @@ def test_a_translation_may_name_the_month_or_the_word_its_source_states(restated
     assert faithful(restated, source) is ok
 
 
+@pytest.mark.parametrize(("restated", "ok"), [
+    ("In early March, DuckDuckGo released DuckAssist.", True),
+    ("On March 3rd, DuckDuckGo released DuckAssist.", False),  # 3 月初 is early March: no day stated
+    ("On 3 March, DuckDuckGo released DuckAssist.", False),
+])
+def test_a_translation_states_no_day_its_source_does_not(restated: str, ok: bool) -> None:
+    assert faithful(restated, "3 月初,就在微软发布新 Bing 的几周之后,DuckDuckGo 发布了 DuckAssist。") is ok
+
+
 KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI存在"
             "潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会。")
 

@@ -42,6 +42,8 @@ def test_a_chinese_sentence_gets_its_amounts_and_names_in_english() -> None:
     assert glossed("近日,特斯拉创始人埃隆·马斯克(Elon Musk)发出要约。").count("Musk") == 1  # already in English
     assert glossed("Musk offered $97.4 billion.") == "Musk offered $97.4 billion."
     assert glossed("馬斯克捐了4500萬美元") == "馬斯克捐了$45 million"  # Traditional 萬 too
+    assert glossed("3 月初,DuckDuckGo 发布了 DuckAssist。").startswith("early March,")  # not "March 3rd"
+    assert glossed("11月底,马斯克扩大了诉讼范围。").startswith("late November,")
 
 
 def test_unecho_drops_a_gloss_the_model_copied() -> None:

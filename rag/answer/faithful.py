@@ -3,7 +3,8 @@
 A small model restating a Chinese sentence in English garbles 万/亿 (974亿美元
 became "$974 billion") and invents names ("Mark Zuckerberg" for 马斯克). Before
 a restatement is shown, every figure in it must have the same value as a
-figure in the source (``rag.numbers``: 4500万 = $45 million), and every
+figure in the source (``rag.numbers``: 4500万 = $45 million), every day of a date
+must be one the source states ("March 3rd" for 3 月初 fails), and every
 capitalised name in it must be written in the source, be the English of a
 glossary name the source contains, a dictionary translation of one of its words
 ("Congress" for 国会) or a month it states ("February" for 2月). A small model also adds appositives from its
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from rag.dates import find_dates
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import english_to_chinese
 from rag.numbers import numbers, same
@@ -45,12 +47,16 @@ def _states_month(source: str, name: str) -> bool:
 
 
 def faithful(restated: str, source: str) -> bool:
-    """True when every figure and every mid-sentence capitalised name of ``restated`` is in ``source``
+    """True when every figure, every day of a date and every mid-sentence capitalised name of
+    ``restated`` is in ``source``
     (a name also as the English of a glossary name, a dictionary translation of a word in it
     ("Congress" for 国会), or a month it states: "February" for 2月)."""
     have = numbers(source)
     if any(not any(same(v, h) for h in have) for v in numbers(restated)):
         return False
+    stated = {(d.month, d.day) for d in find_dates(source)}
+    if any(d.day and (d.month, d.day) not in stated for d in find_dates(restated)):
+        return False  # a day the source does not state ("March 3rd" for 3 月初, early March)
     allowed = {w for g in name_groups(source) for t in g for w in t.split()}
     lowered = source.lower()
     return all(n.lower() in lowered or n in allowed or (n in _MONTHS and _states_month(source, n))

@@ -1,10 +1,11 @@
 """English names and amounts inside a Chinese evidence sentence, for a small model translating it.
 
-A 1.5B model turning "1亿美元" into English writes "$1 billion", and "奥尔特曼"
-becomes "Olmert". Before a Chinese sentence goes into an English restatement
+A 1.5B model turning "1亿美元" into English writes "$1 billion", "3 月初" (early March)
+becomes "March 3rd", and "奥尔特曼" becomes "Olmert". Before a Chinese sentence goes into an English restatement
 prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" →
 "$100 million"; a gloss in brackets beside the amount was echoed or swapped:
-"$97.4 billion (974 billion)"), and each glossary name gets its English spelling
+"$97.4 billion (974 billion)"), a part of a month is given in words ("3 月初" →
+"early March"), and each glossary name gets its English spelling
 in brackets where it first appears ("奥尔特曼 (Altman)"; replacing the name
 instead mixed the languages enough that the model inverted who did what). A
 copied gloss in the reply ("Tesla (Tesla)") is dropped by ``unecho``. The source
@@ -23,6 +24,12 @@ from rag.retrieval.glossary import GROUPS
 
 _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan "), ("元", "{} yuan "))
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+# "3 月初" is early March, not "March 3rd" (what the model wrote)
+_PART_OF_MONTH = re.compile(r"(?<!\d)(1[0-2]|[1-9])\s*月(初|上旬|中旬|中|下旬|底|末)")
+_PARTS = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下旬": "late", "底": "late", "末": "late"}
+_MONTHS = "January February March April May June July August September October November December".split()
 
 
 def english_amount(value: float, unit: str = "") -> str:
@@ -52,7 +59,8 @@ def glossed(sentence: str) -> str:
         end += len(unit)
         out.append(sentence[last:start] + english_amount(value, unit))
         last = end
-    text = "".join(out) + sentence[last:]
+    text = _PART_OF_MONTH.sub(lambda m: f"{_PARTS[m.group(2)]} {_MONTHS[int(m.group(1)) - 1]}",
+                              "".join(out) + sentence[last:])
     for group in GROUPS:
         english = group[0]
         if english.lower() in text.lower():
