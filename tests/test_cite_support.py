@@ -58,6 +58,9 @@ def test_the_app_flags_unsupported_claims() -> None:
     ("Musk offered 974亿美元 ($97.4 billion) for OpenAI, but Sam Altman rejected it.", True),
     ("Elon Musk has rejected OpenAI's $974 billion offer.", False),  # 974亿 is 97.4 billion
     ("Mark Zuckerberg made the offer.", False),  # a name the sentence does not hold
+    ("Microsoft CEO Elon Musk made the offer.", False),  # a first word followed by a name is a name too
+    ("The offer came from Elon Musk.", True),
+    ("Elon Musk发出了 the offer for OpenAI.", False),  # half translated
 ])
 def test_a_restatement_keeps_the_figures_and_names_of_its_source(restated: str, ok: bool) -> None:
     source = ("近日,特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了一份高达974亿美元的收购要约,"
@@ -100,6 +103,16 @@ KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了And
 ])
 def test_an_invented_aside_is_dropped_and_nothing_else(restated: str, expected: str | None) -> None:
     assert repaired(restated, KARPATHY) == expected
+
+
+@pytest.mark.parametrize(("restated", "expected"), [
+    ("In November 2021, Musk added antitrust claims.", "In November, Musk added antitrust claims."),  # 同年: no year
+    ("In November 2024, Musk added antitrust claims.", "In November 2024, Musk added antitrust claims."),
+    ("Musk added antitrust claims in 2021.", None),  # a year standing alone is a claim
+])
+def test_a_year_the_model_gave_a_month_is_dropped(restated: str, expected: str | None) -> None:
+    assert repaired(restated, "同年11月,马斯克增加了反垄断索赔。" if "2024" not in restated
+                    else "2024年11月,马斯克增加了反垄断索赔。") == expected
 
 
 def test_a_heading_beside_the_evidence_is_never_quoted() -> None:

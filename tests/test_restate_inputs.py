@@ -50,6 +50,8 @@ def test_unecho_drops_a_gloss_the_model_copied() -> None:
     assert unecho("Because Tesla (Tesla) hired Andrej Karpathy (Andrej Karpathy), Musk left.") == \
         "Because Tesla hired Andrej Karpathy, Musk left."
     assert unecho("Microsoft (MSFT) holds 49%.") == "Microsoft (MSFT) holds 49%."
+    assert unecho("Musk filed a lawsuit (lawsuit) against CEO Olteanu (Altman).") == \
+        "Musk filed a lawsuit against CEO Altman."  # a name spelled its own way before the gloss: the gloss
 
 
 @pytest.mark.parametrize(("sentence", "target", "translate", "holds"), [

@@ -1,15 +1,17 @@
 """Is a restated sentence faithful to its source? Figures and names, checked in code.
 
-A small model restating a Chinese sentence in English garbles 万/亿 (974亿美元
+A small model restating a Chinese sentence in English leaves some of it in Chinese
+("Tesla has been挖走了 Andrej Karpathy"), garbles 万/亿 (974亿美元
 became "$974 billion") and invents names ("Mark Zuckerberg" for 马斯克). Before
 a restatement is shown, every figure in it must have the same value as a
 figure in the source (``rag.numbers``: 4500万 = $45 million), every day of a date
 must be one the source states ("March 3rd" for 3 月初 fails), and every
-capitalised name in it must be written in the source, be the English of a
+capitalised name in it (a sentence's first word too, when another capitalised word
+follows it: "Tesla CEO Elon Musk") must be written in the source, be the English of a
 glossary name the source contains, a dictionary translation of one of its words
 ("Congress" for 国会) or a month it states ("February" for 2月). A small model also adds appositives from its
-own knowledge ("Andrej Karpathy, a former Google employee, ..."): ``repaired``
-drops a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
+own knowledge ("Andrej Karpathy, a former Google employee, ..."), and a year to a month the
+source dates only by "同年" (the same year): ``repaired`` drops such a year, and a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
 the rest is checked again. A restatement that still fails is replaced by the
 source sentence itself, quoted. (A sentence already in the reader's language is not
 restated at all: ``rag.answer.restate``.) What it leaves out: meaning
@@ -24,18 +26,30 @@ from rag.dates import find_dates
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import english_to_chinese
 from rag.numbers import numbers, same
+from rag.text import STOPWORDS, detect_language
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_AMOUNT = re.compile(r"\d[\d,.]*\s*[万亿萬億]*\s*(?:美元|港元|元)?")  # "974亿美元 ($97.4 billion)" may stay
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*\b")
 
 
+# A sentence's first word is capitalised anyway; it is a name when another capitalised word follows
+# ("Tesla CEO Elon Musk said", where the source said 马斯克), unless it is a function word ("The OpenAI board").
+_LEADING_NAME = re.compile(r"(?:^|(?<=[.!?]\s))[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*(?=\s+[A-Z])")
+
+
 def _names(text: str) -> set[str]:
-    return {m.group(0) for m in _NAME.finditer(text.strip())}
+    text = text.strip()
+    found = {m.group(0) for m in _LEADING_NAME.finditer(text)} | {m.group(0) for m in _NAME.finditer(text)}
+    return {w for w in found if w.lower() not in STOPWORDS}  # "The" after a closing quote is no name
 
 
 _BRACKETED = re.compile(r"\s\([^()]{1,60}\)")  # an aside in brackets: " (from Google)"
 MAX_ASIDE_WORDS = 6  # a longer stretch between commas is part of the claim, not an aside
 
 
+_MONTH_YEAR = re.compile(r"\b((?:January|February|March|April|May|June|July|August|September|October|November"
+                         r"|December)(?: \d{1,2}(?:st|nd|rd|th)?)?),? ((?:19|20)\d\d)\b")
 _MONTHS = "January February March April May June July August September October November December".split()
 _ZH_MONTH_NUMERALS = "一 二 三 四 五 六 七 八 九 十 十一 十二".split()
 
@@ -47,10 +61,12 @@ def _states_month(source: str, name: str) -> bool:
 
 
 def faithful(restated: str, source: str) -> bool:
-    """True when every figure, every day of a date and every mid-sentence capitalised name of
-    ``restated`` is in ``source``
+    """True when an English ``restated`` has no Chinese left in it, and every figure, every day of a
+    date and every mid-sentence capitalised name of ``restated`` is in ``source``
     (a name also as the English of a glossary name, a dictionary translation of a word in it
     ("Congress" for 国会), or a month it states: "February" for 2月)."""
+    if detect_language(restated) == "en" and _CJK.search(_AMOUNT.sub("", restated)):
+        return False  # half translated: "Tesla has been挖走了 Andrej Karpathy"
     have = numbers(source)
     if any(not any(same(v, h) for h in have) for v in numbers(restated)):
         return False
@@ -64,8 +80,14 @@ def faithful(restated: str, source: str) -> bool:
 
 
 def repaired(restated: str, source: str) -> str | None:
-    """``restated`` if faithful; else, with each short aside that fails the check on its own
+    """``restated`` if faithful; else, with a year the source does not state dropped after a month,
+    the result if faithful; else, with each short aside that fails the check on its own
     removed (a stretch between two commas, or in brackets), the result if that is faithful; else None."""
+    if faithful(restated, source):
+        return restated
+    have = numbers(source)  # a year the model added to a month ("同年11月" → "November 2021") is dropped
+    restated = _MONTH_YEAR.sub(lambda m: m.group(1) if not any(same(float(m.group(2)), h) for h in have)
+                               else m.group(0), restated)
     if faithful(restated, source):
         return restated
     kept = _BRACKETED.sub(lambda m: m.group(0) if faithful(m.group(0), source) else "", restated)

@@ -8,7 +8,8 @@ prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" 
 "early March"), and each glossary name gets its English spelling
 in brackets where it first appears ("奥尔特曼 (Altman)"; replacing the name
 instead mixed the languages enough that the model inverted who did what). A
-copied gloss in the reply ("Tesla (Tesla)") is dropped by ``unecho``. The source
+copied gloss in the reply ("Tesla (Tesla)") is dropped by ``unecho``, and a name the model
+spelled its own way before the gloss ("Olteanu (Altman)") becomes the gloss. The source
 sentence shown to the reader and checked by ``rag.answer.faithful`` is untouched:
 only the prompt's copy is glossed. What it leaves out: words that are not names or
 amounts (the model translates those), and every target language but English.
@@ -74,9 +75,13 @@ def glossed(sentence: str) -> str:
     return re.sub(r" {2,}", " ", text).strip()
 
 
-_ECHO = re.compile(r"\b([A-Z][\w.]*(?: [A-Z][\w.]*){0,2}) \(\1\)")
+_ECHO = re.compile(r"\b(\w[\w.]*(?: \w[\w.]*){0,2}) \(\1\)", re.I)
+_GLOSSED = re.compile(r"\b[A-Z][\w.]* \(([A-Z][\w.]*(?: [A-Z][\w.]*)?)\)")
+_ENGLISH_NAMES = frozenset(group[0] for group in GROUPS)
 
 
 def unecho(text: str) -> str:
-    """'Tesla (Tesla)' → 'Tesla': a model's copy of a gloss next to the name it glossed."""
-    return _ECHO.sub(r"\1", text)
+    """A model's copy of a gloss, dropped: 'Tesla (Tesla)' → 'Tesla', 'lawsuit (lawsuit)' → 'lawsuit';
+    and a name it spelled its own way before the gloss given: 'Olteanu (Altman)' → 'Altman'."""
+    text = _ECHO.sub(r"\1", text)
+    return _GLOSSED.sub(lambda m: m.group(1) if m.group(1) in _ENGLISH_NAMES else m.group(0), text)

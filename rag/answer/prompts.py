@@ -110,7 +110,7 @@ RESTATE_USER = """Sentence (from {source}): {sentence}
 
 Restate this sentence in {language_name}."""
 
-TRANSLATE_EVIDENCE_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: the reason, who states it, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+TRANSLATE_EVIDENCE_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: who says or does what, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
 
 TRANSLATE_EVIDENCE_USER = """Sentence (from {source}): {sentence}
 
