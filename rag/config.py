@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         "(in either language; chosen on the dev split).",
     )
     min_answer_probability: float = Field(
-        0.28, ge=0.0, le=1.0,
+        0.20, ge=0.0, le=1.0,
         description="When the model restates the evidence sentence by sentence (the embedded default): refuse "
         "when its probability that the evidence states the answer (a one-token yes/no, read from the server's "
         "logprobs) is below this (chosen on the dev split; 0: the model is not asked).",

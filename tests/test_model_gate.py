@@ -44,12 +44,15 @@ def test_a_likely_no_refuses_without_restating(settings_factory, question: str, 
 
 def test_a_likely_yes_goes_on_to_the_restatements(settings_factory) -> None:
     with ScriptedOpenAI() as server:
-        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.28: answered
+        server.replies.append({"text": "no", "logprobs": {"no": 0.6, "yes": 0.4}})  # 0.4 >= 0.20: answered
         server.default = "Musk left the board in 2018."
         answer = _chain(server, settings_factory).ask("Why did Musk leave OpenAI?")
     assert not answer.refused and answer.citations
     assert _is_check(server.requests[0]) and not any(_is_check(r) for r in server.requests[1:])
-    assert len(server.requests) == 1 + len(answer.answer.splitlines())
+    retries = [r for r in server.requests if "who says or does what" in r["body"]["messages"][0]["content"]]
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- “")]
+    assert len(server.requests) == 1 + len(answer.answer.splitlines()) + len(retries)  # check, one per bullet, retries
+    assert len(retries) >= len(quoted)  # a bullet quoted in Chinese was tried twice first
 
 
 @pytest.mark.parametrize("check_reply", [

@@ -86,3 +86,20 @@ def test_the_model_translates_chinese_evidence_for_an_english_question(settings_
     assert zh_evidence and all(s.startswith("You translate one sentence") for s, _ in zh_evidence)
     assert all("亿美元" not in u and "万美元" not in u for _, u in zh_evidence)  # amounts reach it in English
     assert not any("Restate this sentence" in u for _, u in chinese)  # Chinese evidence is shown as written
+
+
+def test_a_translation_that_fails_the_check_is_asked_once_more_then_quoted(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    with ScriptedOpenAI() as server:
+        server.default = "Mark Zuckerberg said so."  # a name no source holds: fails every time
+        chain = build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                             openai_api_key="sk-test", timeout=5, max_retries=0, generation="restate"))
+        answer = chain.ask("Why did Musk leave OpenAI?")
+    systems = [r["body"]["messages"][0]["content"] for r in server.requests]
+    first = [s for s in systems if "the reason, who states it" in s]
+    second = [s for s in systems if "who says or does what" in s]
+    assert first and len(second) == len(first)  # every failed translation was tried once more
+    assert "Zuckerberg" not in answer.answer and all(line.startswith("- “") for line in answer.answer.splitlines()
+                                                     if line.startswith("- ") and "[" in line)

@@ -75,8 +75,8 @@ def glossed(sentence: str) -> str:
     return re.sub(r" {2,}", " ", text).strip()
 
 
-_ECHO = re.compile(r"\b(\w[\w.]*(?: \w[\w.]*){0,2}) \(\1\)", re.I)
-_GLOSSED = re.compile(r"\b[A-Z][\w.]* \(([A-Z][\w.]*(?: [A-Z][\w.]*)?)\)")
+_ECHO = re.compile(r"\b([A-Za-z][\w.]*(?: [A-Za-z][\w.]*){0,2}) \(\1\)", re.I | re.A)
+_GLOSSED = re.compile(r"(?<![\w.])[A-Z][A-Za-z.]* \(([A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?)\)")  # "Olteanu (Altman)"
 _ENGLISH_NAMES = frozenset(group[0] for group in GROUPS)
 
 

@@ -110,7 +110,11 @@ RESTATE_USER = """Sentence (from {source}): {sentence}
 
 Restate this sentence in {language_name}."""
 
-TRANSLATE_EVIDENCE_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: who says or does what, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+TRANSLATE_EVIDENCE_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: the reason, who states it, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+# A second wording, for one more try when a translation fails the figures-and-names check: the
+# 1.5B model fails on different sentences with each ("Mark Zuckerberg" for 马斯克 with this one;
+# with the first, it answered Merav Ozair's quote by echoing "The reason, who states it, …").
+TRANSLATE_EVIDENCE_RETRY_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: who says or does what, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
 
 TRANSLATE_EVIDENCE_USER = """Sentence (from {source}): {sentence}
 
@@ -118,14 +122,18 @@ Translate this sentence into {language_name}."""
 
 _SAME_LANGUAGE = ChatPromptTemplate.from_messages([("system", RESTATE_SYSTEM), ("human", RESTATE_USER)])
 _OTHER_LANGUAGE = ChatPromptTemplate.from_messages([("system", TRANSLATE_EVIDENCE_SYSTEM), ("human", TRANSLATE_EVIDENCE_USER)])
+_OTHER_LANGUAGE_RETRY = ChatPromptTemplate.from_messages([("system", TRANSLATE_EVIDENCE_RETRY_SYSTEM),
+                                                          ("human", TRANSLATE_EVIDENCE_USER)])
 
 
 def _restate_prompt(inputs: dict[str, str]) -> PromptValue:
-    return (_OTHER_LANGUAGE if inputs.get("translate") else _SAME_LANGUAGE).invoke(inputs)
+    if not inputs.get("translate"):
+        return _SAME_LANGUAGE.invoke(inputs)
+    return (_OTHER_LANGUAGE_RETRY if inputs.get("retry") else _OTHER_LANGUAGE).invoke(inputs)
 
 
-# Inputs: question, sentence, source, language_name, and translate ("1" when the
-# sentence is in the other language); ``rag.answer.restate.restate_inputs`` builds them.
+# Inputs: question, sentence, source, language_name, translate ("1" when the sentence is in
+# the other language) and, for a second try, retry ("1"); ``rag.answer.restate.restate_inputs`` builds them.
 RESTATE_PROMPT = RunnableLambda(_restate_prompt, name="restate_prompt")
 LANGUAGE_NAME: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)", "Hant": "Traditional Chinese (繁體中文)"}
 

@@ -10,7 +10,8 @@ translated whole, with its amounts and names given in English (``restate_inputs`
 The first call streams alone until its first token (a reader's first word waits for one
 prompt, not four); then the others start, side by side in the server's parallel slots,
 and are shown as they finish, in evidence order. A translation whose figures or names
-do not match its source (``rag.answer.faithful``) is replaced by the quoted sentence.
+do not match its source (``rag.answer.faithful``) is asked for once more, with a second
+wording of the prompt, and when that fails too it is replaced by the quoted sentence.
 Every bullet goes through the same support check as any answer. What it leaves out:
 choosing the evidence, and the prompt's wording.
 """
@@ -100,6 +101,10 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
                 reply = later[i - 1].result()
             replies.append(reply)
             text = repaired(reply_text(reply), item.sentence.text) or ""
+            if not text:  # one more try, worded differently: the small model fails on different sentences
+                reply = chain.invoke({**prompts[i], "retry": "1"}, writer.config)
+                replies.append(reply)
+                text = repaired(reply_text(reply), item.sentence.text) or ""
             if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""
