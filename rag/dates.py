@@ -37,7 +37,8 @@ _ZH_DATE = re.compile(
     r"|(?<![\d年])(?P<m3>\d{1,2})\s*月(?!\s*\d)"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_MONTHS = ("january february march april may june july august september october november december").split()
+MONTHS = "January February March April May June July August September October November December".split()
+_MONTHS = [m.lower() for m in MONTHS]
 _MONTH_RE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\b", re.I)
 _YEAR_RE = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _EDGE_WORDS = re.compile(r"^(?:(?:on|in|since|by|from|until|as of|at|of|the)\s+)+", re.I)
@@ -81,7 +82,7 @@ class DateMention:
         if self.end_year:
             return f"{self.year}–{self.end_year}"
         parts = [str(self.day)] if self.day and self.month else []
-        parts += [_MONTHS[self.month - 1].capitalize()] if self.month else []
+        parts += [MONTHS[self.month - 1]] if self.month else []
         parts += [str(self.year)] if self.year else []
         return " ".join(parts) or self.text
 

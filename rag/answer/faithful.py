@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from rag.dates import find_dates
+from rag.dates import MONTHS, find_dates
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import english_to_chinese
 from rag.numbers import numbers, same
@@ -48,15 +48,13 @@ _BRACKETED = re.compile(r"\s\([^()]{1,60}\)")  # an aside in brackets: " (from G
 MAX_ASIDE_WORDS = 6  # a longer stretch between commas is part of the claim, not an aside
 
 
-_MONTH_YEAR = re.compile(r"\b((?:January|February|March|April|May|June|July|August|September|October|November"
-                         r"|December)(?: \d{1,2}(?:st|nd|rd|th)?)?),? ((?:19|20)\d\d)\b")
-_MONTHS = "January February March April May June July August September October November December".split()
+_MONTH_YEAR = re.compile(rf"\b((?:{'|'.join(MONTHS)})(?: \d{{1,2}}(?:st|nd|rd|th)?)?),? ((?:19|20)\d\d)\b")
 _ZH_MONTH_NUMERALS = "一 二 三 四 五 六 七 八 九 十 十一 十二".split()
 
 
 def _states_month(source: str, name: str) -> bool:
     """``source`` names the month ``name`` the Chinese way (2月29日, 同年11月, 三月)."""
-    i = _MONTHS.index(name) + 1
+    i = MONTHS.index(name) + 1
     return bool(re.search(rf"(?<!\d){i}\s*月|(?<![一二三四五六七八九十]){_ZH_MONTH_NUMERALS[i - 1]}月", source))
 
 
@@ -75,7 +73,7 @@ def faithful(restated: str, source: str) -> bool:
         return False  # a day the source does not state ("March 3rd" for 3 月初, early March)
     allowed = {w for g in name_groups(source) for t in g for w in t.split()}
     lowered = source.lower()
-    return all(n.lower() in lowered or n in allowed or (n in _MONTHS and _states_month(source, n))
+    return all(n.lower() in lowered or n in allowed or (n in MONTHS and _states_month(source, n))
                or bool(english_to_chinese(n, lambda z: z in source)) for n in _names(restated))
 
 

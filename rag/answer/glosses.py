@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from rag.dates import MONTHS
 from rag.numbers import figures
 from rag.retrieval.question import to_simplified
 from rag.retrieval.glossary import GROUPS
@@ -30,7 +31,6 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 # "3 月初" is early March, not "March 3rd" (what the model wrote)
 _PART_OF_MONTH = re.compile(r"(?<!\d)(1[0-2]|[1-9])\s*月(初|上旬|中旬|中|下旬|底|末)")
 _PARTS = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下旬": "late", "底": "late", "末": "late"}
-_MONTHS = "January February March April May June July August September October November December".split()
 
 
 def english_amount(value: float, unit: str = "") -> str:
@@ -60,7 +60,7 @@ def glossed(sentence: str) -> str:
         end += len(unit)
         out.append(sentence[last:start] + english_amount(value, unit))
         last = end
-    text = _PART_OF_MONTH.sub(lambda m: f"{_PARTS[m.group(2)]} {_MONTHS[int(m.group(1)) - 1]}",
+    text = _PART_OF_MONTH.sub(lambda m: f"{_PARTS[m.group(2)]} {MONTHS[int(m.group(1)) - 1]}",
                               "".join(out) + sentence[last:])
     for group in GROUPS:
         english = group[0]
