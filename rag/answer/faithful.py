@@ -26,9 +26,8 @@ from rag.dates import MONTHS, find_dates
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import english_to_chinese
 from rag.numbers import numbers, same
-from rag.text import STOPWORDS, detect_language
+from rag.text import STOPWORDS, cjk_ratio, detect_language
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _AMOUNT = re.compile(r"\d[\d,.]*\s*[万亿萬億]*\s*(?:美元|港元|元)?")  # "974亿美元 ($97.4 billion)" may stay
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*\b")
 
@@ -63,7 +62,7 @@ def faithful(restated: str, source: str) -> bool:
     date and every mid-sentence capitalised name of ``restated`` is in ``source``
     (a name also as the English of a glossary name, a dictionary translation of a word in it
     ("Congress" for 国会), or a month it states: "February" for 2月)."""
-    if detect_language(restated) == "en" and _CJK.search(_AMOUNT.sub("", restated)):
+    if detect_language(restated) == "en" and cjk_ratio(_AMOUNT.sub("", restated)) > 0:
         return False  # half translated: "Tesla has been挖走了 Andrej Karpathy"
     have = numbers(source)
     if any(not any(same(v, h) for h in have) for v in numbers(restated)):
