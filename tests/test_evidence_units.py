@@ -62,8 +62,9 @@ def test_a_figure_counts_only_for_the_relation_asked() -> None:
 
 
 def test_how_much_prefers_the_sentence_stating_the_figure_asked() -> None:
-    """Of two sentences as similar to the question, the one that states the stake's figure is chosen first;
-    with the figure bonus off, the one that merely names the stake and the company wins."""
+    """Of two sentences as similar to the question, the one that states the stake's figure scores higher;
+    with the figure bonus off, the one that merely names the stake and the company does. (The question also
+    asks why, so both stay evidence.)"""
     from rag.answer.evidence import select
     from rag.models import Passage
 
@@ -72,14 +73,14 @@ def test_how_much_prefers_the_sentence_stating_the_figure_asked() -> None:
     sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
                       score=score) for t, score in ((first, 0.43), (second, 0.36))]
     passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
-    question = "微软持有多少股份？"
+    question = "微软持有多少股份，为什么？"
 
-    def top(**weights: float) -> str:
+    def best(**weights: float) -> str:
         ev = select(question, question, [question], "how_much", [passage], {"d#0": sents}, lambda w: True, **weights)
-        return ev.items[0].sentence.text
+        return max(ev.items, key=lambda it: it.sentence.score).sentence.text
 
-    assert top() == second
-    assert top(figure_weight=0.0) == first
+    assert best() == second
+    assert best(figure_weight=0.0) == first
 
 
 def test_a_figure_is_an_amount_or_a_count_not_a_date_or_a_duration() -> None:
@@ -182,3 +183,41 @@ def test_a_sentence_ending_with_a_colon_brings_what_it_introduces_across_the_par
     assert s.text == text[s.start : s.end]
     shown = compose([EvidenceItem(n=1, sentence=s)], "zh")
     assert "看法： “它们" in shown and shown.count("\n") == 1  # one bullet, on one line
+
+
+def _select(question: str, kind: str, scored: list[tuple[str, float]]):
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    text = "".join(t for t, _ in scored)
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
+                      score=score) for t, score in scored]
+    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
+    return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
+
+
+def test_a_question_only_about_a_figure_gets_only_the_sentences_stating_it() -> None:
+    """"How much stake" is answered by 49%; the sentence that names the stake without a figure is left out,
+    however similar. Asked with a second question ("and why"), it stays, after the figure."""
+    vague, figure = "尽管微软在该公司拥有大量股份,但员工对待它如外部供应商。", "为了避免审查,微软只占股 49%。"
+    scored = [(vague, 0.60), (figure, 0.50)]
+    only = _select("微软持有OpenAI多少股份？", "how_much", scored)
+    assert [it.sentence.text for it in only.items] == [figure]
+    both = _select("微软持有OpenAI多少股份？为什么？", "how_much", scored)
+    assert [it.sentence.text for it in both.items] == [figure, vague]
+
+
+def test_a_when_question_leads_with_the_dated_sentence_and_keeps_the_others() -> None:
+    undated, dated = "马斯克因特斯拉的快速发展而退出OpenAI董事会。", "因此在2018年选择退出OpenAI董事会。"
+    ev = _select("马斯克是哪一年退出OpenAI董事会的？", "when", [(undated, 0.60), (dated, 0.55)])
+    assert [it.sentence.text for it in ev.items] == [dated, undated]
+    assert [it.n for it in ev.items] == [1, 1]
+
+
+def test_a_question_can_ask_several_things() -> None:
+    from rag.retrieval.question import kinds
+
+    assert kinds("微软持有OpenAI多少股份？") == {"how_much"}
+    assert kinds("What stake does Microsoft hold in OpenAI, and why is it capped there?") == {"how_much", "why"}
+    assert kinds("When did he file it?") == {"when"}
+    assert kinds("Tell me about xAI.") == set()

@@ -38,8 +38,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from rag.dates import find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
-from rag.retrieval.question import CUES, Kind
+from rag.retrieval.question import CUES, Kind, kinds
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.focus import counted
 from rag.answer.framing import forged
@@ -176,12 +177,40 @@ def select(
             after=sents[last + 1] if last + 1 < len(sents) and not _near_forgery(sents, last + 1) else None,
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
+    items = lead(items, kind, asked, count_of, only=kinds(standalone) <= {"how_much"})
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
         items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
         states_figure=kind != "how_much" or any(answers_how_much(it.sentence.text, asked, count_of) for it in items),
     )
+
+
+def answers_kind(sentence: str, kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> bool:
+    """``sentence`` carries what a how-much or when question asks for: a figure (``answers_how_much``)
+    or a date; every sentence does for the other kinds."""
+    if kind == "how_much":
+        return answers_how_much(sentence, asked, count_of)
+    if kind == "when":
+        return bool(find_dates(sentence))
+    return True
+
+
+def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None,
+         only: bool) -> list[EvidenceItem]:
+    """The items that answer first: for "when", those stating a date; for "how much", those stating a
+    figure of what is asked. A how-much question that asks ``only`` for a figure of a known relation
+    or count ("微软持有OpenAI多少股份？") keeps only those: "尽管微软在该公司拥有大量股份" is about
+    the stake but does not say how much. A when question keeps the undated ones after: they say
+    what happened (on dev, dropping them lost four facts)."""
+    if kind not in ("how_much", "when"):
+        return items
+    answering = [it for it in items if answers_kind(it.sentence.text, kind, asked, count_of)]
+    if not answering:
+        return items
+    if kind == "how_much" and only and (asked or count_of):
+        return answering
+    return answering + [it for it in items if it not in answering]
 
 
 def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | None) -> bool:

@@ -57,6 +57,12 @@ def kind(question: str) -> Kind:
     return "other"
 
 
+def kinds(question: str) -> set[Kind]:
+    """Every kind the question asks ("What stake…, and why…?": how much and why); ``kind`` is the first."""
+    found = {kind(question)} - {"other"}
+    return found | {name for name, pattern in _KIND_PATTERNS if pattern.search(question)}
+
+
 _OPENCC_LOCK = threading.Lock()
 
 
