@@ -89,6 +89,18 @@ def test_a_translation_states_no_day_its_source_does_not(restated: str, ok: bool
     assert faithful(restated, "3 月初,就在微软发布新 Bing 的几周之后,DuckDuckGo 发布了 DuckAssist。") is ok
 
 
+@pytest.mark.parametrize(("restated", "ok"), [
+    ("Musk sued OpenAI, CEO Altman and President Brockman in a San Francisco court.", True),  # 总裁: a title
+    ("Musk sued OpenAI, and Microsoft Office offers similar features.", True),  # 微软办公软件
+    ("Musk sued OpenAI and President Zuckerberg.", False),  # a title does not make a name sourced
+    ("Mark Zuckerberg sued OpenAI.", False),
+    ("Google Musk sued OpenAI.", False),  # a name the glossary knows is no title
+])
+def test_an_ordinary_word_written_as_part_of_a_sourced_name_is_no_invented_name(restated: str, ok: bool) -> None:
+    source = "马斯克在旧金山法院对OpenAI及其联合创始人,公司首席执行官奥尔特曼和总裁布罗克曼提起诉讼,而微软办公软件提供了类似功能。"
+    assert faithful(restated, source) is ok
+
+
 KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI存在"
             "潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会。")
 

@@ -72,8 +72,25 @@ def faithful(restated: str, source: str) -> bool:
         return False  # a day the source does not state ("March 3rd" for 3 月初, early March)
     allowed = {w for g in name_groups(source) for t in g for w in t.split()}
     lowered = source.lower()
-    return all(n.lower() in lowered or n in allowed or (n in MONTHS and _states_month(source, n))
-               or bool(english_to_chinese(n, lambda z: z in source)) for n in _names(restated))
+
+    def sourced(n: str) -> bool:
+        return (n.lower() in lowered or n in allowed or (n in MONTHS and _states_month(source, n))
+                or bool(english_to_chinese(n, lambda z: z in source)))
+
+    names = _names(restated)
+    missing = {n for n in names if not sourced(n)}
+    return all(_titles(n, restated, names - missing) for n in missing)
+
+
+def _titles(word: str, restated: str, sourced: set[str]) -> bool:
+    """``word`` is an ordinary English word written as part of a name the source holds: a title before
+    it ("President Brockman" for 总裁布罗克曼) or a product's word after it ("Microsoft Office" for
+    微软办公软件). An invented name is not a dictionary word ("Zuckerberg"), or stands next to no
+    sourced name ("Mark Zuckerberg"), or is a name the glossary knows ("Google Musk")."""
+    if name_groups(word) or not english_to_chinese(word.lower(), lambda z: True):
+        return False  # a name the glossary knows ("Google") is a name, whatever the dictionary says
+    around = "|".join(re.escape(n) for n in sourced)
+    return bool(around) and bool(re.search(rf"\b(?:{around})\s+{word}\b|\b{word}\s+(?:{around})\b", restated))
 
 
 def repaired(restated: str, source: str) -> str | None:
