@@ -133,7 +133,7 @@ def gate_points(split: str, settings: Settings) -> list[tuple[bool, bool, float 
 def gate_table(points: Sequence[tuple[bool, bool, float | None]]) -> list[tuple[float, float, float]]:
     """(threshold on P(yes), refusal recall, over-refusal) with the retrieval thresholds as they are."""
     rows = []
-    for t in [0.0, 0.05, 0.1, 0.15, 0.2, 0.22, 0.25, 0.28, 0.3, 0.35, 0.4, 0.5]:
+    for t in [0.0, 0.05, 0.1, 0.15, 0.2, 0.22, 0.25, 0.28, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]:
         refused = [r or (p is not None and p < t) for _, r, p in points]
         rows.append((t, *rates(refused, [a for a, _, _ in points])))
     return rows
