@@ -221,3 +221,24 @@ def test_a_question_can_ask_several_things() -> None:
     assert kinds("What stake does Microsoft hold in OpenAI, and why is it capped there?") == {"how_much", "why"}
     assert kinds("When did he file it?") == {"when"}
     assert kinds("Tell me about xAI.") == set()
+
+
+def test_a_how_many_question_asked_about_now_still_needs_a_count() -> None:
+    """"currently" makes the kind "latest", but the question still asks how many: evidence that
+    robots are in use, with no number, does not answer it."""
+    from rag.answer.refusal import RefusalPolicy
+
+    question = "How many Optimus robots is Tesla currently running in its factories?"
+    sentence = "Tesla's Optimus robots are already at work in its factories."
+    assert not _select_en(question, "latest", sentence).states_figure
+    assert _select_en(question, "latest", "Tesla runs 20 Optimus robots in its factories.").states_figure
+    assert RefusalPolicy({"en": 0.3}).refuse(_select_en(question, "latest", sentence), "en")
+
+
+def _select_en(question: str, kind: str, sentence: str):
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    sents = [Sentence(chunk_id="d#0", text=sentence, start=0, end=len(sentence), language="en", score=0.6)]
+    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=sentence, language="en")
+    return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)

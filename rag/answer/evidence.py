@@ -26,7 +26,8 @@ alone it would not say what "this proposal" or "he" is, so it brings its anteced
 and a chosen sentence brings such a follow-on when that also scores within the
 margin (the quote is then both sentences, verbatim, with their joint span).
 ``term_overlap`` (how much of the question the evidence covers, in any language)
-and ``states_figure`` (a how-much question's evidence states a figure of the relation
+and ``states_figure`` (a question that asks how much, also beside another kind
+("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation
 asked, or a count of what a how-many question counts, ``rag.answer.focus``, or, when it
 names neither, some amount or count)
 go with the best similarity into the refusal decision.
@@ -177,12 +178,13 @@ def select(
             after=sents[last + 1] if last + 1 < len(sents) and not _near_forgery(sents, last + 1) else None,
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
-    items = lead(items, kind, asked, count_of, only=kinds(standalone) <= {"how_much"})
+    asks = kinds(standalone) | {kind}
+    items = lead(items, kind, asked, count_of, only=asks <= {"how_much"})
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
         items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
-        states_figure=kind != "how_much" or any(answers_how_much(it.sentence.text, asked, count_of) for it in items),
+        states_figure="how_much" not in asks or any(answers_how_much(it.sentence.text, asked, count_of) for it in items),
     )
 
 
