@@ -101,6 +101,23 @@ def test_an_ordinary_word_written_as_part_of_a_sourced_name_is_no_invented_name(
     assert faithful(restated, source) is ok
 
 
+@pytest.mark.parametrize(("restated", "ok"), [
+    ("On February 29, Musk sued OpenAI, its CEO Altman and President Brockman.", True),
+    ("On February 29, Musk, the CEO of OpenAI and its founders, including Altman and Brockman, filed a lawsuit.",
+     False),  # the model moved the title to the wrong man
+    ("On February 29, CEO Musk sued OpenAI.", False),
+])
+def test_a_translation_gives_a_role_only_to_the_person_the_source_gives_it(restated: str, ok: bool) -> None:
+    source = "在当地时间2月29日,马斯克突然在旧金山法院对OpenAI及其联合创始人,公司首席执行官奥尔特曼和总裁布罗克曼提起诉讼。"
+    assert faithful(restated, source) is ok
+
+
+def test_a_role_may_stand_a_few_characters_before_the_name() -> None:
+    source = "近日,特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了收购要约,但遭到OpenAI首席执行官山姆·奥特曼(Sam Altman)的拒绝。"
+    assert faithful("Elon Musk, the founder of Tesla, made an offer that CEO Sam Altman rejected.", source)
+    assert not faithful("Sam Altman, the founder of Tesla, made an offer.", source)
+
+
 KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI存在"
             "潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会。")
 

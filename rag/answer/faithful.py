@@ -9,7 +9,10 @@ must be one the source states ("March 3rd" for 3 月初 fails), and every
 capitalised name in it (a sentence's first word too, when another capitalised word
 follows it: "Tesla CEO Elon Musk") must be written in the source, be the English of a
 glossary name the source contains, a dictionary translation of one of its words
-("Congress" for 国会) or a month it states ("February" for 2月). A small model also adds appositives from its
+("Congress" for 国会) or a month it states ("February" for 2月); an ordinary word may be written with
+a sourced name ("President Brockman"). A role given to a glossary name ("Musk, the CEO of OpenAI",
+"CEO Altman") must stand right before that name in the source (首席执行官奥尔特曼): the model moves
+titles between people. A small model also adds appositives from its
 own knowledge ("Andrej Karpathy, a former Google employee, ..."), and a year to a month the
 source dates only by "同年" (the same year): ``repaired`` drops such a year, and a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
 the rest is checked again. A restatement that still fails is replaced by the
@@ -79,7 +82,42 @@ def faithful(restated: str, source: str) -> bool:
 
     names = _names(restated)
     missing = {n for n in names if not sourced(n)}
-    return all(_titles(n, restated, names - missing) for n in missing)
+    return all(_titles(n, restated, names - missing) for n in missing) and _roles_hold(restated, source)
+
+
+# A person's role in English and the words Chinese news writes it with, right before the name
+# ("首席执行官奥尔特曼", "特斯拉创始人埃隆·马斯克", "总裁布罗克曼").
+_ROLES: dict[str, tuple[str, ...]] = {
+    "ceo": ("首席执行官", "执行长", "CEO"),
+    "chief executive": ("首席执行官", "执行长", "CEO"),
+    "president": ("总裁", "总统", "主席"),
+    "chairman": ("董事长", "主席"),
+    "founder": ("创始人", "创办人"),
+    "co-founder": ("联合创始人", "创始人"),
+}
+_ROLE = "|".join(sorted((re.escape(r) for r in _ROLES), key=len, reverse=True))
+_CAPS = r"[A-Z][a-z]+(?:\s[A-Z][a-z]+)?"
+_ROLE_THEN_NAME = re.compile(rf"\b((?i:{_ROLE}))\s+({_CAPS})")  # "CEO Altman", "founder Elon Musk"
+_NAME_THEN_ROLE = re.compile(rf"\b({_CAPS}),\s+(?:the\s+|its\s+|a\s+)?((?i:{_ROLE}))\b")  # "Musk, the CEO of OpenAI"
+ROLE_GAP = 4  # characters between the role and the name in the source: "创始人埃隆·马斯克"
+
+
+def _roles_hold(restated: str, source: str) -> bool:
+    """Every role the translation gives a glossary name ("Musk, the CEO of OpenAI", "President
+    Brockman") is written right before that name in the source. The 1.5B model moves titles:
+    "对OpenAI及其联合创始人,公司首席执行官奥尔特曼和总裁布罗克曼提起诉讼" became "Musk, the CEO of
+    OpenAI and its founders, including Altman and Brockman, filed a lawsuit"."""
+    pairs = [(m.group(1), m.group(2)) for m in _ROLE_THEN_NAME.finditer(restated)]
+    pairs += [(m.group(2), m.group(1)) for m in _NAME_THEN_ROLE.finditer(restated)]
+    for role, name in pairs:
+        spellings = [t for g in name_groups(name) for t in g if detect_language(t) == "zh"]
+        if not spellings:
+            continue  # not a name the glossary knows: the names check covers it
+        titles = _ROLES[role.lower()]
+        if not any(re.search(rf"(?:{'|'.join(map(re.escape, titles))}).{{0,{ROLE_GAP}}}{re.escape(z)}", source)
+                   for z in spellings):
+            return False
+    return True
 
 
 def _titles(word: str, restated: str, sourced: set[str]) -> bool:
