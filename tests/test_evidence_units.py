@@ -196,15 +196,28 @@ def _select(question: str, kind: str, scored: list[tuple[str, float]]):
     return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
 
 
-def test_a_question_only_about_a_figure_gets_only_the_sentences_stating_it() -> None:
-    """"How much stake" is answered by 49%; the sentence that names the stake without a figure is left out,
-    however similar. Asked with a second question ("and why"), it stays, after the figure."""
+def test_a_how_much_question_leads_with_the_sentence_stating_the_figure() -> None:
+    """"How much stake" is answered by 49%: it comes first, before the more similar sentence that names
+    the stake without a figure, which stays after it."""
     vague, figure = "尽管微软在该公司拥有大量股份,但员工对待它如外部供应商。", "为了避免审查,微软只占股 49%。"
-    scored = [(vague, 0.60), (figure, 0.50)]
-    only = _select("微软持有OpenAI多少股份？", "how_much", scored)
-    assert [it.sentence.text for it in only.items] == [figure]
-    both = _select("微软持有OpenAI多少股份？为什么？", "how_much", scored)
-    assert [it.sentence.text for it in both.items] == [figure, vague]
+    ev = _select("微软持有OpenAI多少股份？", "how_much", [(vague, 0.80), (figure, 0.50)])
+    assert [it.sentence.text for it in ev.items] == [figure, vague]
+
+
+def test_the_model_check_reads_the_evidence_in_score_order_not_the_display_order() -> None:
+    from rag.answer.refusal import ask_model
+
+    vague, figure = "尽管微软在该公司拥有大量股份,但员工对待它如外部供应商。", "为了避免审查,微软只占股 49%。"
+    ev = _select("微软持有OpenAI多少股份？", "how_much", [(vague, 0.80), (figure, 0.50)])
+    seen: list[str] = []
+
+    class Gate:
+        def invoke(self, inputs, config=None):
+            seen.append(inputs["sentences"])
+            raise RuntimeError("no server")
+
+    assert ask_model(Gate(), ev) == (None, None)
+    assert seen and seen[0].index(vague) < seen[0].index(figure)
 
 
 def test_a_when_question_leads_with_the_dated_sentence_and_keeps_the_others() -> None:

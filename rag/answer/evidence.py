@@ -179,7 +179,7 @@ def select(
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     asks = kinds(standalone) | {kind}
-    items = lead(items, kind, asked, count_of, only=asks <= {"how_much"})
+    items = lead(items, kind, asked, count_of)
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
@@ -198,20 +198,15 @@ def answers_kind(sentence: str, kind: Kind, asked: set[str], count_of: Sequence[
     return True
 
 
-def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None,
-         only: bool) -> list[EvidenceItem]:
+def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> list[EvidenceItem]:
     """The items that answer first: for "when", those stating a date; for "how much", those stating a
-    figure of what is asked. A how-much question that asks ``only`` for a figure of a known relation
-    or count ("微软持有OpenAI多少股份？") keeps only those: "尽管微软在该公司拥有大量股份" is about
-    the stake but does not say how much. A when question keeps the undated ones after: they say
-    what happened (on dev, dropping them lost four facts)."""
+    figure of what is asked ("微软只占股 49%" before "尽管微软在该公司拥有大量股份", which is about the
+    stake but does not say how much). The others stay, after them: on dev, dropping a when question's
+    undated sentences lost four facts, and with only the figure's sentence to read, the embedded
+    model's check said no to "微软持有OpenAI多少股份？" (it reads the items in score order, as before)."""
     if kind not in ("how_much", "when"):
         return items
     answering = [it for it in items if answers_kind(it.sentence.text, kind, asked, count_of)]
-    if not answering:
-        return items
-    if kind == "how_much" and only and (asked or count_of):
-        return answering
     return answering + [it for it in items if it not in answering]
 
 

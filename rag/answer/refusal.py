@@ -68,8 +68,8 @@ def answerable(evidence: Evidence) -> bool:
 
 def ask_model(gate: Runnable, evidence: Evidence, config: RunnableConfig | None = None) -> tuple[float | None, Any]:
     """The model's probability that the evidence states the answer, and its reply (None, None when the call fails)."""
-    sentences = "\n".join(f"[{i}] {sanitize(it.sentence.text)}"
-                          for i, it in enumerate(evidence.items[:GATE_SENTENCES], start=1))
+    best = sorted(evidence.items, key=lambda it: -it.sentence.score)[:GATE_SENTENCES]  # not the display order
+    sentences = "\n".join(f"[{i}] {sanitize(it.sentence.text)}" for i, it in enumerate(best, start=1))
     try:
         reply = gate.invoke({"question": sanitize(evidence.standalone_question), "sentences": sentences}, config)
     except Exception:  # noqa: BLE001 - the check is advisory; the answer's call reports a dead server
