@@ -74,6 +74,8 @@ def test_a_follow_up_that_names_no_one_leans_on_the_conversation() -> None:
 
     assert leans_on_history("为什么不多持一些股份？")  # whose shares?
     assert not leans_on_history("微软为什么不多持有一些OpenAI的股份？")
+    assert not leans_on_history("Why did Musk leave OpenAI?")  # short, but it names two: it stands alone
+    assert leans_on_history("How did Altman respond?")  # to what?
     assert not leans_on_history("Why did Microsoft not take a larger stake in OpenAI?")
 
 

@@ -257,3 +257,18 @@ def _select_en(question: str, kind: str, sentence: str):
     sents = [Sentence(chunk_id="d#0", text=sentence, start=0, end=len(sentence), language="en", score=0.6)]
     passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=sentence, language="en")
     return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
+
+
+def test_a_follow_up_joined_to_an_earlier_how_much_question_asks_only_what_it_asks() -> None:
+    """Offline, a follow-up is searched joined to the earlier question; the earlier "多少股份" must not
+    make "why" evidence need a figure (it was refused in the app)."""
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    sentence = "马斯克认为OpenAI成功的可能性很低,因此选择离开。"
+    sents = [Sentence(chunk_id="d#0", text=sentence, start=0, end=len(sentence), language="zh", score=0.6)]
+    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=sentence, language="zh")
+    question = "Why did Musk leave OpenAI?"
+    ev = select(question, f"微软持有OpenAI多少股份？ {question}", [question], "why", [passage], {"d#0": sents},
+                lambda w: True)
+    assert ev.states_figure

@@ -178,7 +178,7 @@ def select(
             after=sents[last + 1] if last + 1 < len(sents) and not _near_forgery(sents, last + 1) else None,
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
-    asks = kinds(standalone) | {kind}
+    asks = (kinds(question) or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of)
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(

@@ -37,10 +37,12 @@ def messages(history: History) -> list[BaseMessage]:
 
 
 def leans_on_history(question: str) -> bool:
-    """A pronoun or "what about", too few words to stand alone, or no name of anyone or anything
-    ("为什么不多持一些股份？": whose shares?)."""
-    return (bool(_FOLLOW_UP.search(question)) or len(keyword_tokens(question)) <= 3
-            or not (name_groups(question) or names(question)))
+    """A pronoun or "what about", too few words to stand alone unless it names two people or things
+    ("Why did Musk leave OpenAI?" stands alone; "How did Altman respond?" does not), or no name
+    of anyone or anything ("为什么不多持一些股份？": whose shares?)."""
+    named = len(set(names(question)) | {g[0] for g in name_groups(question) if g[0][:1].isupper()})
+    return (bool(_FOLLOW_UP.search(question)) or (len(keyword_tokens(question)) <= 3 and named < 2)
+            or not named)
 
 
 def carry_topic(question: str, previous: str) -> str:
