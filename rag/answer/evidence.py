@@ -188,25 +188,18 @@ def select(
     )
 
 
-def answers_kind(sentence: str, kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> bool:
-    """``sentence`` carries what a how-much or when question asks for: a figure (``answers_how_much``)
-    or a date; every sentence does for the other kinds."""
-    if kind == "how_much":
-        return answers_how_much(sentence, asked, count_of)
-    if kind == "when":
-        return bool(find_dates(sentence))
-    return True
-
-
 def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> list[EvidenceItem]:
     """The items that answer first: for "when", those stating a date; for "how much", those stating a
     figure of what is asked ("微软只占股 49%" before "尽管微软在该公司拥有大量股份", which is about the
     stake but does not say how much). The others stay, after them: on dev, dropping a when question's
     undated sentences lost four facts, and with only the figure's sentence to read, the embedded
     model's check said no to "微软持有OpenAI多少股份？" (it reads the items in score order, as before)."""
-    if kind not in ("how_much", "when"):
+    if kind == "how_much":
+        answering = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)]
+    elif kind == "when":
+        answering = [it for it in items if find_dates(it.sentence.text)]
+    else:
         return items
-    answering = [it for it in items if answers_kind(it.sentence.text, kind, asked, count_of)]
     return answering + [it for it in items if it not in answering]
 
 

@@ -110,11 +110,12 @@ RESTATE_USER = """Sentence (from {source}): {sentence}
 
 Restate this sentence in {language_name}."""
 
-TRANSLATE_EVIDENCE_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: the reason, who states it, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+_TRANSLATE_EVIDENCE = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: <what>, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+TRANSLATE_EVIDENCE_SYSTEM = _TRANSLATE_EVIDENCE.replace("<what>", "the reason, who states it")
 # A second wording, for one more try when a translation fails the figures-and-names check: the
 # 1.5B model fails on different sentences with each ("Mark Zuckerberg" for 马斯克 with this one;
 # with the first, it answered Merav Ozair's quote by echoing "The reason, who states it, …").
-TRANSLATE_EVIDENCE_RETRY_SYSTEM = """You translate one sentence from a news article into {language_name}. Translate the whole sentence, every clause, faithfully: who says or does what, names, numbers and dates. Names and amounts already given in English stay as written. Reply with the translation only."""
+TRANSLATE_EVIDENCE_RETRY_SYSTEM = _TRANSLATE_EVIDENCE.replace("<what>", "who says or does what")
 
 TRANSLATE_EVIDENCE_USER = """Sentence (from {source}): {sentence}
 
