@@ -272,3 +272,23 @@ def test_a_follow_up_joined_to_an_earlier_how_much_question_asks_only_what_it_as
     ev = select(question, f"微软持有OpenAI多少股份？ {question}", [question], "why", [passage], {"d#0": sents},
                 lambda w: True)
     assert ev.states_figure
+
+
+def test_a_follow_on_that_says_when_completes_its_sentence() -> None:
+    """"也许这会在接下来的6-12个月内发生" points back and says when: it joins the chosen sentence even
+    scored far below it; for a question of another kind it does not."""
+    chosen, follow_on, other = "我猜测X.ai还需要一些时间来发布其第一个LLM。", "也许这会在接下来的6-12个月内发生。", "特斯拉有自己的芯片。"
+    scored = [(chosen, 0.70), (follow_on, 0.20), (other, 0.10)]
+    ev = _select("X.ai什么时候会发布第一个LLM？", "when", scored)
+    assert ev.items[0].sentence.text == chosen + follow_on
+    ev = _select("X.ai是谁创办的？", "who", scored)
+    assert ev.items[0].sentence.text == chosen
+
+
+def test_a_sentence_pointing_back_after_an_adverb_is_one_unit_with_its_antecedent() -> None:
+    text = "马斯克提出收购意向。但这一提议遭到了拒绝。"
+    parts = ["马斯克提出收购意向。", "但这一提议遭到了拒绝。"]
+    sents = [Sentence(chunk_id="d#0", text=p, start=text.index(p), end=text.index(p) + len(p), language="zh")
+             for p in parts]
+    assert points_back(sents, 1, text)
+    assert unit(sents, 1, text, lambda j: False) == (0, 1)

@@ -22,3 +22,10 @@ def test_a_hyphenated_word_translates_by_its_last_part_when_it_has_no_entry() ->
 
 def test_only_translations_the_articles_use_are_kept() -> None:
     assert english_to_chinese("salary", lambda w: False) == []
+
+
+def test_a_noun_translates_by_its_verb_when_its_own_senses_are_not_in_the_articles() -> None:
+    """"departure" is 发车/出港 in the dictionary; the articles write 离开 (depart)."""
+    assert english_to_chinese("departure", lambda w: w == "离开") == ["离开"]
+    assert english_to_chinese("rejection", lambda w: w == "拒绝") == ["拒绝"]
+    assert english_to_chinese("departure", lambda w: w in ("离开", "发车")) == ["发车"]  # its own sense first

@@ -58,8 +58,11 @@ MARGIN = 0.12
 FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-much question asks
 
 # A sentence opening with a word that points back to the sentence before it.
-_POINTS_BACK = re.compile(r"^(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇|这就|这与|这|此举|此事|该|对此|他们|他|她|它"
-                          r"|(?:This|That|These|Those|He|She|They|Such)\b)")
+# Also after a short adverb or conjunction: "也许这会在接下来的6-12个月内发生", "But this…".
+_POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
+                          r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
+                          r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:This|That|These|Those|He|She|They|Such|this|that|these"
+                          r"|those|he|she|they)\b)")
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
@@ -155,6 +158,12 @@ def select(
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
     figure_cutoff = scored[0][0] - FIGURE_MARGIN if scored and kind == "how_much" and asked else cutoff
     within = {(p.chunk_id, i) for value, p, i in scored if value >= cutoff}
+    # a follow-on that says when, how much or why completes its sentence ("也许这会在接下来的6-12个月内发生")
+    cue = CUES[kind] if cue_weight and kind in ("when", "how_much", "why") else None
+
+    def eligible(chunk_id: str, j: int) -> bool:
+        return (chunk_id, j) in within or bool(cue and cue.search(sentences[chunk_id][j].text))
+
     items: list[EvidenceItem] = []
     taken: set[tuple[str, int]] = set()  # (chunk id, sentence index) already in an item
     for value, p, i in scored:
@@ -165,7 +174,7 @@ def select(
         if p.n not in {it.n for it in items} and len({it.n for it in items}) == k:
             continue
         sents = sentences[p.chunk_id]
-        first, last = unit(sents, i, p.text, lambda j: (p.chunk_id, j) in within)
+        first, last = unit(sents, i, p.text, lambda j: eligible(p.chunk_id, j))
         span = {(p.chunk_id, j) for j in range(first, last + 1)}
         s = joined(sents[first : last + 1], p.text)
         if span & taken or any(_similar(s.text, it.sentence.text) for it in items):

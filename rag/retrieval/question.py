@@ -39,7 +39,8 @@ CUES: dict[Kind, re.Pattern[str]] = {
     "how_much": re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn|m\b)|[$€£]\s?\d"
                            r"|[一二三四五六七八九十百千两]+(?:成|万|亿|倍)", re.I),
     "when": re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|"
-                       r"october|november|december)\b|\d+月\d*日?|\d{4}年|\d+日", re.I),
+                       r"october|november|december)\b|\d+月\d*日?|\d{4}年|\d+日"
+                       r"|\d+\s*(?:个月|年内|周内|天内)|\b\d+\s*(?:months?|years?|weeks?)\b", re.I),  # or how long until
     "who": re.compile(r"[A-Z][a-z]+ [A-Z][a-z]+|首席|创始人|CEO|总裁|董事|表示|称|说"),
     "how": re.compile(r"\b(said|says|responded|replied|rejected|by|through)\b|回应|表示|拒绝|回复|称|通过|声明|驳斥", re.I),
     "latest": re.compile(r"\b(19|20)\d\d\b|\d+月\d*日?|\d{4}年|最新|近日|日前"),

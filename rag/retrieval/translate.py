@@ -127,11 +127,18 @@ def available() -> bool:
     return dictionary() is not None
 
 
+# Inflections first, then a noun's verb ('departure' → depart, 'rejection' → reject, 'refusal' →
+# refuse): the dictionary gives 'departure' only 发车/出港, which no article writes, and the articles
+# say 离开 (depart). A form is looked up only when the forms before it found nothing the corpus uses.
+_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""), ("s", ""),
+             ("'s", ""), ("ure", ""), ("ure", "e"), ("ment", ""), ("al", "e"), ("ion", ""), ("ion", "e"),
+             ("ance", ""), ("ence", ""), ("ship", ""))
+
+
 def stems(word: str) -> list[str]:
-    """The word and its plain dictionary forms: 'leaves' → leave, 'rejected' → reject, 'offered' → offer."""
+    """The word and its plain dictionary forms: 'leaves' → leave, 'rejected' → reject, 'departure' → depart."""
     forms = [word]
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
-                         ("es", ""), ("s", ""), ("'s", "")):
+    for suffix, repl in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.append(word[: len(word) - len(suffix)] + repl)
     return list(dict.fromkeys(forms))
