@@ -292,3 +292,22 @@ def test_a_sentence_pointing_back_after_an_adverb_is_one_unit_with_its_anteceden
              for p in parts]
     assert points_back(sents, 1, text)
     assert unit(sents, 1, text, lambda j: False) == (0, 1)
+
+
+def test_a_question_asking_two_things_is_compound() -> None:
+    from rag.retrieval.question import compound
+
+    assert compound("When did DuckDuckGo launch DuckAssist, and what powered it?")
+    assert compound("微信文章作者认为马斯克愿意用谷歌的大模型吗？他设想的替代方案是什么？")
+    assert compound("微软持有多少股份，为什么？")
+    assert not compound("Why did Musk leave OpenAI?")
+    assert not compound("马斯克为什么离开OpenAI？")
+
+
+def test_a_compound_question_keeps_evidence_a_little_further_below_the_best() -> None:
+    """The second thing asked is said by a sentence less like the whole question than the first's."""
+    first, second, unrelated = "3月初,DuckDuckGo发布了DuckAssist。", "和其他产品一样,DuckAssist也由ChatGPT驱动。", "谷歌没有授权其技术。"
+    scored = [(first, 0.70), (second, 0.66), (unrelated, 0.30)]
+    texts = lambda q: [it.sentence.text for it in _select(q, "when", scored).items]  # noqa: E731
+    assert texts("DuckDuckGo什么时候发布了DuckAssist？由什么驱动？") == [first, second]
+    assert texts("DuckDuckGo什么时候发布了DuckAssist？") == [first]

@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 
 from rag.dates import find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
-from rag.retrieval.question import CUES, Kind, kinds
+from rag.retrieval.question import CUES, Kind, compound, kinds
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.focus import counted
 from rag.answer.framing import forged
@@ -55,6 +55,7 @@ FIGURE_WEIGHT = 0.15
 RANK_WEIGHT = 0.02
 MAX_ITEMS = 5
 MARGIN = 0.12
+COMPOUND_MARGIN = 0.03  # added to the margin for a question that asks two things
 FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-much question asks
 
 # A sentence opening with a word that points back to the sentence before it.
@@ -154,6 +155,7 @@ def select(
             if is_content(s.text) and not _near_forgery(sents, i):
                 scored.append((score(s, topic, kind, p.n, cue_weight, asked, figure_weight), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
+    margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
     cutoff = scored[0][0] - margin if scored else 0.0
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
     figure_cutoff = scored[0][0] - FIGURE_MARGIN if scored and kind == "how_much" and asked else cutoff

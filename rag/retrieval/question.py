@@ -64,6 +64,16 @@ def kinds(question: str) -> set[Kind]:
     return found | {name for name, pattern in _KIND_PATTERNS if pattern.search(question)}
 
 
+# A second question joined to the first: ", and what powered it?", "…？他设想的替代方案是什么？", "，为什么？"
+_SECOND_PART = re.compile(r",\s*and\s+(?:what|how|why|who|when|which|where)\b|[?？]\s*\S.*[?？]"
+                          r"|[,，;；]\s*(?:又|还|并且|而且|以及)?(?:为什么|为何|如何|怎么|多少|什么|哪|谁)", re.I)
+
+
+def compound(question: str) -> bool:
+    """The question asks two things ("When did X launch Y, and what powered it?"), by its wording or its kinds."""
+    return bool(_SECOND_PART.search(question.strip())) or len(kinds(question)) > 1
+
+
 _OPENCC_LOCK = threading.Lock()
 
 
