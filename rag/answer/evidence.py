@@ -24,7 +24,9 @@ figure is evidence). A sentence that opens by pointing back ("这一提议遭到
 ending with a colon one unit with what it introduces: chosen
 alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
 and a chosen sentence brings such a follow-on when that also scores within the
-margin (the quote is then both sentences, verbatim, with their joint span).
+margin, or says what a when, how-much or why question asks ("也许这会在接下来的6-12个月内发生")
+(the quote is then both sentences, verbatim, with their joint span). A question that asks two
+things (``question.compound``) keeps evidence within a slightly wider margin.
 ``term_overlap`` (how much of the question the evidence covers, in any language)
 and ``states_figure`` (a question that asks how much, also beside another kind
 ("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation

@@ -2,7 +2,8 @@
 
 - ``kind``: why / how / when / how much / who / latest / other, from the question
   words of both languages (latest and when as ``rag.retrieval.recency`` reads them). Evidence selection rewards sentences that carry what
-  the kind asks for (a cause, a number, a date, a name, a reply).
+  the kind asks for (a cause, a number, a date or a duration, a name, a reply).
+- ``compound``: the question asks two things ("…, and what powered it?", "…？…是什么？").
 - ``script``: 'Hant' when the question is written in Traditional Chinese (it
   changes under OpenCC's Traditional→Simplified conversion), else 'Hans'/'Latn'.
   Matching uses the Simplified form and retrieval also mainland words (``for_search``),
