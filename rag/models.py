@@ -127,6 +127,9 @@ class Evidence(BaseModel):
     queries: list[str] = Field(default_factory=list, description="Texts searched (the question and its translation).")
     passages: list[Passage] = Field(default_factory=list)
     items: list[EvidenceItem] = Field(default_factory=list)
+    checked: list[str] = Field(
+        default_factory=list, description="The sentences the model's yes/no check reads, best first, when they differ "
+        "from the items': every sentence chosen, before a how-much question's evidence is cut to those stating the figure.")
     relevance: float = Field(-1.0, description="Best evidence similarity (mean-centred cosine).")
     term_overlap: float = Field(0.0, description="Share of the question's terms found in the evidence, across languages.")
     states_figure: bool = Field(True, description="False when a how-much question's evidence states no figure of what it asks.")

@@ -196,12 +196,17 @@ def _select(question: str, kind: str, scored: list[tuple[str, float]]):
     return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
 
 
-def test_a_how_much_question_leads_with_the_sentence_stating_the_figure() -> None:
-    """"How much stake" is answered by 49%: it comes first, before the more similar sentence that names
-    the stake without a figure, which stays after it."""
+def test_a_question_asking_only_how_much_is_answered_by_the_sentences_stating_the_figure() -> None:
+    """"How much stake" is answered by 49%; the more similar sentence that names the stake without a
+    figure is no answer, but the model's check still reads it (with 49% alone it said no), best first.
+    A question that also asks why keeps both, the figure first."""
     vague, figure = "尽管微软在该公司拥有大量股份,但员工对待它如外部供应商。", "为了避免审查,微软只占股 49%。"
     ev = _select("微软持有OpenAI多少股份？", "how_much", [(vague, 0.80), (figure, 0.50)])
+    assert [it.sentence.text for it in ev.items] == [figure]
+    assert ev.checked == [vague, figure]
+    ev = _select("微软持有OpenAI多少股份，为什么？", "how_much", [(vague, 0.80), (figure, 0.50)])
     assert [it.sentence.text for it in ev.items] == [figure, vague]
+    assert ev.checked == []
 
 
 def test_the_model_check_reads_the_evidence_in_score_order_not_the_display_order() -> None:

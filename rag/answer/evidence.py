@@ -32,7 +32,10 @@ and ``states_figure`` (a question that asks how much, also beside another kind
 ("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation
 asked, or a count of what a how-many question counts, ``rag.answer.focus``, or, when it
 names neither, some amount or count)
-go with the best similarity into the refusal decision.
+go with the best similarity into the refusal decision. A question that asks only how much is
+answered by the sentences stating the figure, when some do; the others are dropped from the
+items but stay in ``Evidence.checked``, which the embedded model's yes/no check reads (with the
+49% sentence alone it said no to "微软持有OpenAI多少股份？").
 What it leaves out: the refusal threshold itself, and composing the answer.
 """
 
@@ -193,20 +196,25 @@ def select(
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     asks = (kinds(question) or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of)
+    overlap = term_overlap(topic, items)
+    figure = "how_much" not in asks or any(answers_how_much(it.sentence.text, asked, count_of) for it in items)
+    chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
+    if asks == {"how_much"}:  # asked only how much: the sentences stating the figure are the answer
+        items = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] or items
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
-        items=items, relevance=round(best, 4), term_overlap=term_overlap(topic, items),
-        states_figure="how_much" not in asks or any(answers_how_much(it.sentence.text, asked, count_of) for it in items),
+        items=items, checked=chosen if len(items) < len(chosen) else [],
+        relevance=round(best, 4), term_overlap=overlap, states_figure=figure,
     )
 
 
 def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> list[EvidenceItem]:
     """The items that answer first: for "when", those stating a date; for "how much", those stating a
     figure of what is asked ("微软只占股 49%" before "尽管微软在该公司拥有大量股份", which is about the
-    stake but does not say how much). The others stay, after them: on dev, dropping a when question's
-    undated sentences lost four facts, and with only the figure's sentence to read, the embedded
-    model's check said no to "微软持有OpenAI多少股份？" (it reads the items in score order, as before)."""
+    stake but does not say how much). The others stay, after them (on dev, dropping a when question's
+    undated sentences lost four facts); ``select`` drops them only for a question that asks nothing
+    but how much."""
     if kind == "how_much":
         answering = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)]
     elif kind == "when":

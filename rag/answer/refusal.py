@@ -68,8 +68,9 @@ def answerable(evidence: Evidence) -> bool:
 
 def ask_model(gate: Runnable, evidence: Evidence, config: RunnableConfig | None = None) -> tuple[float | None, Any]:
     """The model's probability that the evidence states the answer, and its reply (None, None when the call fails)."""
-    best = sorted(evidence.items, key=lambda it: -it.sentence.score)[:GATE_SENTENCES]  # not the display order
-    sentences = "\n".join(f"[{i}] {sanitize(it.sentence.text)}" for i, it in enumerate(best, start=1))
+    # with only the 49% sentence, the check said no to "微软持有多少股份？": it reads every sentence chosen
+    best = evidence.checked or [it.sentence.text for it in sorted(evidence.items, key=lambda it: -it.sentence.score)]
+    sentences = "\n".join(f"[{i}] {sanitize(text)}" for i, text in enumerate(best[:GATE_SENTENCES], start=1))
     try:
         reply = gate.invoke({"question": sanitize(evidence.standalone_question), "sentences": sentences}, config)
     except Exception:  # noqa: BLE001 - the check is advisory; the answer's call reports a dead server
