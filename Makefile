@@ -10,10 +10,11 @@ MODEL := qwen2.5-1.5b
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt: every version, transitive ones too, as measured (pyproject.toml pins the direct ones).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $@
 
 # Debian's Chromium and a CJK font, for the real-browser test.

@@ -207,6 +207,18 @@ def test_a_question_asking_only_how_much_is_answered_by_the_sentences_stating_th
     ev = _select("微软持有OpenAI多少股份，为什么？", "how_much", [(vague, 0.80), (figure, 0.50)])
     assert [it.sentence.text for it in ev.items] == [figure, vague]
     assert ev.checked == []
+    # a follow-up searched joined to the how-much question asks what it asks itself
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    text = vague + figure
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
+                      score=score) for t, score in ((vague, 0.80), (figure, 0.50))]
+    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
+    follow_up = "这种安排对双方各有什么好处？"
+    ev = select(follow_up, f"微软持有OpenAI多少股份？ {follow_up}", [follow_up], "how_much", [passage],
+                {"d#0": sents}, lambda w: True)
+    assert {it.sentence.text for it in ev.items} == {figure, vague}
 
 
 def test_the_model_check_reads_the_evidence_in_score_order_not_the_display_order() -> None:

@@ -199,7 +199,7 @@ def select(
     overlap = term_overlap(topic, items)
     figure = "how_much" not in asks or any(answers_how_much(it.sentence.text, asked, count_of) for it in items)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
-    if asks == {"how_much"}:  # asked only how much: the sentences stating the figure are the answer
+    if kinds(question) == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
         items = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] or items
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
