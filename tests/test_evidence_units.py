@@ -185,7 +185,9 @@ def test_a_sentence_ending_with_a_colon_brings_what_it_introduces_across_the_par
     assert "看法： “它们" in shown and shown.count("\n") == 1  # one bullet, on one line
 
 
-def _select(question: str, kind: str, scored: list[tuple[str, float]]):
+def _select(question: str, kind: str, scored: list[tuple[str, float]], standalone: str | None = None):
+    """Evidence for ``question`` from one Chinese passage of the ``scored`` sentences; ``standalone`` is the
+    question as searched (a follow-up joined to an earlier question), the question itself by default."""
     from rag.answer.evidence import select
     from rag.models import Passage
 
@@ -193,7 +195,7 @@ def _select(question: str, kind: str, scored: list[tuple[str, float]]):
     sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
                       score=score) for t, score in scored]
     passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
-    return select(question, question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
+    return select(question, standalone or question, [question], kind, [passage], {"d#0": sents}, lambda w: True)
 
 
 def test_a_question_asking_only_how_much_is_answered_by_the_sentences_stating_the_figure() -> None:
@@ -208,16 +210,8 @@ def test_a_question_asking_only_how_much_is_answered_by_the_sentences_stating_th
     assert [it.sentence.text for it in ev.items] == [figure, vague]
     assert ev.checked == []
     # a follow-up searched joined to the how-much question asks what it asks itself
-    from rag.answer.evidence import select
-    from rag.models import Passage
-
-    text = vague + figure
-    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
-                      score=score) for t, score in ((vague, 0.80), (figure, 0.50))]
-    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
     follow_up = "这种安排对双方各有什么好处？"
-    ev = select(follow_up, f"微软持有OpenAI多少股份？ {follow_up}", [follow_up], "how_much", [passage],
-                {"d#0": sents}, lambda w: True)
+    ev = _select(follow_up, "how_much", [(vague, 0.80), (figure, 0.50)], f"微软持有OpenAI多少股份？ {follow_up}")
     assert {it.sentence.text for it in ev.items} == {figure, vague}
 
 
@@ -279,15 +273,8 @@ def _select_en(question: str, kind: str, sentence: str):
 def test_a_follow_up_joined_to_an_earlier_how_much_question_asks_only_what_it_asks() -> None:
     """Offline, a follow-up is searched joined to the earlier question; the earlier "多少股份" must not
     make "why" evidence need a figure (it was refused in the app)."""
-    from rag.answer.evidence import select
-    from rag.models import Passage
-
-    sentence = "马斯克认为OpenAI成功的可能性很低,因此选择离开。"
-    sents = [Sentence(chunk_id="d#0", text=sentence, start=0, end=len(sentence), language="zh", score=0.6)]
-    passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=sentence, language="zh")
     question = "Why did Musk leave OpenAI?"
-    ev = select(question, f"微软持有OpenAI多少股份？ {question}", [question], "why", [passage], {"d#0": sents},
-                lambda w: True)
+    ev = _select(question, "why", [("马斯克认为OpenAI成功的可能性很低,因此选择离开。", 0.6)], f"微软持有OpenAI多少股份？ {question}")
     assert ev.states_figure
 
 

@@ -67,8 +67,8 @@ FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-mu
 # Also after a short adverb or conjunction: "也许这会在接下来的6-12个月内发生", "But this…".
 _POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
                           r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
-                          r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:This|That|These|Those|He|She|They|Such|this|that|these"
-                          r"|those|he|she|they)\b)")
+                          r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Hh]e|[Ss]he|[Tt]hey"
+                          r"|Such)\b)")
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
@@ -194,12 +194,13 @@ def select(
             after=sents[last + 1] if last + 1 < len(sents) and not _near_forgery(sents, last + 1) else None,
         ))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
-    asks = (kinds(question) or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
+    own = kinds(question)
+    asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of)
     overlap = term_overlap(topic, items)
     figure = "how_much" not in asks or any(answers_how_much(it.sentence.text, asked, count_of) for it in items)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
-    if kinds(question) == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
+    if own == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
         items = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] or items
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
