@@ -103,3 +103,35 @@ def test_a_translation_that_fails_the_check_is_asked_once_more_then_quoted(setti
     assert first and len(second) == len(first)  # every failed translation was tried once more
     assert "Zuckerberg" not in answer.answer and all(line.startswith("- “") for line in answer.answer.splitlines()
                                                      if line.startswith("- ") and "[" in line)
+
+
+def test_a_translation_that_needed_repair_is_asked_once_more_and_the_repair_shown_when_both_need_it(
+        settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    with ScriptedOpenAI() as server:
+        server.default = "Musk, a friend of Mark Zuckerberg, said so."  # an invented aside: repaired every time
+        chain = build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                             openai_api_key="sk-test", timeout=5, max_retries=0, generation="restate"))
+        answer = chain.ask("Why did Musk leave OpenAI?")
+    systems = [r["body"]["messages"][0]["content"] for r in server.requests]
+    first = [s for s in systems if "the reason, who states it" in s]
+    assert first and len([s for s in systems if "who says or does what" in s]) == len(first)
+    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert bullets and "Zuckerberg" not in answer.answer and all(b.startswith("- Musk, said so.") for b in bullets)
+
+
+@pytest.mark.parametrize(("first", "second", "shown"), [
+    (("a", False), ("b", False), "a"),  # the first try, faithful as written
+    (("a", True), ("b", False), "b"),  # a repaired try loses to one faithful as written
+    (("a", True), ("b", True), "a"),  # both repaired: the first
+    (None, ("b", True), "b"),
+    (("a", True), None, "a"),
+    (None, None, None),
+])
+def test_preferred_translation(first, second, shown) -> None:
+    from rag.answer.restate import _preferred
+
+    chosen = _preferred(first, second)
+    assert (chosen[0] if chosen else None) == shown

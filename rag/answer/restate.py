@@ -10,8 +10,9 @@ translated whole, with its amounts and names given in English (``restate_inputs`
 The first call streams alone until its first token (a reader's first word waits for one
 prompt, not four); then the others start, side by side in the server's parallel slots,
 and are shown as they finish, in evidence order. A translation whose figures or names
-do not match its source (``rag.answer.faithful``) is asked for once more, with a second
-wording of the prompt, and when that fails too it is replaced by the quoted sentence.
+do not match its source (``rag.answer.faithful``), or that matched only once an invented aside
+was cut out, is asked for once more, with a second wording of the prompt; a try faithful as
+written is shown before a repaired one, and when both fail the quoted sentence is shown.
 Every bullet goes through the same support check as any answer. What it leaves out:
 choosing the evidence, and the prompt's wording.
 """
@@ -61,6 +62,22 @@ def reply_text(reply: Any) -> str:
     return unecho(one_line(str(getattr(reply, "content", reply) or "")))
 
 
+def _checked(restated: str, source: str) -> tuple[str, bool] | None:
+    """``restated`` as it may be shown, and whether it had to be repaired (an invented aside or year
+    cut out), or None when it fails the figures-and-names check (``rag.answer.faithful``)."""
+    shown = repaired(restated, source)
+    return None if shown is None else (shown, shown != restated)
+
+
+def _preferred(first: tuple[str, bool] | None, second: tuple[str, bool] | None) -> tuple[str, bool] | None:
+    """The translation to show of two tries: one faithful as written wins over a repaired one, the first
+    try over the second when both are alike. A model that invented an aside ("Andrej Karpathy, a former
+    Google employee") often got the rest wrong too ("Tesla has been accused of stealing Andrej Karpathy")."""
+    if first is None or (second is not None and first[1] and not second[1]):
+        return second
+    return first
+
+
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
             earlier: Sequence[Any] = ()) -> Iterator[str]:
     """Stream the bullets; fill ``answer`` (text, citations, usage with the ``earlier`` calls', incomplete)."""
@@ -100,11 +117,12 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
             else:
                 reply = later[i - 1].result()
             replies.append(reply)
-            text = repaired(reply_text(reply), item.sentence.text) or ""
-            if not text:  # one more try, worded differently: the small model fails on different sentences
+            text = _checked(reply_text(reply), item.sentence.text)
+            if text is None or text[1]:  # one more try, worded differently: the small model fails on different sentences
                 reply = chain.invoke({**prompts[i], "retry": "1"}, writer.config)
                 replies.append(reply)
-                text = repaired(reply_text(reply), item.sentence.text) or ""
+                text = _preferred(text, _checked(reply_text(reply), item.sentence.text))
+            text = text[0] if text else ""
             if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
                 yield head + text if (i > 0 or head) else ""
