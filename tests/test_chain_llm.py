@@ -97,6 +97,19 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(server, settings_f
     assert len(server.requests) == 2 and not server.requests[0]["body"].get("stream")
 
 
+def test_a_second_question_that_stands_alone_is_not_condensed(server, settings_factory) -> None:
+    """"微软持有OpenAI多少股份？" after another question names what it asks about: no condense call, the
+    question searched as asked; "微软是通过什么服务来卖的？" (sells what?) names one thing and is condensed."""
+    history = [{"role": "user", "content": "Why did Musk leave OpenAI?"}, {"role": "assistant", "content": "x [1]"}]
+    chain = chain_for(server, settings_factory)
+    evidence, _ = chain.gather("微软持有OpenAI多少股份？", history)
+    assert evidence.standalone_question == "微软持有OpenAI多少股份？" and server.requests == []
+    server.replies.append("微软是通过什么服务来卖OpenAI的技术的？")
+    evidence, _ = chain.gather("微软是通过什么服务来卖的？", history)
+    assert "Rewrite the user's last question" in str(server.requests[0]["body"]["messages"])
+    assert evidence.standalone_question == "微软是通过什么服务来卖OpenAI的技术的？"
+
+
 @pytest.mark.parametrize("rewrite", [
     "他离开了OpenAI，因为他在2014年被推翻了。",  # an answer, not a question (the 1.5B model did this)
     "Why did Musk leave OpenAI?",  # the wrong language

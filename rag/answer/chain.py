@@ -32,7 +32,7 @@ from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
-from rag.answer.followup import History, carry_topic, leans_on_history, messages, usable_rewrite
+from rag.answer.followup import History, carry_topic, leans_on_history, messages, stands_alone, usable_rewrite
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
                                 RESTATE_PROMPT, TRANSLATE_PROMPT, TRANSLATE_TARGET)
 from rag.answer.refusal import RefusalPolicy
@@ -170,7 +170,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def condense(self, question: str, history: History, config: RunnableConfig | None = None) -> str:
         """A standalone question for retrieval."""
         last_user = next((for_search(t["content"]) for t in reversed(history) if t.get("role") == "user"), None)
-        if not last_user:
+        if not last_user or stands_alone(question):  # a model call saved: seconds on a laptop
             return question
         if self.condense_chain is not None:
             try:

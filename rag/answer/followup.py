@@ -1,7 +1,7 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
-With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``),
-and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline,
+With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``) unless
+it ``stands_alone``, and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline,
 ``carry_topic`` adds the earlier question's names and topic words. ``messages`` turns
 chat history into LangChain messages for the prompts. What it leaves out: the
 condense call itself (``rag.answer.chain``).
@@ -36,13 +36,25 @@ def messages(history: History) -> list[BaseMessage]:
     ]
 
 
+def _named(question: str) -> int:
+    """How many people or things ``question`` names (its own names, and glossary names)."""
+    return len(set(names(question)) | {g[0] for g in name_groups(question) if g[0][:1].isupper()})
+
+
 def leans_on_history(question: str) -> bool:
     """A pronoun or "what about", too few words to stand alone unless it names two people or things
     ("Why did Musk leave OpenAI?" stands alone; "How did Altman respond?" does not), or no name
     of anyone or anything ("为什么不多持一些股份？": whose shares?)."""
-    named = len(set(names(question)) | {g[0] for g in name_groups(question) if g[0][:1].isupper()})
+    named = _named(question)
     return (bool(_FOLLOW_UP.search(question)) or (len(keyword_tokens(question)) <= 3 and named < 2)
             or not named)
+
+
+def stands_alone(question: str) -> bool:
+    """A question the model need not condense: it leans on nothing and names two people or things
+    ("微软持有OpenAI多少股份？"). One that names one may still leave out what it is about
+    ("微软是通过什么服务来卖的？": sells what?), so it is condensed."""
+    return not leans_on_history(question) and _named(question) >= 2
 
 
 def carry_topic(question: str, previous: str) -> str:
