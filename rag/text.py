@@ -28,6 +28,11 @@ _SENT_END_RE = re.compile(
 _TOKEN_RE = re.compile(f"[{_CJK}]+|[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
 
+def has_han(text: str) -> bool:
+    """``text`` holds a Han character (a Chinese word, name or date)."""
+    return bool(_CJK_RE.search(text))
+
+
 def cjk_ratio(text: str) -> float:
     """Share of Han characters among Han characters plus Latin words."""
     han = len(_CJK_RE.findall(text))

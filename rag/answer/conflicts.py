@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from rag.retrieval.glossary import GROUPS
 from rag.models import Conflict, ConflictSide, Language, Passage, Sentence
 from rag.answer.relations import relation_at, relations_asked
+from rag.text import has_han
 
 _QUAL = r"(?:约|大约|超过|逾|近|将近|高达|不到|仅|只有|about|around|nearly|almost|more than|over|less than|some|roughly)?\s*"
 _NUM = r"(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千]+)"
@@ -163,7 +164,7 @@ def _first_name(prefix: str, names: frozenset[str]) -> str:
 
 def _zh_name(name: str | None) -> str:
     group = next((g for g in GROUPS if g[0] == name), None)
-    return next((t for t in group if re.search(r"[\u4e00-\u9fff]", t)), name) if group else (name or "")
+    return next((t for t in group if has_han(t)), name) if group else (name or "")
 
 
 def _different_years(a: Evidence, b: Evidence) -> bool:

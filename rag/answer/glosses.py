@@ -23,9 +23,9 @@ from rag.dates import MONTHS
 from rag.numbers import figures
 from rag.retrieval.question import to_simplified
 from rag.retrieval.glossary import GROUPS
+from rag.text import has_han
 
 _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan "), ("元", "{} yuan "))
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 # "3 月初" is early March, not "March 3rd" (what the model wrote)
@@ -49,7 +49,7 @@ def english_amount(value: float, unit: str = "") -> str:
 
 def glossed(sentence: str) -> str:
     """``sentence`` with its Chinese amounts in English and its glossary names glossed; English text as is."""
-    if not _HAN.search(sentence):
+    if not has_han(sentence):
         return sentence
     out, last = [], 0
     for start, end, value in figures(sentence):
@@ -66,7 +66,7 @@ def glossed(sentence: str) -> str:
         english = group[0]
         if english.lower() in text.lower():
             continue
-        for name in sorted((t for t in group if _HAN.search(t)), key=len, reverse=True):
+        for name in sorted((t for t in group if has_han(t)), key=len, reverse=True):
             at = text.find(name)
             if at >= 0:
                 cut = at + len(name)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text import has_han
+
 # Most specific first: "承诺的1亿美元资金资助" is a promise, not a gift.
 _TABLE: list[tuple[str, list[str], list[str]]] = [
     ("promised", ["承诺", "许诺"], ["pledg", "promis", "commit"]),
@@ -31,7 +33,6 @@ RELATIONS: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile("|".join([*zh, *(rf"\b{w}" for w in en)]), re.I)) for name, zh, en in _TABLE
 ]
 _WORDS = {name: (zh, en) for name, zh, en in _TABLE}
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
 _ZH_FIGURE_Q = re.compile(r"多少|几")
 # A figure: an amount or a share, not a bare year (as rag.retrieval.question's how-much cue reads it).
@@ -71,7 +72,7 @@ def relation_terms(question: str) -> list[str]:
     side of the table holds stems ("donat"), which are not words the keyword
     index could look up.
     """
-    if not (_ZH_FIGURE_Q if _CJK.search(question) else _FIGURE_Q).search(question):
+    if not (_ZH_FIGURE_Q if has_han(question) else _FIGURE_Q).search(question):
         return []
     return [w for name in sorted(relations_asked(question)) for w in _WORDS[name][0]]
 

@@ -23,8 +23,8 @@ from typing import Literal
 
 from rag.dates import DateMention, find_dates, source_label
 from rag.models import Citation, Language, Passage
+from rag.text import has_han
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 Kind = Literal["latest", "when", "other"]
 
@@ -78,7 +78,7 @@ def when_note(citations: Sequence[Citation], language: Language) -> str | None:
     by_n = {c.n: c for c in citations}
 
     def written(d: DateMention) -> str:  # an English answer gives a Chinese date in English: 2月29日 → 29 February
-        return d.english if language == "en" and _CJK.search(d.text) else d.text
+        return d.english if language == "en" and has_han(d.text) else d.text
 
     found = [(written(d), c.n) for c in citations for d in find_dates(c.quote)]
     if not found:
