@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.answer.unknown import names, unknown_names
 
 CORPUS = {"musk", "openai", "微软", "亚马逊", "world"}  # the corpus vocabulary, lower case
@@ -60,8 +62,25 @@ def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds
     answer = seeds_chain.ask("马斯克有几个孩子？")
     assert answer.refused and not answer.citations
     assert answer.answer == "文章中没有涉及这个问题。文章中没有提到孩子。"
-    assert seeds_chain.ask("How do I bake sourdough bread?").answer.endswith("None of them mentions bake, sourdough, bread.")
+    assert seeds_chain.ask("How do I bake sourdough bread?").answer.endswith("None of them mentions bake, sourdough or bread.")
+    assert seeds_chain.ask("Who won the 2022 FIFA World Cup?").answer.endswith("None of them mentions FIFA World Cup.")
     assert not seeds_chain.ask("When was OpenAI founded, and by how many co-founders?").refused
+
+
+@pytest.mark.parametrize(("question", "unknown", "language", "listed"), [
+    ("Who won the 2022 FIFA World Cup?", ["FIFA", "Cup"], "en", "FIFA World Cup"),
+    ("What did Musk tell the Wall Street Journal?", ["Wall", "Street", "Journal"], "en", "Wall Street Journal"),
+    ("How much did Amazon invest in Anthropic and Mistral?", ["Amazon", "Anthropic", "Mistral"], "en",
+     "Amazon, Anthropic or Mistral"),
+    ("Did Zorblax's CEO resign?", ["Zorblax"], "en", "Zorblax"),
+    ("How do I bake sourdough bread?", ["bake", "sourdough", "bread"], "en", "bake, sourdough or bread"),
+    ("DeepSeek和Mistral的创始人是谁？", ["DeepSeek", "Mistral"], "zh", "DeepSeek或Mistral"),
+    ("马斯克有几个孩子？", ["孩子"], "zh", "孩子"),
+])
+def test_unknown_names_are_listed_as_the_question_writes_them(question, unknown, language, listed) -> None:
+    from rag.answer.unknown import unknown_listed
+
+    assert unknown_listed(question, unknown, language) == listed
 
 
 def test_a_topic_word_is_known_in_any_inflection_the_articles_use() -> None:

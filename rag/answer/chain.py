@@ -39,7 +39,7 @@ from rag.answer.refusal import RefusalPolicy
 from rag.answer.replies import Writer, total_usage
 from rag.answer.restate import restate
 from rag.answer.synthesis import synthesise
-from rag.answer.unknown import unknown_names, unknown_topic
+from rag.answer.unknown import unknown_listed, unknown_names, unknown_topic
 from rag.answer.timeline import DEFAULT_K as TIMELINE_K, Timeline, build_timeline, phrase_events
 from rag.dates import source_label
 from rag.llm.failures import model_error
@@ -275,7 +275,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
               or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
             answer.refused, answer.usage = True, total_usage(earlier)
             unknown = evidence.unknown_terms
-            listed = ("、" if language == "zh" else ", ").join(unknown)
+            listed = unknown_listed(evidence.standalone_question, unknown, language) if unknown else ""
             said = NO_ANSWER[language] + (NEVER_MENTIONED[language].format(names=listed) if unknown else "")
             answer.answer = to_script(said, user_script)
             yield answer.answer

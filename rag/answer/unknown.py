@@ -11,7 +11,7 @@ known when the articles hold it in some form: the word or its plain forms, a glo
 spelling or a dictionary translation (``rag.retrieval.translate``), a word of a
 glossary name of several words the question mentions ("Wall Street Journal" is
 华尔街日报), or a word of an outlet or a title, their Chinese words also in pinyin ("FT",
-"Jiemian" for 界面新闻). What it leaves out: names written in
+"Jiemian" for 界面新闻). ``unknown_listed`` writes them for the refusal ("FIFA World Cup"). What it leaves out: names written in
 Chinese characters (a Chinese question's words are not told apart from names) and the
 refusal itself (``rag.answer.refusal``).
 
@@ -26,7 +26,7 @@ dictionary misses words the articles paraphrase ("co-founders" for 联合创始�
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rag.answer.evidence import is_name, topic_words
 from rag.retrieval.glossary import name_groups
@@ -77,3 +77,21 @@ def unknown_topic(question: str, known: Callable[[str], bool]) -> list[str]:
     if not asked or any(known(f) for forms in asked for w in forms for s in stems(w.lower()) for f in inflections(s)):
         return []
     return [forms[0] for forms in asked]
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*")  # "FIFA World Cup", "Wall Street Journal"
+_JOINERS = {"en": (", ", " or "), "zh": ("、", "或")}
+
+
+def unknown_listed(question: str, unknown: Sequence[str], language: str) -> str:
+    """``unknown`` as a reader would write it: each unknown name inside the question's run of capitalised
+    words ("Who won the 2022 FIFA World Cup?": "FIFA World Cup", not "FIFA, Cup"), the last one after "or"
+    ("bake, sourdough or bread"; 或 in Chinese)."""
+    runs = [_POSSESSIVE.sub("", m.group()) for m in _NAME_RUN.finditer(question)]
+    shown: list[str] = []
+    for term in unknown:
+        run = next((r for r in runs if term in r.split()), term)
+        if run not in shown:
+            shown.append(run)
+    comma, last = _JOINERS["zh" if language != "en" else "en"]
+    return shown[0] if len(shown) < 2 else comma.join(shown[:-1]) + last + shown[-1]
