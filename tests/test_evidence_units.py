@@ -261,6 +261,16 @@ def test_a_how_many_question_asked_about_now_still_needs_a_count() -> None:
     assert RefusalPolicy({"en": 0.3}).refuse(_select_en(question, "latest", sentence), "en")
 
 
+def test_a_why_question_is_answered_first_by_the_sentences_stating_a_cause() -> None:
+    """The more similar sentence about Musk's offer states no cause: it stays, after the one that does."""
+    offer = "近日,马斯克向OpenAI发出了一份收购要约,但遭到奥特曼的拒绝。"
+    cause = "随着时间推移,马斯克因特斯拉在自动驾驶技术领域的快速发展而退出OpenAI董事会。"
+    ev = _select("马斯克为什么这样做？", "why", [(offer, 0.80), (cause, 0.70)])  # the cue (+0.05) does not lift it
+    assert [it.sentence.text for it in ev.items] == [cause, offer]
+    ev = _select("马斯克做了什么？", "other", [(offer, 0.80), (cause, 0.70)])
+    assert [it.sentence.text for it in ev.items] == [offer, cause]  # not a why question: as scored
+
+
 def _select_en(question: str, kind: str, sentence: str):
     from rag.answer.evidence import select
     from rag.models import Passage

@@ -211,7 +211,8 @@ def select(
 
 
 def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> list[EvidenceItem]:
-    """The items that answer first: for "when", those stating a date; for "how much", those stating a
+    """The items that answer first: for "when", those stating a date; for "why", those stating a cause
+    (``CUES``); for "how much", those stating a
     figure of what is asked ("微软只占股 49%" before "尽管微软在该公司拥有大量股份", which is about the
     stake but does not say how much). The others stay, after them (on dev, dropping a when question's
     undated sentences lost four facts); ``select`` drops them only for a question that asks nothing
@@ -220,6 +221,8 @@ def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Seque
         answering = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)]
     elif kind == "when":
         answering = [it for it in items if find_dates(it.sentence.text)]
+    elif kind == "why":  # a stated cause first, not "近日,马斯克向OpenAI发出了…收购要约" for "Why did Musk step down?"
+        answering = [it for it in items if CUES["why"].search(it.sentence.text)]
     else:
         return items
     return answering + [it for it in items if it not in answering]
