@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         "no model call), 'llm' (one cached translation call to the answering model, dictionary when "
         "there is none) or 'off'.",
     )
+    memo_size: int = Field(
+        1024, ge=0, le=100_000,
+        description="Model translations (evidence sentences, questions) kept in memory for reuse: a sentence "
+        "translated once is shown again at once and reads the same. 0 keeps none (the eval and the benchmarks "
+        "use 0, so each question is timed and judged as if asked first).",
+    )
     timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for a model reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on transient model errors.")
     temperature: float = Field(0.0, description="Sampling temperature for LLM answers.")

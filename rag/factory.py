@@ -103,6 +103,7 @@ def build_chain(
         followup=settings.followup,
         generation=generation_style(settings.generation, spec),
         evidence_cues=settings.evidence_cues,
+        memo_size=settings.memo_size,
         secrets=(settings.openai_api_key, settings.chroma_auth_token),
     )
 

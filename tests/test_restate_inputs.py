@@ -135,3 +135,20 @@ def test_preferred_translation(first, second, shown) -> None:
 
     chosen = _preferred(first, second)
     assert (chosen[0] if chosen else None) == shown
+
+
+def test_a_sentence_translated_before_is_shown_again_without_a_call(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    with ScriptedOpenAI() as server:
+        server.default = "Musk left the board in 2018."
+        chain = build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                             openai_api_key="sk-test", timeout=5, max_retries=0, generation="restate"))
+        first = chain.ask("Why did Musk leave OpenAI?")
+        calls = len(server.requests)
+        server.default = "Something else entirely."
+        second = chain.ask("Why did Musk leave OpenAI?")
+    translations = [r for r in server.requests[calls:] if "Translate this sentence" in str(r["body"]["messages"])]
+    assert calls and not translations  # the second asking translated nothing again
+    assert second.answer == first.answer and "Musk left the board" in second.answer

@@ -16,7 +16,6 @@ are not read here (``rag.factory`` builds the chain).
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
 from rag.answer.followup import History, carry_topic, leans_on_history, messages, stands_alone, usable_rewrite
+from rag.answer.memo import MEMO_SIZE, Memo
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
                                 RESTATE_PROMPT, TRANSLATE_PROMPT, TRANSLATE_TARGET)
 from rag.answer.refusal import RefusalPolicy
@@ -96,6 +96,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         followup: str = "previous",
         generation: str = "synthesis",
         evidence_cues: bool = True,
+        memo_size: int = MEMO_SIZE,
         secrets: Sequence[str | None] = (),
     ) -> None:
         self.retriever = retriever
@@ -115,8 +116,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                            if llm is not None and generation == "restate" else None)  # restating never refuses
         self.condense_chain = (CONDENSE_PROMPT | llm | StrOutputParser()) if llm is not None else None
         self.translate_chain = (TRANSLATE_PROMPT | llm | StrOutputParser()) if llm is not None else None
-        self._translations: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self.memo = Memo(memo_size)  # questions translated for search, evidence sentences translated for the reader
 
     @property
     def extractive(self) -> bool:
@@ -191,8 +191,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if mode == "off":
             return ""
         if mode == "llm" and self.translate_chain is not None:
-            with self._lock:
-                cached = self._translations.get(question)
+            cached = self.memo.get(("question", question))
             if cached is not None:
                 return cached
             try:
@@ -201,8 +200,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             text = " ".join(text.strip().split())[:400]
-            with self._lock:
-                self._translations[question] = text
+            self.memo.put(("question", question), text)
             return text
         return dictionary_translate(question, self.retriever.knows)
 
@@ -289,7 +287,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             writer = Writer(self.model_name, self.secrets, self._cite, config)
             if self.generation == "restate":
                 assert self.restate_chain is not None
-                pieces = restate(self.restate_chain, writer, answer, question, evidence, earlier)
+                pieces = restate(self.restate_chain, writer, answer, question, evidence, earlier, self.memo)
             else:
                 assert self.answer_chain is not None
                 pieces = synthesise(self.answer_chain, writer, answer, question, request.history, evidence)

@@ -13,6 +13,7 @@ and are shown as they finish, in evidence order. A translation whose figures or 
 do not match its source (``rag.answer.faithful``), or that matched only once an invented aside
 was cut out, is asked for once more, with a second wording of the prompt; a try faithful as
 written is shown before a repaired one, and when both fail the quoted sentence is shown.
+A sentence translated before in this process (``rag.answer.memo``) is shown as it was then, with no call.
 Every bullet goes through the same support check as any answer. What it leaves out:
 choosing the evidence, and the prompt's wording.
 """
@@ -30,6 +31,7 @@ from rag.answer.cite import item_citations
 from rag.answer.faithful import repaired
 from rag.answer.framing import sanitize
 from rag.answer.glosses import glossed, unecho
+from rag.answer.memo import Memo
 from rag.answer.prompts import LANGUAGE_NAME
 from rag.answer.replies import Writer, finish_reason, total_usage
 from rag.dates import source_label
@@ -79,14 +81,17 @@ def _preferred(first: tuple[str, bool] | None, second: tuple[str, bool] | None) 
 
 
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
-            earlier: Sequence[Any] = ()) -> Iterator[str]:
-    """Stream the bullets; fill ``answer`` (text, citations, usage with the ``earlier`` calls', incomplete)."""
+            earlier: Sequence[Any] = (), memo: Memo | None = None) -> Iterator[str]:
+    """Stream the bullets; fill ``answer`` (text, citations, usage with the ``earlier`` calls', incomplete).
+    A sentence translated before (``memo``) is shown as it was then, with no call."""
     language = answer.language
     target = "Hant" if script(question) == "Hant" else language
     by_n = {p.n: p for p in evidence.passages}
     items = evidence.items[:MAX_RESTATED]
 
     prompts = [restate_inputs(question, it.sentence.text, source_label(by_n[it.n], language), target) for it in items]
+    keys = [(p["sentence"], target) for p in prompts]  # the source's label is no part of the translation
+    known = [memo.get(key) if memo is not None and p["translate"] else None for key, p in zip(keys, prompts)]
     texts: list[str] = []  # each item's restatement, or its own sentence when the check failed
     replies: list[Any] = []  # each call's whole message (usage, finish reason)
     later: list[Future] = []
@@ -94,16 +99,18 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
 
     def start_the_rest() -> None:
         if not later:
-            later.extend(pool.submit(chain.invoke, p, writer.config) if p["translate"] else None for p in prompts[1:])
+            later.extend(pool.submit(chain.invoke, p, writer.config) if p["translate"] and had is None else None
+                         for p, had in zip(prompts[1:], known[1:]))
 
     try:
         for i, item in enumerate(items):
             head = "- " if i == 0 else "\n- "  # sent with the first generated text, so a reader's
             own = one_line(_LABEL.sub("", item.sentence.text))  # first token is the model's, not the bullet's
-            if not prompts[i]["translate"]:  # already in the reader's language: the sentence itself
+            shown = own if not prompts[i]["translate"] else known[i]  # in the reader's language, or translated before
+            if shown is not None:
                 start_the_rest()
-                texts.append(own)
-                yield head + own + f" [{item.n}]"
+                texts.append(shown)
+                yield head + shown + f" [{item.n}]"
                 continue
             if i == 0:
                 reply: Any = None
@@ -129,6 +136,8 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
             elif i > 0:
                 yield head + text
             texts.append(text)
+            if memo is not None:
+                memo.put(keys[i], text)
             yield f" [{item.n}]"
     except Exception as exc:
         writer.broke_off(answer, exc, bool(texts))

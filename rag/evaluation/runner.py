@@ -159,6 +159,7 @@ def build_systems(settings: Settings, baseline: bool) -> dict[str, RagChain]:
     """
     index = factory.open_store(settings)
     factory.ensure_ingested(index, settings)
+    settings = settings.model_copy(update={"memo_size": 0})  # each case answered as if asked first
     default = factory.build_chain(settings, index)
     systems = {DEFAULT: default}
     if not default.extractive:
