@@ -37,8 +37,8 @@ def test_figures_give_spans_in_the_text_itself() -> None:
 def test_a_chinese_sentence_gets_its_amounts_and_names_in_english() -> None:
     out = glossed(KARPATHY)
     assert "$100 million资金资助" in out and "1亿" not in out  # the amount is replaced, not glossed beside
-    assert "特斯拉 (Tesla)" in out and "马斯克 (Musk)" in out  # names glossed once, where they first appear
-    assert out.count("(Tesla)") == 1 and "2018年" in out  # a year is not an amount
+    assert "特斯拉" not in out and "马斯克" not in out and out.count(" Tesla ") == 2  # every name in English
+    assert " Musk 认为 Tesla 和OpenAI" in out and "2018年" in out  # set off by spaces; a year is not an amount
     assert glossed("近日,特斯拉创始人埃隆·马斯克(Elon Musk)发出要约。").count("Musk") == 1  # already in English
     assert glossed("Musk offered $97.4 billion.") == "Musk offered $97.4 billion."
     assert glossed("馬斯克捐了4500萬美元") == "馬斯克捐了$45 million"  # Traditional 萬 too

@@ -5,11 +5,14 @@ becomes "March 3rd", and "奥尔特曼" becomes "Olmert". Before a Chinese sente
 prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" →
 "$100 million"; a gloss in brackets beside the amount was echoed or swapped:
 "$97.4 billion (974 billion)"), a part of a month is given in words ("3 月初" →
-"early March"), and each glossary name gets its English spelling
-in brackets where it first appears ("奥尔特曼 (Altman)"; replacing the name
-instead mixed the languages enough that the model inverted who did what). A
-copied gloss in the reply ("Tesla (Tesla)") is dropped by ``unecho``, and a name the model
-spelled its own way before the gloss ("Olteanu (Altman)") becomes the gloss. The source
+"early March"), and each glossary name is replaced by its English spelling, set
+off by spaces, wherever it appears ("马斯克认为特斯拉和OpenAI…" → "Musk 认为 Tesla 和OpenAI…").
+Glossed in brackets where it first appeared ("特斯拉 (Tesla)从OpenAI挖走了…"), the model
+wrote "Tesla has been accused of stealing Andrej Karpathy" and "so Tesla chose to exit the
+OpenAI board" (it was Musk); replaced, on the 40-case dev subset, pass rate 0.775 → 0.825 and
+fact recall 0.892 → 0.925 (an earlier version of this code, replacing the name with no
+spaces, had found the opposite). A copied gloss in the reply ("Tesla (Tesla)") is dropped by
+``unecho``, and a name the model spelled its own way before a gloss ("Olteanu (Altman)") becomes the gloss. The source
 sentence shown to the reader and checked by ``rag.answer.faithful`` is untouched:
 only the prompt's copy is glossed. What it leaves out: words that are not names or
 amounts (the model translates those), and every target language but English.
@@ -48,7 +51,7 @@ def english_amount(value: float, unit: str = "") -> str:
 
 
 def glossed(sentence: str) -> str:
-    """``sentence`` with its Chinese amounts in English and its glossary names glossed; English text as is."""
+    """``sentence`` with its Chinese amounts and glossary names in English; English text as is."""
     if not has_han(sentence):
         return sentence
     out, last = [], 0
@@ -65,13 +68,9 @@ def glossed(sentence: str) -> str:
     for group in GROUPS:
         english = group[0]
         if english.lower() in text.lower():
-            continue
+            continue  # already written in English ("埃隆·马斯克(Elon Musk)")
         for name in sorted((t for t in group if has_han(t)), key=len, reverse=True):
-            at = text.find(name)
-            if at >= 0:
-                cut = at + len(name)
-                text = text[:cut] + f" ({english})" + text[cut:]
-                break
+            text = text.replace(name, f" {english} ")
     return re.sub(r" {2,}", " ", text).strip()
 
 
