@@ -272,9 +272,10 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         elif (self.policy.refuse(evidence, detect_language(evidence.standalone_question))
               or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
             answer.refused, answer.usage = True, total_usage(earlier)
-            unknown = evidence.unknown_terms
-            listed = unknown_listed(evidence.standalone_question, unknown, language) if unknown else ""
-            said = NO_ANSWER[language] + (NEVER_MENTIONED[language].format(names=listed) if unknown else "")
+            said = NO_ANSWER[language]
+            if evidence.unknown_terms:  # say what no article mentions, as the question writes it
+                said += NEVER_MENTIONED[language].format(
+                    names=unknown_listed(evidence.standalone_question, evidence.unknown_terms, language))
             answer.answer = to_script(said, user_script)
             yield answer.answer
         elif self.llm is None:

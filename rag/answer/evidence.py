@@ -198,10 +198,11 @@ def select(
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of)
     overlap = term_overlap(topic, items)
-    figure = "how_much" not in asks or any(answers_how_much(it.sentence.text, asked, count_of) for it in items)
+    stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
+    figure = "how_much" not in asks or bool(stating)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
     if own == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
-        items = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] or items
+        items = stating or items
     passages, items = _number_by_evidence(passages, items, k)
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,

@@ -45,7 +45,10 @@ def leans_on_history(question: str) -> bool:
     """A pronoun or "what about", too few words to stand alone unless it names two people or things
     ("Why did Musk leave OpenAI?" stands alone; "How did Altman respond?" does not), or no name
     of anyone or anything ("为什么不多持一些股份？": whose shares?)."""
-    named = _named(question)
+    return _leans(question, _named(question))
+
+
+def _leans(question: str, named: int) -> bool:
     return (bool(_FOLLOW_UP.search(question)) or (len(keyword_tokens(question)) <= 3 and named < 2)
             or not named)
 
@@ -54,7 +57,8 @@ def stands_alone(question: str) -> bool:
     """A question the model need not condense: it leans on nothing and names two people or things
     ("微软持有OpenAI多少股份？"). One that names one may still leave out what it is about
     ("微软是通过什么服务来卖的？": sells what?), so it is condensed."""
-    return not leans_on_history(question) and _named(question) >= 2
+    named = _named(question)
+    return named >= 2 and not _leans(question, named)
 
 
 def carry_topic(question: str, previous: str) -> str:
