@@ -70,6 +70,25 @@ def test_restate_inputs(sentence: str, target: str, translate: str, holds: str) 
     assert inputs["language_name"].startswith("English" if target == "en" else "Simplified")
 
 
+@pytest.mark.parametrize(("target", "given", "wanted"), [
+    ("en", "挖走了两名主力球员", "poached two key players"),  # Chinese → English
+    ("zh", "poached two key players", "挖走了两名主力球员"),  # English → Chinese
+    ("Hant", "poached two key players", "挖走了兩名主力球員"),  # in the reader's script
+])
+def test_a_translation_is_shown_worked_examples_in_its_direction(target: str, given: str, wanted: str) -> None:
+    from rag.answer.prompts import RESTATE_PROMPT, TRANSLATION_EXAMPLES
+
+    sentence = "他退出了董事会。" if target == "en" else "He left the board."
+    for retry in ("", "1"):
+        inputs = {**restate_inputs("q", sentence, "界面新闻", target), "retry": retry}
+        messages = RESTATE_PROMPT.invoke(inputs).to_messages()
+        assert [m.type for m in messages] == ["system", *["human", "ai"] * len(TRANSLATION_EXAMPLES), "human"]
+        assert given in messages[1].content and wanted in messages[2].content
+        assert sentence in messages[-1].content and sentence not in messages[1].content
+    same = RESTATE_PROMPT.invoke(restate_inputs("q", sentence, "界面新闻", "zh" if target == "en" else "en"))
+    assert len(same.to_messages()) == 2  # a sentence in the reader's language is restated, with no examples
+
+
 def test_the_model_translates_chinese_evidence_for_an_english_question(settings_factory) -> None:
     from openai_server import ScriptedOpenAI
     from rag.factory import build_chain

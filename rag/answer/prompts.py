@@ -6,6 +6,7 @@ are recognised by the chain and the tests, so the wording is a contract.
 
 from __future__ import annotations
 
+import functools
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import RunnableLambda
@@ -121,16 +122,57 @@ TRANSLATE_EVIDENCE_USER = """Sentence (from {source}): {sentence}
 
 Translate this sentence into {language_name}."""
 
+# Worked translations, shown as earlier turns before the sentence (reversed for English → Chinese):
+# (source, Chinese, English), made up for this prompt (no article's sentence), each with a construction
+# whose direction the 1.5B model got wrong in the articles' sentences: who proposes what to whom
+# (向…提出: "he proposed a takeover of Altman"), who takes whom from whom (从…挖走), a clause with no
+# subject of its own (因为…, 因此…). Shown these, it wrote "he proposed to Altman that he buy OpenAI and
+# control it directly" in every dev answer holding that sentence, and "San Francisco court" (not an
+# invented "federal court"); 从…挖走 is still wrong ("Tesla acquired Andrej Karpathy… at OpenAI"), and
+# 联合创始人 became "founding members" (one dev case fewer passes). The server's prefix cache keeps the
+# longer prompt's cost small (dev subset: 9.6 → 9.9 s per question).
+TRANSLATION_EXAMPLES: tuple[tuple[str, str, str], ...] = (
+    ("新华社 · 3 May 2021", "据知情人士透露,这家球队从竞争对手那里挖走了两名主力球员,以加强下赛季的阵容。",
+     "According to people familiar with the matter, the team poached two key players from a rival to strengthen "
+     "its squad for next season."),
+    ("财新 · 12 August 2019", "去年,该基金向公司创始人提出收购意向,由基金直接控制公司,但遭到其他股东的一致拒绝。",
+     "Last year, the fund proposed to the company's founder that it buy the company and control it directly, but "
+     "the other shareholders unanimously rejected the proposal."),
+    ("澎湃新闻 · no date given", "因为工厂从邻国进口了大量零部件,当地官员认为该厂违反了规定,因此在2020年对其处以罚款。",
+     "Because the factory imported large quantities of parts from a neighbouring country, local officials believed "
+     "it had broken the rules, so in 2020 they fined it."),
+)
+
+
+def _examples(language_name: str) -> list[tuple[str, str]]:
+    """The worked translations as (human, ai) turns into ``language_name``: Chinese → English, or
+    English → Chinese in the reader's script."""
+    turns: list[tuple[str, str]] = []
+    for source, chinese, english in TRANSLATION_EXAMPLES:
+        given, wanted = (chinese, english) if language_name == LANGUAGE_NAME["en"] else (english, chinese)
+        if language_name == LANGUAGE_NAME["Hant"]:
+            from rag.retrieval.question import to_script  # OpenCC, loaded on first use
+
+            wanted = to_script(wanted, "Hant")
+        user = TRANSLATE_EVIDENCE_USER.format(source=source, sentence=given, language_name=language_name)
+        turns += [("human", user.replace("{", "{{").replace("}", "}}")), ("ai", wanted)]
+    return turns
+
+
 _SAME_LANGUAGE = ChatPromptTemplate.from_messages([("system", RESTATE_SYSTEM), ("human", RESTATE_USER)])
-_OTHER_LANGUAGE = ChatPromptTemplate.from_messages([("system", TRANSLATE_EVIDENCE_SYSTEM), ("human", TRANSLATE_EVIDENCE_USER)])
-_OTHER_LANGUAGE_RETRY = ChatPromptTemplate.from_messages([("system", TRANSLATE_EVIDENCE_RETRY_SYSTEM),
-                                                          ("human", TRANSLATE_EVIDENCE_USER)])
+
+
+@functools.cache
+def _translation(language_name: str, retry: bool) -> ChatPromptTemplate:
+    system = TRANSLATE_EVIDENCE_RETRY_SYSTEM if retry else TRANSLATE_EVIDENCE_SYSTEM
+    return ChatPromptTemplate.from_messages([("system", system), *_examples(language_name),
+                                             ("human", TRANSLATE_EVIDENCE_USER)])
 
 
 def _restate_prompt(inputs: dict[str, str]) -> PromptValue:
     if not inputs.get("translate"):
         return _SAME_LANGUAGE.invoke(inputs)
-    return (_OTHER_LANGUAGE_RETRY if inputs.get("retry") else _OTHER_LANGUAGE).invoke(inputs)
+    return _translation(inputs["language_name"], bool(inputs.get("retry"))).invoke(inputs)
 
 
 # Inputs: question, sentence, source, language_name, translate ("1" when the sentence is in
