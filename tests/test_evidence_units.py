@@ -185,6 +185,20 @@ def test_a_sentence_ending_with_a_colon_brings_what_it_introduces_across_the_par
     assert "看法： “它们" in shown and shown.count("\n") == 1  # one bullet, on one line
 
 
+def test_a_sentence_ending_with_a_colon_is_scored_with_what_it_introduces() -> None:
+    from rag.answer.evidence import as_shown, score
+
+    text = "然而,奥特曼回应道:\n“我们可以以97.4亿美元收购Twitter。”\n此外,OpenAI改组。"
+    parts = [("然而,奥特曼回应道:", 0.30), ("“我们可以以97.4亿美元收购Twitter。”", 0.25), ("此外,OpenAI改组。", 0.40)]
+    sents = [Sentence(chunk_id="d#0", text=p, start=text.index(p), end=text.index(p) + len(p), language="zh",
+                      score=v) for p, v in parts]
+    shown = as_shown(sents, 0, text)
+    assert shown.text == text[: text.index("此外") - 1] and shown.score == 0.30  # the better similarity of the two
+    topic = [["twitter"], ["收购"]]
+    assert score(shown, topic, "how", 1) > score(sents[0], topic, "how", 1)  # the reply's words count
+    assert as_shown(sents, 2, text) is sents[2]  # a sentence introducing nothing is scored alone
+
+
 def _select(question: str, kind: str, scored: list[tuple[str, float]], standalone: str | None = None):
     """Evidence for ``question`` from one Chinese passage of the ``scored`` sentences; ``standalone`` is the
     question as searched (a follow-up joined to an earlier question), the question itself by default."""

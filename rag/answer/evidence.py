@@ -21,7 +21,8 @@ them as context; for a how-much question, a sentence stating a figure of the rel
 asked counts within twice the margin (sources disagree on how much Musk gave: each
 figure is evidence). A sentence that opens by pointing back ("这一提议遭到了……拒绝",
 "He founded…") is one unit with the sentence before it in its paragraph, and a sentence
-ending with a colon one unit with what it introduces: chosen
+ending with a colon one unit with what it introduces (and scored as that unit: on dev, passage
+hit@5 0.935 → 0.946, fact recall 0.835 → 0.840): chosen
 alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
 and a chosen sentence brings such a follow-on when that also scores within the
 margin, or says what a when, how-much or why question asks ("也许这会在接下来的6-12个月内发生")
@@ -158,7 +159,7 @@ def select(
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                scored.append((score(s, topic, kind, p.n, cue_weight, asked, figure_weight), p, i))
+                scored.append((score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight), p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
     cutoff = scored[0][0] - margin if scored else 0.0
@@ -252,6 +253,16 @@ def introduces(sents: Sequence[Sentence], i: int) -> bool:
     after it, what the colon introduces (often a quote in its own paragraph), is content."""
     return (i + 1 < len(sents) and sents[i].text.rstrip().endswith((":", "："))
             and is_content(sents[i + 1].text) and not _near_forgery(sents, i + 1))
+
+
+def as_shown(sents: Sequence[Sentence], i: int, text: str) -> Sentence:
+    """Sentence ``i`` as it is scored: with what it introduces when it ends with a colon (the two are
+    one unit, ``unit``), at the better similarity of the two. "然而,Altman不仅拒绝了提议,还以讽刺的方式回应道:"
+    is judged with the reply it introduces."""
+    if not introduces(sents, i):
+        return sents[i]
+    both = joined(sents[i : i + 2], text)
+    return both.model_copy(update={"score": max(sents[i].score, sents[i + 1].score)})
 
 
 def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int], bool]) -> tuple[int, int]:
