@@ -46,6 +46,11 @@ def test_a_chinese_sentence_gets_its_amounts_and_names_in_english() -> None:
     assert glossed("11月底,马斯克扩大了诉讼范围。").startswith("late November,")
 
 
+def test_a_full_name_written_with_a_middle_dot_becomes_one_english_name() -> None:
+    out = glossed("微软 CEO 萨蒂亚・纳德拉和 OpenAI CEO 萨姆・奥特曼也在公开活动上互相称赞。")
+    assert out.startswith("Microsoft CEO Nadella 和 OpenAI CEO Altman 也") and "萨" not in out
+
+
 def test_unecho_drops_a_gloss_the_model_copied() -> None:
     assert unecho("Because Tesla (Tesla) hired Andrej Karpathy (Andrej Karpathy), Musk left.") == \
         "Because Tesla hired Andrej Karpathy, Musk left."

@@ -13,7 +13,7 @@ from __future__ import annotations
 # Each group: spellings of one name, English first.
 GROUPS: list[list[str]] = [
     ["Musk", "Elon Musk", "马斯克", "埃隆", "伊隆"],
-    ["Altman", "Sam Altman", "奥特曼", "奥尔特曼", "阿尔特曼", "山姆"],
+    ["Altman", "Sam Altman", "奥特曼", "奥尔特曼", "阿尔特曼", "山姆", "萨姆・奥特曼", "萨姆·奥特曼"],
     ["Brockman", "布罗克曼", "布洛克曼"],
     ["Microsoft", "微软"],
     ["Tesla", "特斯拉"],
@@ -23,7 +23,7 @@ GROUPS: list[list[str]] = [
     ["Intel", "英特尔"],
     ["Amazon", "亚马逊"],
     ["Meta", "Facebook", "脸书"],
-    ["Nadella", "纳德拉"],
+    ["Nadella", "Satya Nadella", "纳德拉", "萨蒂亚・纳德拉", "萨蒂亚·纳德拉"],
     ["Karpathy", "卡帕西"],
     ["Wall Street Journal", "华尔街日报"],
     ["New York Times", "纽约时报"],
