@@ -47,8 +47,8 @@ def test_a_chinese_sentence_gets_its_amounts_and_names_in_english() -> None:
 
 
 def test_a_full_name_written_with_a_middle_dot_becomes_one_english_name() -> None:
-    out = glossed("微软 CEO 萨蒂亚・纳德拉和 OpenAI CEO 萨姆・奥特曼也在公开活动上互相称赞。")
-    assert out.startswith("Microsoft CEO Nadella 和 OpenAI CEO Altman 也") and "萨" not in out
+    out = glossed("OpenAI CEO 萨姆・奥特曼也在公开活动上称赞了微软。")
+    assert out.startswith("OpenAI CEO Altman 也") and "萨姆" not in out  # not "萨姆・ Altman"
 
 
 def test_unecho_drops_a_gloss_the_model_copied() -> None:

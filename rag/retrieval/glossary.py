@@ -23,7 +23,7 @@ GROUPS: list[list[str]] = [
     ["Intel", "英特尔"],
     ["Amazon", "亚马逊"],
     ["Meta", "Facebook", "脸书"],
-    ["Nadella", "Satya Nadella", "纳德拉", "萨蒂亚・纳德拉", "萨蒂亚·纳德拉"],
+    ["Nadella", "纳德拉"],
     ["Karpathy", "卡帕西"],
     ["Wall Street Journal", "华尔街日报"],
     ["New York Times", "纽约时报"],
