@@ -159,7 +159,8 @@ def select(
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                scored.append((score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight), p, i))
+                value = score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight)
+                scored.append((value, p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
     cutoff = scored[0][0] - margin if scored else 0.0

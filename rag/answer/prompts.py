@@ -7,6 +7,7 @@ are recognised by the chain and the tests, so the wording is a contract.
 from __future__ import annotations
 
 import functools
+
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import RunnableLambda
