@@ -49,6 +49,8 @@ def test_a_chinese_sentence_gets_its_amounts_and_names_in_english() -> None:
 def test_a_full_name_written_with_a_middle_dot_becomes_one_english_name() -> None:
     out = glossed("OpenAI CEO 萨姆・奥特曼也在公开活动上称赞了微软。")
     assert out.startswith("OpenAI CEO Altman 也") and "萨姆" not in out  # not "萨姆・ Altman"
+    assert glossed("《OpenAI与埃隆·马斯克》的声明") == "《OpenAI与 Musk 》的声明"  # not "Musk · Musk"
+    assert glossed("特斯拉创始人伊隆·马斯克发出要约。") == "Tesla 创始人 Musk 发出要约。"
 
 
 def test_unecho_drops_a_gloss_the_model_copied() -> None:

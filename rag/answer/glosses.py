@@ -6,7 +6,8 @@ prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" 
 "$100 million"; a gloss in brackets beside the amount was echoed or swapped:
 "$97.4 billion (974 billion)"), a part of a month is given in words ("3 月初" →
 "early March"), and each glossary name is replaced by its English spelling, set
-off by spaces, wherever it appears ("马斯克认为特斯拉和OpenAI…" → "Musk 认为 Tesla 和OpenAI…").
+off by spaces, wherever it appears ("马斯克认为特斯拉和OpenAI…" → "Musk 认为 Tesla 和OpenAI…"),
+and a full name whose parts are both its spellings becomes one ("埃隆·马斯克" → "Musk", not "Musk · Musk").
 Glossed in brackets where it first appeared ("特斯拉 (Tesla)从OpenAI挖走了…"), the model
 wrote "Tesla has been accused of stealing Andrej Karpathy" and "so Tesla chose to exit the
 OpenAI board" (it was Musk); replaced, on the 40-case dev subset, pass rate 0.775 → 0.825 and
@@ -28,6 +29,7 @@ from rag.retrieval.question import to_simplified
 from rag.retrieval.glossary import GROUPS
 from rag.text import has_han
 
+_MIDDLE_DOT = "[·・•‧]"  # between the parts of a foreign name written in Chinese ("埃隆·马斯克", "萨姆・奥特曼")
 _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan "), ("元", "{} yuan "))
 
 
@@ -71,6 +73,8 @@ def glossed(sentence: str) -> str:
             continue  # already written in English ("埃隆·马斯克(Elon Musk)")
         for name in sorted((t for t in group if has_han(t)), key=len, reverse=True):
             text = text.replace(name, f" {english} ")
+        # a full name whose parts are both spellings of it is one name: "埃隆·马斯克" → "Musk", not "Musk · Musk"
+        text = re.sub(f" {re.escape(english)} {_MIDDLE_DOT} {re.escape(english)} ", f" {english} ", text)
     return re.sub(r" {2,}", " ", text).strip()
 
 

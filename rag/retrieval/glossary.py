@@ -13,7 +13,7 @@ from __future__ import annotations
 # Each group: spellings of one name, English first.
 GROUPS: list[list[str]] = [
     ["Musk", "Elon Musk", "马斯克", "埃隆", "伊隆"],
-    ["Altman", "Sam Altman", "奥特曼", "奥尔特曼", "阿尔特曼", "山姆", "萨姆・奥特曼", "萨姆·奥特曼"],
+    ["Altman", "Sam Altman", "奥特曼", "奥尔特曼", "阿尔特曼", "山姆", "萨姆"],
     ["Brockman", "布罗克曼", "布洛克曼"],
     ["Microsoft", "微软"],
     ["Tesla", "特斯拉"],
