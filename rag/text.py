@@ -17,6 +17,7 @@ from rag.models import Language
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
+MIDDLE_DOT = "[·・•‧]"  # between the parts of a foreign name written in Chinese ("埃隆·马斯克", "萨姆・奥特曼")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 # A sentence ends at CJK terminators (optionally followed by closing quotes),
 # at . ! ? followed by whitespace, or at a line break.

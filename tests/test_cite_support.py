@@ -118,6 +118,17 @@ def test_a_role_may_stand_a_few_characters_before_the_name() -> None:
     assert not faithful("Sam Altman, the founder of Tesla, made an offer.", source)
 
 
+@pytest.mark.parametrize(("restated", "ok"), [
+    ("Microsoft CEO Satya Nadella and OpenAI CEO Altman praised each other.", True),  # 萨蒂亚・纳德拉
+    ("Microsoft CEO Mark Nadella and OpenAI CEO Altman praised each other.", True),  # unchecked: a given name
+    ("Microsoft CEO Mark Zuckerberg and OpenAI CEO Altman praised each other.", False),
+    ("Microsoft CEO Satya Nadella praised Altman.", False),  # no given name in this source
+])
+def test_a_given_name_may_stand_before_a_surname_written_in_full_in_characters(restated: str, ok: bool) -> None:
+    source = "微软 CEO 萨蒂亚・纳德拉和 OpenAI CEO 萨姆・奥特曼也在公开活动上互相称赞。"
+    assert faithful(restated, source if "praised each" in restated else "微软CEO纳德拉称赞了奥特曼。") is ok
+
+
 KARPATHY = ("按照一直以来官方说法,因为特斯拉从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师,马斯克认为特斯拉和OpenAI存在"
             "潜在“利益冲突”,无法履行董事职责,因此在2018年选择退出OpenAI董事会。")
 

@@ -29,7 +29,7 @@ from rag.dates import MONTHS, find_dates
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import english_to_chinese
 from rag.numbers import numbers, same
-from rag.text import STOPWORDS, cjk_ratio, detect_language
+from rag.text import MIDDLE_DOT, STOPWORDS, cjk_ratio, detect_language, has_han
 
 _AMOUNT = re.compile(r"\d[\d,.]*\s*[万亿萬億]*\s*(?:美元|港元|元)?")  # "974亿美元 ($97.4 billion)" may stay
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*\b")
@@ -46,6 +46,7 @@ def _names(text: str) -> set[str]:
     return {w for w in found if w.lower() not in STOPWORDS}  # "The" after a closing quote is no name
 
 
+_GIVEN_NAME = rf"[\u4e00-\u9fff]{{1,4}}{MIDDLE_DOT}\s*"  # a given name in characters before a surname: "萨蒂亚・"
 _BRACKETED = re.compile(r"\s\([^()]{1,60}\)")  # an aside in brackets: " (from Google)"
 MAX_ASIDE_WORDS = 6  # a longer stretch between commas is part of the claim, not an aside
 
@@ -82,7 +83,19 @@ def faithful(restated: str, source: str) -> bool:
 
     names = _names(restated)
     missing = {n for n in names if not sourced(n)}
-    return all(_titles(n, restated, names - missing) for n in missing) and _roles_hold(restated, source)
+    return (all(_titles(n, restated, names - missing) or _given_name(n, restated, source) for n in missing)
+            and _roles_hold(restated, source))
+
+
+def _given_name(word: str, restated: str, source: str) -> bool:
+    """``word`` is the given name before a glossary surname that ``source`` writes as a full name in
+    characters ("Satya Nadella" for 萨蒂亚・纳德拉): no dictionary checks a transliterated given name, and
+    the translation was quoted in Chinese for it."""
+    after = re.search(rf"\b{re.escape(word)}\s+([A-Z][a-z]+)\b", restated)
+    if after is None:
+        return False
+    spellings = [t for g in name_groups(after.group(1)) for t in g if has_han(t)]
+    return any(re.search(rf"{_GIVEN_NAME}{re.escape(z)}", source) for z in spellings)
 
 
 # A person's role in English and the words Chinese news writes it with, right before the name
@@ -114,7 +127,7 @@ def _roles_hold(restated: str, source: str) -> bool:
         if not spellings:
             continue  # not a name the glossary knows: the names check covers it
         titles = _ROLES[role.lower()]
-        if not any(re.search(rf"(?:{'|'.join(map(re.escape, titles))}).{{0,{ROLE_GAP}}}{re.escape(z)}", source)
+        if not any(re.search(rf"(?:{'|'.join(map(re.escape, titles))}).{{0,{ROLE_GAP}}}(?:{_GIVEN_NAME})?{re.escape(z)}", source)
                    for z in spellings):
             return False
     return True

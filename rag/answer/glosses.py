@@ -27,9 +27,8 @@ from rag.dates import MONTHS
 from rag.numbers import figures
 from rag.retrieval.question import to_simplified
 from rag.retrieval.glossary import GROUPS
-from rag.text import has_han
+from rag.text import MIDDLE_DOT, has_han
 
-_MIDDLE_DOT = "[·・•‧]"  # between the parts of a foreign name written in Chinese ("埃隆·马斯克", "萨姆・奥特曼")
 _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan "), ("元", "{} yuan "))
 
 
@@ -74,7 +73,7 @@ def glossed(sentence: str) -> str:
         for name in sorted((t for t in group if has_han(t)), key=len, reverse=True):
             text = text.replace(name, f" {english} ")
         # a full name whose parts are both spellings of it is one name: "埃隆·马斯克" → "Musk", not "Musk · Musk"
-        text = re.sub(f" {re.escape(english)} {_MIDDLE_DOT} {re.escape(english)} ", f" {english} ", text)
+        text = re.sub(f" {re.escape(english)} {MIDDLE_DOT} {re.escape(english)} ", f" {english} ", text)
     return re.sub(r" {2,}", " ", text).strip()
 
 

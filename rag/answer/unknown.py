@@ -86,12 +86,18 @@ _JOINERS = {"en": (", ", " or "), "zh": ("、", "或")}
 def unknown_listed(question: str, unknown: Sequence[str], language: str) -> str:
     """``unknown`` as a reader would write it: each unknown name inside the question's run of capitalised
     words ("Who won the 2022 FIFA World Cup?": "FIFA World Cup", not "FIFA, Cup"), the last one after "or"
-    ("bake, sourdough or bread"; 或 in Chinese)."""
+    ("bake, sourdough or bread"; 或 in Chinese). A name whose run holds a glossary name ("Satya Nadella")
+    is left out, '' when none is left: Chinese articles write such a full name in characters
+    (萨蒂亚・纳德拉), where no dictionary finds "Satya", so "None of them mentions Satya" could be false."""
     runs = [_POSSESSIVE.sub("", m.group()) for m in _NAME_RUN.finditer(question)]
     shown: list[str] = []
     for term in unknown:
         run = next((r for r in runs if term in r.split()), term)
+        if any(name_groups(word) for word in run.split() if word != term):
+            continue
         if run not in shown:
             shown.append(run)
     comma, last = _JOINERS["zh" if language != "en" else "en"]
+    if not shown:
+        return ""
     return shown[0] if len(shown) < 2 else comma.join(shown[:-1]) + last + shown[-1]
