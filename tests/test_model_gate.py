@@ -100,3 +100,18 @@ def test_the_calibration_counts_the_check_on_top_of_the_thresholds() -> None:
     assert rows[0.0] == (0.333, 0.0)  # only what the thresholds refuse
     assert rows[0.2] == (0.667, 0.0)  # P(yes) 0.1 refused too; no probability never refuses
     assert rows[0.35] == (0.667, 0.5)  # the answerable 0.3 is now refused
+
+
+def test_the_relevance_thresholds_sit_in_the_middle_of_the_fewest_errors() -> None:
+    from rag.evaluation.calibration import Point, chosen_thresholds
+
+    def point(answerable: bool, language: str, relevance: float) -> Point:
+        return Point(answerable, language, relevance, 1.0, True)
+
+    points = [point(False, "zh", 0.20), point(False, "zh", 0.26), point(True, "zh", 0.32), point(True, "zh", 0.45),
+              point(False, "zh", 0.36),  # an unanswerable case above an answerable one: refusing it costs more
+              point(True, "en", 0.28), point(True, "en", 0.50)]
+    chosen = chosen_thresholds(points)
+    # between 0.26 (refused) and 0.32 (answered), not a hair above 0.26; the tie above 0.36 refuses 0.32
+    assert chosen["zh"] == pytest.approx(0.295, abs=0.006)
+    assert chosen["en"] == 0.19  # every threshold from 0.10 to 0.28 answers both: the middle

@@ -108,6 +108,39 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
     return rows
 
 
+def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str, float]:
+    """Per question language, the relevance threshold with the fewest errors on ``points`` (an
+    unanswerable case answered and an answerable one refused count alike), in the middle of the
+    run of grid values that tie (the widest margin to the cases on either side); of several such
+    runs, the lowest, which refuses the fewest answerable cases.
+
+    "The best refusal recall with over-refusal at most 5%" picked thresholds a hair above an
+    answerable case or below an unanswerable one (Chinese 0.36 refused n091 at 0.358 and, for it,
+    two answerable cases), which a new question crosses as easily as not.
+    """
+    grid = [round(0.10 + 0.01 * i, 2) for i in range(41)]
+    chosen: dict[str, float] = {}
+    for language in sorted({p.language for p in points}):
+        mine = [p for p in points if p.language == language]
+
+        def errors(t: float, mine: list[Point] = mine) -> int:
+            policy = RefusalPolicy({language: t}, overlap)
+            return sum(policy.refuse_on(p.has_evidence, p.relevance, p.overlap, language) != (not p.answerable)
+                       for p in mine)
+
+        counts = [errors(t) for t in grid]
+        runs: list[list[float]] = []
+        for t, n in zip(grid, counts):
+            if n == min(counts):
+                if runs and round(runs[-1][-1] + 0.01, 2) == t:
+                    runs[-1].append(t)
+                else:
+                    runs.append([t])
+        lowest = runs[0]  # of runs that tie, the lowest refuses the fewest answerable cases
+        chosen[language] = round((lowest[0] + lowest[-1]) / 2, 2)
+    return chosen
+
+
 def gate_points(split: str, settings: Settings) -> list[tuple[bool, bool, float | None]]:
     """(answerable, refused by the retrieval thresholds, the model's P(yes)) for each case without filters.
 
@@ -196,11 +229,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.what in ("refusal", "both"):
         current = (settings.min_relevance_en, settings.min_relevance_zh, settings.min_overlap)
-        rows = refusal_table(refusal_points(args.split, settings))
+        points = refusal_points(args.split, settings)
+        rows = refusal_table(points)
         print(f"split {args.split}: refusal (best 10 with over-refusal <= 5%, then the current setting)")
         print("en     zh     overlap  refusal recall  over-refusal")
         for row in rows[:10] + [r for r in rows if r[:3] == current]:
             print(f"{row[0]:.2f}   {row[1]:.2f}   {row[2]:.2f}     {row[3]:.3f}           {row[4]:.3f}")
+        chosen = chosen_thresholds(points, settings.min_overlap)
+        policy = RefusalPolicy(chosen, settings.min_overlap)
+        recall, over = rates([policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points],
+                             [p.answerable for p in points])
+        print("fewest errors per language, in the middle of the tie (the setting to use): "
+              + ", ".join(f"{lang} {t:.2f}" for lang, t in chosen.items())
+              + f" -> refusal recall {recall:.3f}, over-refusal {over:.3f}")
     if args.what == "refusal":
         return
     positive, negative = pairs(args.split, settings)
