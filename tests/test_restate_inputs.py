@@ -53,6 +53,12 @@ def test_a_full_name_written_with_a_middle_dot_becomes_one_english_name() -> Non
     assert glossed("特斯拉创始人伊隆·马斯克发出要约。") == "Tesla 创始人 Musk 发出要约。"
 
 
+def test_a_pivot_construction_is_spelled_out_for_the_model() -> None:
+    assert "挖走了Andrej Karpathy,并让其担任自动驾驶项目架构师" in glossed(KARPATHY)  # poached X to serve as Y
+    assert glossed("董事会任命了马斯克出任CEO。") == "董事会任命了 Musk,并让其出任CEO。"
+    assert glossed("在Andrej Karpathy担任总监期间,特斯拉发展很快。").startswith("在Andrej Karpathy担任总监期间")
+
+
 def test_unecho_drops_a_gloss_the_model_copied() -> None:
     assert unecho("Because Tesla (Tesla) hired Andrej Karpathy (Andrej Karpathy), Musk left.") == \
         "Because Tesla hired Andrej Karpathy, Musk left."

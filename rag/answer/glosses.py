@@ -8,6 +8,8 @@ prompt, each amount with 万/亿 is replaced by its English value ("1亿美元" 
 "early March"), and each glossary name is replaced by its English spelling, set
 off by spaces, wherever it appears ("马斯克认为特斯拉和OpenAI…" → "Musk 认为 Tesla 和OpenAI…"),
 and a full name whose parts are both its spellings becomes one ("埃隆·马斯克" → "Musk", not "Musk · Musk").
+A name that is the object of one verb and the subject of 担任 is spelled out as such
+("挖走了Andrej Karpathy担任…" → "挖走了Andrej Karpathy,并让其担任…"; see ``_PIVOT``).
 Glossed in brackets where it first appeared ("特斯拉 (Tesla)从OpenAI挖走了…"), the model
 wrote "Tesla has been accused of stealing Andrej Karpathy" and "so Tesla chose to exit the
 OpenAI board" (it was Musk); replaced, on the 40-case dev subset, pass rate 0.775 → 0.825 and
@@ -15,8 +17,8 @@ fact recall 0.892 → 0.925 (an earlier version of this code, replacing the name
 spaces, had found the opposite). A copied gloss in the reply ("Tesla (Tesla)") is dropped by
 ``unecho``, and a name the model spelled its own way before a gloss ("Olteanu (Altman)") becomes the gloss. The source
 sentence shown to the reader and checked by ``rag.answer.faithful`` is untouched:
-only the prompt's copy is glossed. What it leaves out: words that are not names or
-amounts (the model translates those), and every target language but English.
+only the prompt's copy is glossed. What it leaves out: other words and constructions
+(the model translates those), and every target language but English.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan ")
 
 # "3 月初" is early March, not "March 3rd" (what the model wrote)
 _PART_OF_MONTH = re.compile(r"(?<!\d)(1[0-2]|[1-9])\s*月(初|上旬|中旬|中|下旬|底|末)")
+# A pivot construction, a name that is the object of one verb and the subject of 担任 (to serve as):
+# "从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师". The 1.5B model read the new role as where the
+# person came from ("Tesla acquired Andrej Karpathy as the chief architect of the self-driving project at
+# OpenAI", on every try, whatever the examples); spelled out, "挖走了Andrej Karpathy,并让其担任…", it wrote
+# "acquired Andrej Karpathy from OpenAI and made him the architecture director of the autonomous driving
+# project" (both tries). Only after 了 (the object of a finished verb) and a name in Latin script (or
+# a glossary name, already in English here): a subject ("在Karpathy担任总监期间") is left alone.
+_PIVOT = re.compile(r"(了\s*[A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*)*)\s*(担任|出任)")
 _PARTS = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下旬": "late", "底": "late", "末": "late"}
 
 
@@ -74,6 +84,7 @@ def glossed(sentence: str) -> str:
             text = text.replace(name, f" {english} ")
         # a full name whose parts are both spellings of it is one name: "埃隆·马斯克" → "Musk", not "Musk · Musk"
         text = re.sub(f" {re.escape(english)} {MIDDLE_DOT} {re.escape(english)} ", f" {english} ", text)
+    text = _PIVOT.sub(r"\1,并让其\2", text)
     return re.sub(r" {2,}", " ", text).strip()
 
 
