@@ -129,8 +129,8 @@ Translate this sentence into {language_name}."""
 # (向…提出: "he proposed a takeover of Altman"), who takes whom from whom (从…挖走), a clause with no
 # subject of its own (因为…, 因此…). Shown these, it wrote "he proposed to Altman that he buy OpenAI and
 # control it directly" in every dev answer holding that sentence, and "San Francisco court" (not an
-# invented "federal court"); 从…挖走 is still wrong ("Tesla acquired Andrej Karpathy… at OpenAI"), and
-# 联合创始人 became "founding members" (one dev case fewer passes). The server's prefix cache keeps the
+# invented "federal court"); 从…挖走 stayed wrong ("Tesla acquired Andrej Karpathy… at OpenAI") until
+# ``rag.answer.glosses`` spelled out its pivot, and 联合创始人 became "founding members" (one dev case fewer passes). The server's prefix cache keeps the
 # longer prompt's cost small (dev subset: 9.6 → 9.9 s per question).
 TRANSLATION_EXAMPLES: tuple[tuple[str, str, str], ...] = (
     ("新华社 · 3 May 2021", "据知情人士透露,这家球队从竞争对手那里挖走了两名主力球员,以加强下赛季的阵容。",
