@@ -37,6 +37,7 @@ GROUPS: list[list[str]] = [
     ["LLM", "大型语言模型", "大语言模型"],
     ["nonprofit", "non-profit", "非营利", "非盈利"],
     ["lawsuit", "诉讼", "起诉"],
+    ["co-founder", "cofounder", "联合创始人"],
 ]
 # Words that match across languages for search and topic coverage only: unlike GROUPS, they
 # are not names, so prompts do not gloss them ("宣布退出 (leave)" made the model write "(leave)")
