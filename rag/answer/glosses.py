@@ -36,6 +36,8 @@ _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan ")
 
 # "3 月初" is early March, not "March 3rd" (what the model wrote)
 _PART_OF_MONTH = re.compile(r"(?<!\d)(1[0-2]|[1-9])\s*月(初|上旬|中旬|中|下旬|底|末)")
+_PARTS = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下旬": "late", "底": "late", "末": "late"}
+
 # A pivot construction, a name that is the object of one verb and the subject of 担任 (to serve as):
 # "从OpenAI挖走了Andrej Karpathy担任自动驾驶项目架构师". The 1.5B model read the new role as where the
 # person came from ("Tesla acquired Andrej Karpathy as the chief architect of the self-driving project at
@@ -44,7 +46,6 @@ _PART_OF_MONTH = re.compile(r"(?<!\d)(1[0-2]|[1-9])\s*月(初|上旬|中旬|中|
 # project" (both tries). Only after 了 (the object of a finished verb) and a name in Latin script (or
 # a glossary name, already in English here): a subject ("在Karpathy担任总监期间") is left alone.
 _PIVOT = re.compile(r"(了\s*[A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*)*)\s*(担任|出任)")
-_PARTS = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下旬": "late", "底": "late", "末": "late"}
 
 
 def english_amount(value: float, unit: str = "") -> str:

@@ -130,8 +130,9 @@ Translate this sentence into {language_name}."""
 # subject of its own (因为…, 因此…). Shown these, it wrote "he proposed to Altman that he buy OpenAI and
 # control it directly" in every dev answer holding that sentence, and "San Francisco court" (not an
 # invented "federal court"); 从…挖走 stayed wrong ("Tesla acquired Andrej Karpathy… at OpenAI") until
-# ``rag.answer.glosses`` spelled out its pivot, and 联合创始人 became "founding members" (one dev case fewer passes). The server's prefix cache keeps the
-# longer prompt's cost small (dev subset: 9.6 → 9.9 s per question).
+# ``rag.answer.glosses`` spelled out its pivot, and 联合创始人 became "founding members" until the glossary
+# gave it in English. The server's prefix cache keeps the longer prompt's cost small (dev subset: 9.6 → 9.9 s
+# per question).
 TRANSLATION_EXAMPLES: tuple[tuple[str, str, str], ...] = (
     ("新华社 · 3 May 2021", "据知情人士透露,这家球队从竞争对手那里挖走了两名主力球员,以加强下赛季的阵容。",
      "According to people familiar with the matter, the team poached two key players from a rival to strengthen "

@@ -4,7 +4,9 @@
 split is run through retrieval and evidence selection (no answerer needed); for
 each pair of thresholds, refusal recall (unanswerable cases refused) and
 over-refusal (answerable cases refused) are counted with the chain's own
-``RefusalPolicy``. The best pair keeps over-refusal at or under 5%.
+``RefusalPolicy``; the table lists the best pairs that keep over-refusal at or under
+5%. The setting to use is ``chosen_thresholds``: per language, the fewest errors, in the
+middle of the tie, so that no threshold sits a hair from a dev case.
 
 **The model's check** (``RAG_MIN_ANSWER_PROBABILITY``, ``--what model``): with the
 embedded model, each case the retrieval thresholds let through is put to the model's
@@ -129,9 +131,10 @@ def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str
                        for p in mine)
 
         counts = [errors(t) for t in grid]
+        fewest = min(counts)
         runs: list[list[float]] = []
         for t, n in zip(grid, counts):
-            if n == min(counts):
+            if n == fewest:
                 if runs and round(runs[-1][-1] + 0.01, 2) == t:
                     runs[-1].append(t)
                 else:
