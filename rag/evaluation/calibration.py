@@ -95,6 +95,11 @@ def rates(refused: Sequence[bool], answerable: Sequence[bool]) -> tuple[float, f
     return round(sum(un) / len(un), 3) if un else 0.0, round(sum(ans) / len(ans), 3) if ans else 0.0
 
 
+def refused_by(policy: RefusalPolicy, points: Sequence[Point]) -> list[bool]:
+    """Whether ``policy`` refuses each of ``points``."""
+    return [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points]
+
+
 def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, float, float]]:
     """(en threshold, zh threshold, overlap, refusal recall, over-refusal) for a grid, best first."""
     rows = []
@@ -103,8 +108,7 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
         for t_zh in grid:
             for overlap in (0.0, 0.01, 0.1, 0.2, 0.34, 0.4, 0.5, 0.6):  # 0.01: refuse when none is covered
                 policy = RefusalPolicy({"en": t_en, "zh": t_zh}, overlap)
-                refused = [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points]
-                recall, over = rates(refused, [p.answerable for p in points])
+                recall, over = rates(refused_by(policy, points), [p.answerable for p in points])
                 rows.append((t_en, t_zh, overlap, recall, over))
     rows.sort(key=lambda r: (r[4] > 0.05, -r[3], r[4]))
     return rows
@@ -124,23 +128,14 @@ def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str
     chosen: dict[str, float] = {}
     for language in sorted({p.language for p in points}):
         mine = [p for p in points if p.language == language]
-
-        def errors(t: float, mine: list[Point] = mine) -> int:
-            policy = RefusalPolicy({language: t}, overlap)
-            return sum(policy.refuse_on(p.has_evidence, p.relevance, p.overlap, language) != (not p.answerable)
-                       for p in mine)
-
-        counts = [errors(t) for t in grid]
-        fewest = min(counts)
-        runs: list[list[float]] = []
-        for t, n in zip(grid, counts):
-            if n == fewest:
-                if runs and round(runs[-1][-1] + 0.01, 2) == t:
-                    runs[-1].append(t)
-                else:
-                    runs.append([t])
-        lowest = runs[0]  # of runs that tie, the lowest refuses the fewest answerable cases
-        chosen[language] = round((lowest[0] + lowest[-1]) / 2, 2)
+        answerable = [p.answerable for p in mine]
+        counts = [sum(r != (not a) for r, a in zip(refused_by(RefusalPolicy({language: t}, overlap), mine), answerable))
+                  for t in grid]
+        # the lowest run of ties refuses the fewest answerable cases
+        first = last = counts.index(min(counts))
+        while last + 1 < len(grid) and counts[last + 1] == counts[first]:
+            last += 1
+        chosen[language] = round((grid[first] + grid[last]) / 2, 2)
     return chosen
 
 
@@ -239,8 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for row in rows[:10] + [r for r in rows if r[:3] == current]:
             print(f"{row[0]:.2f}   {row[1]:.2f}   {row[2]:.2f}     {row[3]:.3f}           {row[4]:.3f}")
         chosen = chosen_thresholds(points, settings.min_overlap)
-        policy = RefusalPolicy(chosen, settings.min_overlap)
-        recall, over = rates([policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points],
+        recall, over = rates(refused_by(RefusalPolicy(chosen, settings.min_overlap), points),
                              [p.answerable for p in points])
         print("fewest errors per language, in the middle of the tie (the setting to use): "
               + ", ".join(f"{lang} {t:.2f}" for lang, t in chosen.items())
