@@ -186,15 +186,18 @@ LANGUAGE_NAME: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简
 # (restating never refuses): one token, yes or no, whose probability the chain
 # reads from the server's logprobs (``rag.answer.refusal``). Asked plainly, the
 # 1.5B model said "no" to half the answerable dev questions; its probability of
-# "yes" still ranks them, so a threshold chosen on dev decides.
-GATE_SYSTEM = """You check whether news sentences answer a question. Reply with one word: yes if the sentences state the answer to the question, no if they do not."""
+# "yes" still ranks them, so a threshold chosen on dev decides. Asked for "the specific fact the
+# question asks for", with near misses named as a "no", its P(yes) on the dev cases that pass the
+# retrieval thresholds separates better (AUC 0.902 -> 0.913; at 0.20, seven errors instead of nine);
+# a yes/no after four made-up worked examples, or the question after the sentences, separated worse.
+GATE_SYSTEM = """You check whether news sentences answer a question. Reply with one word: yes if the sentences state the specific fact the question asks for, no if they do not. Sentences about the same people or topic that do not state the asked fact get no."""
 
 GATE_USER = """Question: {question}
 
 Sentences:
 {sentences}
 
-Do these sentences state the answer to the question? Reply yes or no."""
+Do these sentences state the specific fact the question asks for? Reply yes or no."""
 
 GATE_PROMPT = ChatPromptTemplate.from_messages([("system", GATE_SYSTEM), ("human", GATE_USER)])
 GATE_SENTENCES = 3  # the best evidence sentences the check reads
