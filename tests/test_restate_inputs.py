@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.glosses import english_amount, glossed, unecho
+from rag.answer.glosses import english_amount, glossed, idioms_spelled, unecho
 from rag.answer.restate import restate_inputs
 from rag.numbers import figures
 
@@ -57,6 +57,13 @@ def test_a_pivot_construction_is_spelled_out_for_the_model() -> None:
     assert "挖走了Andrej Karpathy,并让其担任自动驾驶项目架构师" in glossed(KARPATHY)  # poached X to serve as Y
     assert glossed("董事会任命了马斯克出任CEO。") == "董事会任命了 Musk,并让其出任CEO。"
     assert glossed("在Andrej Karpathy担任总监期间,特斯拉发展很快。").startswith("在Andrej Karpathy担任总监期间")
+
+
+def test_a_quoted_idiom_is_given_its_english_sense_for_a_second_try() -> None:
+    sentence = "然而在沉寂不到一周后,奥特曼使出“杀手锏”,通过公开邮件透露:"
+    assert "“杀手锏”" in glossed(sentence)  # the first try has the idiom as the writer wrote it
+    assert idioms_spelled(sentence) == "然而在沉寂不到一周后,奥特曼使出“trump card”,通过公开邮件透露:"
+    assert idioms_spelled("他们最终分道扬镳,“开放”一词") == "他们最终分道扬镳,“开放”一词"  # unquoted, or not figurative
 
 
 def test_unecho_drops_a_gloss_the_model_copied() -> None:
@@ -135,6 +142,22 @@ def test_a_translation_that_fails_the_check_is_asked_once_more_then_quoted(setti
     assert first and len(second) == len(first)  # every failed translation was tried once more
     assert "Zuckerberg" not in answer.answer and all(line.startswith("- “") for line in answer.answer.splitlines()
                                                      if line.startswith("- ") and "[" in line)
+
+
+def test_the_second_try_has_the_quoted_idioms_in_english(settings_factory) -> None:
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    with ScriptedOpenAI() as server:
+        server.default = "Mark Zuckerberg said so."  # fails the check: every sentence is tried twice
+        chain = build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                             openai_api_key="sk-test", timeout=5, max_retries=0, generation="restate"))
+        chain.ask("What did Altman's emails reveal about Musk's funding promise?")
+    asked = [(r["body"]["messages"][0]["content"], r["body"]["messages"][-1]["content"]) for r in server.requests]
+    idiom = [(s, u) for s, u in asked if "使出" in u]
+    first = [u for s, u in idiom if "the reason, who states it" in s]
+    second = [u for s, u in idiom if "who says or does what" in s]
+    assert first and second and all("“杀手锏”" in u for u in first) and all("“trump card”" in u for u in second)
 
 
 def test_a_translation_that_needed_repair_is_asked_once_more_and_the_repair_shown_when_both_need_it(

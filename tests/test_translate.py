@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag.retrieval import translate
 from rag.retrieval.translate import english_to_chinese, segment
 
 
@@ -29,3 +30,15 @@ def test_a_noun_translates_by_its_verb_when_its_own_senses_are_not_in_the_articl
     assert english_to_chinese("departure", lambda w: w == "离开") == ["离开"]
     assert english_to_chinese("rejection", lambda w: w == "拒绝") == ["拒绝"]
     assert english_to_chinese("departure", lambda w: w in ("离开", "发车")) == ["发车"]  # its own sense first
+
+
+def test_an_idiom_or_figure_of_speech_has_its_figurative_sense() -> None:
+    lines = "\n".join([
+        "殺手鐧 杀手锏 [sha1 shou3 jian3] /(fig.) trump card/",
+        "分道揚鑣 分道扬镳 [fen1 dao4 yang2 biao1] /lit. to take different roads (idiom)/fig. to part ways/",
+        "一石二鳥 一石二鸟 [yi1 shi2 er4 niao3] /to kill two birds with one stone (idiom); one action, two gains/",
+        "開放 开放 [kai1 fang4] /to bloom/to open/",
+    ])
+    figurative = translate.parse(lines).figurative
+    assert figurative == {"杀手锏": "trump card", "分道扬镳": "part ways", "一石二鸟": "kill two birds with one stone"}
+    assert translate.figurative("杀手锏") == "trump card" and translate.figurative("开放") is None  # the shipped file

@@ -17,7 +17,8 @@ fact recall 0.892 → 0.925 (an earlier version of this code, replacing the name
 spaces, had found the opposite). A copied gloss in the reply ("Tesla (Tesla)") is dropped by
 ``unecho``, and a name the model spelled its own way before a gloss ("Olteanu (Altman)") becomes the gloss. The source
 sentence shown to the reader and checked by ``rag.answer.faithful`` is untouched:
-only the prompt's copy is glossed. What it leaves out: other words and constructions
+only the prompt's copy is glossed. A second try, after a translation failed the check, also
+has each quoted idiom in its figurative English sense (``idioms_spelled``). What it leaves out: other words and constructions
 (the model translates those), and every target language but English.
 """
 
@@ -29,6 +30,7 @@ from rag.dates import MONTHS
 from rag.numbers import figures
 from rag.retrieval.question import to_simplified
 from rag.retrieval.glossary import GROUPS
+from rag.retrieval.translate import figurative
 from rag.text import MIDDLE_DOT, has_han
 
 _CURRENCY = (("美元", "${} "), ("港元", "HK${} "), ("人民币", "{} yuan "), ("元", "{} yuan "))
@@ -46,6 +48,8 @@ _PARTS = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下
 # project" (both tries). Only after 了 (the object of a finished verb) and a name in Latin script (or
 # a glossary name, already in English here): a subject ("在Karpathy担任总监期间") is left alone.
 _PIVOT = re.compile(r"(了\s*[A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*)*)\s*(担任|出任)")
+
+_QUOTED = re.compile(r"([“「\"])([\u4e00-\u9fff]{2,8})([”」\"])")
 
 
 def english_amount(value: float, unit: str = "") -> str:
@@ -87,6 +91,20 @@ def glossed(sentence: str) -> str:
         text = re.sub(f" {re.escape(english)} {MIDDLE_DOT} {re.escape(english)} ", f" {english} ", text)
     text = _PIVOT.sub(r"\1,并让其\2", text)
     return re.sub(r" {2,}", " ", text).strip()
+
+
+def idioms_spelled(sentence: str) -> str:
+    """``sentence`` with each quoted idiom or figure of speech in its English sense (CC-CEDICT's
+    figurative one): "奥特曼使出“杀手锏”" → "奥特曼使出“trump card”"; other quoted words are left alone.
+
+    For a second try only. The 1.5B model half-translated “杀手锏” as “killer锏” on both tries
+    (Chinese left in an English translation fails the check, and the source was quoted instead);
+    with “trump card” it wrote "Altman used his "trump card"" on both. Given first, the gloss made a
+    translation the model had right worse ("徒有其名" was "just a facade", then "is now "with an
+    undeserved reputation""), so the first try has the idiom as the writer wrote it.
+    """
+    return _QUOTED.sub(lambda m: m.group(1) + (figurative(to_simplified(m.group(2))) or m.group(2)) + m.group(3),
+                       sentence)
 
 
 _ECHO = re.compile(r"\b([A-Za-z][\w.]*(?: [A-Za-z][\w.]*){0,2}) \(\1\)", re.I | re.A)

@@ -11,8 +11,8 @@ The first call streams alone until its first token (a reader's first word waits 
 prompt, not four); then the others start, side by side in the server's parallel slots,
 and are shown as they finish, in evidence order. A translation whose figures or names
 do not match its source (``rag.answer.faithful``), or that matched only once an invented aside
-was cut out, is asked for once more, with a second wording of the prompt; a try faithful as
-written is shown before a repaired one, and when both fail the quoted sentence is shown.
+was cut out, is asked for once more, with a second wording of the prompt and its quoted idioms
+in English (``idioms_spelled``); a try faithful as written is shown before a repaired one, and when both fail the quoted sentence is shown.
 A sentence translated before in this process (``rag.answer.memo``) is shown as it was then, with no call.
 Every bullet goes through the same support check as any answer. What it leaves out:
 choosing the evidence, and the prompt's wording.
@@ -30,7 +30,7 @@ from langchain_core.runnables import Runnable
 from rag.answer.cite import item_citations
 from rag.answer.faithful import repaired
 from rag.answer.framing import sanitize
-from rag.answer.glosses import glossed, unecho
+from rag.answer.glosses import glossed, idioms_spelled, unecho
 from rag.answer.memo import Memo
 from rag.answer.prompts import LANGUAGE_NAME
 from rag.answer.replies import Writer, finish_reason, total_usage
@@ -126,7 +126,8 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
             replies.append(reply)
             text = _checked(reply_text(reply), item.sentence.text)
             if text is None or text[1]:  # one more try, worded differently: the small model fails on different sentences
-                reply = chain.invoke({**prompts[i], "retry": "1"}, writer.config)
+                again = {**prompts[i], "sentence": idioms_spelled(prompts[i]["sentence"]), "retry": "1"}
+                reply = chain.invoke(again, writer.config)
                 replies.append(reply)
                 text = _preferred(text, _checked(reply_text(reply), item.sentence.text))
             text = text[0] if text else ""

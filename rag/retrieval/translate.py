@@ -55,6 +55,7 @@ class Dictionary:
     en_to_zh: dict[str, list[str]] = field(default_factory=dict)  # "leave" → ["离开", …], primary senses first
     zh_to_en: dict[str, str] = field(default_factory=dict)  # "离开" → "leave"
     pinyin: dict[str, str] = field(default_factory=dict)  # "界面" → "jiemian" (no tones, no spaces)
+    figurative: dict[str, str] = field(default_factory=dict)  # "杀手锏" → "trump card" (idioms, figures of speech)
 
 
 def _cedict_path() -> Path | None:
@@ -79,6 +80,9 @@ def parse(text: str) -> Dictionary:
         if not m or "surname" in m.group(4).lower():
             continue
         simplified, senses = m.group(2), [_clean(d) for d in m.group(4).split("/")]
+        figure = _figurative_sense(m.group(4).split("/"))
+        if figure and len(simplified) > 1:
+            out.figurative.setdefault(simplified, figure)
         if len(simplified) > 1 and simplified not in out.pinyin:
             out.pinyin[simplified] = re.sub(r"[^a-z]", "", m.group(3).lower().replace("u:", "v"))
         senses = [s for s in senses if s and not s.startswith(("variant of", "see ", "old variant", "cl:"))]
@@ -93,6 +97,20 @@ def parse(text: str) -> Dictionary:
                 ranked.setdefault(word, []).append((rank + penalty, simplified))
     out.en_to_zh = {w: [z for _, z in sorted(c)] for w, c in ranked.items()}
     return out
+
+
+def _figurative_sense(senses: list[str]) -> str | None:
+    """The sense of an idiom or figure of speech: the first marked "fig.", else the first marked
+    "(idiom)" that is not the literal reading ("杀手锏" → "trump card", "分道扬镳" → "part ways")."""
+    figures = [s.removeprefix("(fig.)").removeprefix("fig.") for s in senses if s.startswith(("(fig.)", "fig."))]
+    figures += [s for s in senses if "(idiom)" in s and not s.startswith("lit.")]
+    return _clean(figures[0]).split(";")[0].strip() or None if figures else None
+
+
+def figurative(term: str) -> str | None:
+    """CC-CEDICT's figurative English sense of a Chinese idiom or figure of speech (None for other words)."""
+    d = dictionary()
+    return d.figurative.get(term) if d else None
 
 
 def _indexed_words(sense: str) -> list[tuple[str, int]]:
