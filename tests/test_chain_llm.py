@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openai_server import ScriptedOpenAI
+from rag.answer.followup import BRIEF_ANSWER
 from rag.errors import ModelError
 from rag.factory import build_chain
 from rag.models import Answer
@@ -95,6 +96,16 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(server, settings_f
     answer = chain_for(server, settings_factory).ask("Why did he leave?", history)
     assert answer.standalone_question == "Why did Musk leave OpenAI?"
     assert len(server.requests) == 2 and not server.requests[0]["body"].get("stream")
+
+
+def test_the_condense_call_reads_the_start_of_earlier_answers_without_markers(server, settings_factory) -> None:
+    server.replies.extend(["Why did Musk leave OpenAI?", "He thought OpenAI would fail [1]."])
+    long = "- Musk offered $97.4 billion. [1]\n- " + "Altman said no. [2] " * 60
+    history = [{"role": "user", "content": "How much did Musk offer?"}, {"role": "assistant", "content": long}]
+    chain_for(server, settings_factory).ask("Why did he leave?", history)
+    earlier = server.requests[0]["body"]["messages"][-2]["content"]
+    assert earlier.startswith("Musk offered $97.4 billion. Altman said no.") and len(earlier) == BRIEF_ANSWER
+    assert "[1]" not in earlier and "- " not in earlier
 
 
 def test_a_second_question_that_stands_alone_is_not_condensed(server, settings_factory) -> None:

@@ -31,7 +31,8 @@ from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
-from rag.answer.followup import History, carry_topic, leans_on_history, messages, stands_alone, usable_rewrite
+from rag.answer.followup import (History, brief, carry_topic, leans_on_history, messages, stands_alone,
+                                 usable_rewrite)
 from rag.answer.memo import MEMO_SIZE, Memo
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
                                 RESTATE_PROMPT, TRANSLATE_PROMPT, TRANSLATE_TARGET)
@@ -175,7 +176,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if self.condense_chain is not None:
             try:
                 rewritten = self.condense_chain.invoke(
-                    {"history": messages(history[-4:]), "question": question}, config)
+                    {"history": messages(brief(history[-4:])), "question": question}, config)
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             first = rewritten.strip().splitlines()[0] if rewritten.strip() else ""

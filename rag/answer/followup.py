@@ -1,7 +1,7 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
-With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``) unless
-it ``stands_alone``, and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline,
+With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``, earlier
+answers cut short by ``brief``) unless it ``stands_alone``, and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline,
 ``carry_topic`` adds the earlier question's names and topic words. ``messages`` turns
 chat history into LangChain messages for the prompts. What it leaves out: the
 condense call itself (``rag.answer.chain``).
@@ -20,6 +20,7 @@ from rag.retrieval.translate import content_words
 from rag.text import detect_language, keyword_tokens
 
 History = Sequence[dict[str, str]]
+_MARKER = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|him|her|his|hers|its|their|them|this|that|these|those|then|what about|and why)\b"
     r"|他|她|它|其|该|此|这|那|后来|然后|接着",
@@ -34,6 +35,19 @@ def messages(history: History) -> list[BaseMessage]:
         for t in history
         if t.get("content")
     ]
+
+
+BRIEF_ANSWER = 300  # characters of an earlier answer the condense call reads
+
+
+def brief(history: History) -> list[dict[str, str]]:
+    """The turns the condense call reads: each earlier answer cut to its first ``BRIEF_ANSWER``
+    characters, without citation markers or bullets. Whole five-bullet answers made the
+    1.5B model's rewrite of "他后来起诉了谁？" take 6.8 s instead of 1.6 s (the prompt is read at
+    ~85 tokens/s), for the same rewrite: what a follow-up refers to is in the earlier question
+    and the start of its answer."""
+    return [dict(t, content=_MARKER.sub("", t.get("content", "")).replace("\n- ", " ").removeprefix("- ")[:BRIEF_ANSWER])
+            if t.get("role") != "user" else dict(t) for t in history]
 
 
 def _named(question: str) -> int:
