@@ -88,3 +88,11 @@ def test_traditional_questions_are_searched_with_mainland_words(seeds_chain) -> 
     assert not answer.refused and answer.citations
     assert "xAI" in answer.answer or "X.ai" in answer.answer
     assert "馬斯克" in answer.answer and "马斯克" not in answer.answer  # written back in the user's script
+
+
+def test_a_follow_ups_connective_is_not_what_it_asks_about(seeds_chain) -> None:
+    """"他后来起诉了谁？" asks who he sued: 后来 (later), which no article writes, is no topic word, so
+    the question is answered, not refused as "文章中没有提到后来"."""
+    history = [{"role": "user", "content": "马斯克为什么离开OpenAI？"}, {"role": "assistant", "content": "因为利益冲突。 [1]"}]
+    answer = seeds_chain.ask("他后来起诉了谁？", history)
+    assert not answer.refused and "提起诉讼" in answer.answer
