@@ -14,13 +14,14 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from rag.answer.cite import strip_markers
 from rag.answer.unknown import names
 from rag.retrieval.glossary import name_groups
 from rag.retrieval.translate import content_words
-from rag.text import detect_language, keyword_tokens
+from rag.text import detect_language, keyword_tokens, one_line
 
 History = Sequence[dict[str, str]]
-_MARKER = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
+_BULLET = re.compile(r"^\s*-\s+", re.M)
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|him|her|his|hers|its|their|them|this|that|these|those|then|what about|and why)\b"
     r"|他|她|它|其|该|此|这|那|后来|然后|接着",
@@ -46,7 +47,7 @@ def brief(history: History) -> list[dict[str, str]]:
     1.5B model's rewrite of "他后来起诉了谁？" take 6.8 s instead of 1.6 s (the prompt is read at
     ~85 tokens/s), for the same rewrite: what a follow-up refers to is in the earlier question
     and the start of its answer."""
-    return [dict(t, content=_MARKER.sub("", t.get("content", "")).replace("\n- ", " ").removeprefix("- ")[:BRIEF_ANSWER])
+    return [dict(t, content=one_line(strip_markers(_BULLET.sub("", t.get("content", ""))))[:BRIEF_ANSWER])
             if t.get("role") != "user" else dict(t) for t in history]
 
 

@@ -79,8 +79,9 @@ def parse(text: str) -> Dictionary:
         m = _LINE.match(line)
         if not m or "surname" in m.group(4).lower():
             continue
-        simplified, senses = m.group(2), [_clean(d) for d in m.group(4).split("/")]
-        figure = _figurative_sense(m.group(4).split("/"))
+        raw = m.group(4).split("/")
+        simplified, senses = m.group(2), [_clean(d) for d in raw]
+        figure = _figurative_sense(raw)
         if figure and len(simplified) > 1:
             out.figurative.setdefault(simplified, figure)
         if len(simplified) > 1 and simplified not in out.pinyin:
@@ -104,7 +105,9 @@ def _figurative_sense(senses: list[str]) -> str | None:
     "(idiom)" that is not the literal reading ("杀手锏" → "trump card", "分道扬镳" → "part ways")."""
     figures = [s.removeprefix("(fig.)").removeprefix("fig.") for s in senses if s.startswith(("(fig.)", "fig."))]
     figures += [s for s in senses if "(idiom)" in s and not s.startswith("lit.")]
-    return _clean(figures[0]).split(";")[0].strip() or None if figures else None
+    if not figures:
+        return None
+    return _clean(figures[0]).split(";")[0].strip() or None
 
 
 def figurative(term: str) -> str | None:
