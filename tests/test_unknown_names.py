@@ -41,6 +41,26 @@ def test_a_question_naming_what_no_article_mentions_is_refused(seeds_chain) -> N
     assert not seeds_chain.ask("What do the Jiemian and Jinse Caijing articles say about Musk?").refused
 
 
+def test_a_follow_up_is_refused_for_what_its_own_words_name() -> None:
+    from rag.answer.unknown import unknown_listed
+
+    joined = "Who won the 2022 FIFA World Cup? What is the weather in Paris tomorrow?"  # offline follow-up
+    own = "What is the weather in Paris tomorrow?"
+    assert unknown_listed(joined, ["FIFA", "Cup", "Paris"], "en", own) == "Paris"
+    # a follow-up naming nothing unknown itself ("Who scored?") keeps the earlier question's names
+    assert unknown_listed("Who won the 2022 FIFA World Cup? Who scored?", ["FIFA", "Cup"], "en",
+                          "Who scored?") == "FIFA World Cup"
+
+
+def test_an_off_topic_follow_up_in_the_app_names_only_its_own_unknowns(seeds_chain) -> None:
+    history = [{"role": "user", "content": "Who won the 2022 FIFA World Cup?"},
+               {"role": "assistant", "content": "The articles don't cover this. None of them mentions FIFA World Cup."}]
+    answer = seeds_chain.ask("What is the weather in Paris tomorrow?", history)
+    assert answer.refused and not answer.citations
+    assert "FIFA" not in answer.answer, answer.answer
+    assert answer.answer.endswith("None of them mentions Paris."), answer.answer
+
+
 def test_each_word_of_a_glossary_name_of_several_words_is_known_when_the_name_is() -> None:
     assert unknown_names("What did Musk tell the Wall Street Journal?", lambda w: w in {"华尔街日报", "musk"}, label) == []
     assert unknown_names("What did Musk tell the Wall Street Journal?", lambda w: w == "musk", label) == [

@@ -274,7 +274,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
               or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
             answer.refused, answer.usage = True, total_usage(earlier)
             said = NO_ANSWER[language]
-            listed = unknown_listed(evidence.standalone_question, evidence.unknown_terms, language)
+            listed = unknown_listed(evidence.standalone_question, evidence.unknown_terms, language, question)
             if listed:  # say what no article mentions, as the question writes it
                 said += NEVER_MENTIONED[language].format(names=listed)
             answer.answer = to_script(said, user_script)

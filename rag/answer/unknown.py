@@ -83,12 +83,25 @@ _NAME_RUN = re.compile(r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*")  # "FIFA Wor
 _JOINERS = {"en": (", ", " or "), "zh": ("、", "或")}
 
 
-def unknown_listed(question: str, unknown: Sequence[str], language: str) -> str:
+def _written_in(term: str, text: str) -> bool:
+    """Is ``term`` a word of ``text`` (a Chinese term: anywhere in it)?"""
+    return bool(re.search(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", text, re.I))
+
+
+def unknown_listed(question: str, unknown: Sequence[str], language: str, own: str = "") -> str:
     """``unknown`` as a reader would write it: each unknown name inside the question's run of capitalised
     words ("Who won the 2022 FIFA World Cup?": "FIFA World Cup", not "FIFA, Cup"), the last one after "or"
     ("bake, sourdough or bread"; 或 in Chinese). A name whose run holds a glossary name ("Satya Nadella")
     is left out, '' when none is left: Chinese articles write such a full name in characters
-    (萨蒂亚・纳德拉), where no dictionary finds "Satya", so "None of them mentions Satya" could be false."""
+    (萨蒂亚・纳德拉), where no dictionary finds "Satya", so "None of them mentions Satya" could be false.
+
+    ``question`` is the standalone question; ``own``, when given, is what the user typed. When the
+    user's own words hold some of the unknown names, only those are listed: "What is the weather in
+    Paris tomorrow?" after a question about the World Cup, joined with it offline, is refused for
+    Paris, not for "FIFA World Cup or Paris"."""
+    mine = [t for t in unknown if _written_in(t, own)]
+    if mine:
+        question, unknown = own, mine
     runs = [_POSSESSIVE.sub("", m.group()) for m in _NAME_RUN.finditer(question)]
     shown: list[str] = []
     for term in unknown:
