@@ -103,7 +103,10 @@ def test_the_condense_call_reads_the_start_of_earlier_answers_without_markers(se
     long = "- Musk offered $97.4 billion. [1]\n- " + "Altman said no. [2] " * 60
     history = [{"role": "user", "content": "How much did Musk offer?"}, {"role": "assistant", "content": long}]
     chain_for(server, settings_factory).ask("Why did he leave?", history)
-    earlier = server.requests[0]["body"]["messages"][-2]["content"]
+    sent = server.requests[0]["body"]["messages"][-1]["content"]
+    assert sent.startswith("Conversation:\nUser: How much did Musk offer?\nAssistant: ")
+    assert sent.endswith("\n\nFollow-up question: Why did he leave?")
+    earlier = sent.split("Assistant: ", 1)[1].split("\n", 1)[0]
     assert earlier.startswith("Musk offered $97.4 billion. Altman said no.") and len(earlier) == BRIEF_ANSWER
     assert "[1]" not in earlier and "- " not in earlier
 
@@ -117,13 +120,14 @@ def test_a_second_question_that_stands_alone_is_not_condensed(server, settings_f
     assert evidence.standalone_question == "微软持有OpenAI多少股份？" and server.requests == []
     server.replies.append("微软是通过什么服务来卖OpenAI的技术的？")
     evidence, _ = chain.gather("微软是通过什么服务来卖的？", history)
-    assert "Rewrite the user's last question" in str(server.requests[0]["body"]["messages"])
+    assert "Rewrite the follow-up question" in str(server.requests[0]["body"]["messages"])
     assert evidence.standalone_question == "微软是通过什么服务来卖OpenAI的技术的？"
 
 
 @pytest.mark.parametrize("rewrite", [
     "他离开了OpenAI，因为他在2014年被推翻了。",  # an answer, not a question (the 1.5B model did this)
     "Why did Musk leave OpenAI?",  # the wrong language
+    "他为什么离开了？",  # handed back without what the conversation says "he" is
 ])
 def test_a_rewrite_that_is_not_a_question_in_its_language_is_not_used(server, settings_factory, rewrite) -> None:
     server.replies.append(rewrite)

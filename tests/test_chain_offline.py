@@ -96,3 +96,16 @@ def test_a_follow_ups_connective_is_not_what_it_asks_about(seeds_chain) -> None:
     history = [{"role": "user", "content": "马斯克为什么离开OpenAI？"}, {"role": "assistant", "content": "因为利益冲突。 [1]"}]
     answer = seeds_chain.ask("他后来起诉了谁？", history)
     assert not answer.refused and "提起诉讼" in answer.answer
+
+
+def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_rewrite_that_uses_it() -> None:
+    from rag.answer.followup import transcript, usable_rewrite
+
+    history = [{"role": "user", "content": "微软在OpenAI持股多少？"}, {"role": "assistant", "content": "- 微软只持有49%的股份。 [1]"}]
+    conversation = transcript(history)
+    assert conversation == "User: 微软在OpenAI持股多少？\nAssistant: 微软只持有49%的股份。"
+    assert usable_rewrite("为什么微软只持有OpenAI 49%的股份？", "为什么不多持一些股份？", conversation)
+    assert not usable_rewrite("为什么不多持一些股份？", "为什么不多持一些股份？", conversation)  # handed back
+    assert not usable_rewrite("这发生在哪天？", "这是哪天发生的？",  # reworded, "这" still unresolved
+                              "User: OpenAI是怎么回应马斯克的起诉的？\nAssistant: OpenAI选择了冷处理的态度。")
+    assert not usable_rewrite("微软认为OpenAI很重要。", "为什么不多持一些股份？", conversation)  # an answer

@@ -31,7 +31,7 @@ from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
-from rag.answer.followup import (History, brief, carry_topic, leans_on_history, messages, stands_alone,
+from rag.answer.followup import (History, carry_topic, leans_on_history, stands_alone, transcript,
                                  usable_rewrite)
 from rag.answer.memo import MEMO_SIZE, Memo
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
@@ -174,14 +174,14 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if not last_user or stands_alone(question):  # a model call saved: seconds on a laptop
             return question
         if self.condense_chain is not None:
+            conversation = for_search(transcript(history[-4:]))
             try:
-                rewritten = self.condense_chain.invoke(
-                    {"history": messages(brief(history[-4:])), "question": question}, config)
+                rewritten = self.condense_chain.invoke({"conversation": conversation, "question": question}, config)
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             first = rewritten.strip().splitlines()[0] if rewritten.strip() else ""
-            if usable_rewrite(first, question, last_user):
-                return check_question(first)
+            if usable_rewrite(first, question, conversation):
+                return check_question(for_search(first))
         if self.followup == "previous":  # offline, or the model's rewrite was not a question
             return f"{last_user} {question}" if leans_on_history(question) else question
         return carry_topic(question, last_user)

@@ -1,10 +1,11 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
-With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT``, earlier
-answers cut short by ``brief``) unless it ``stands_alone``, and uses the rewrite only when ``usable_rewrite`` says it is still a question; offline,
-``carry_topic`` adds the earlier question's names and topic words. ``messages`` turns
-chat history into LangChain messages for the prompts. What it leaves out: the
-condense call itself (``rag.answer.chain``).
+With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT`` reads it as a
+``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone``, and uses the
+rewrite only when ``usable_rewrite`` says it is still a question that resolves something; offline,
+the earlier question is joined to it, or ``carry_topic`` adds the earlier question's names and topic
+words. ``messages`` turns chat history into LangChain messages for the synthesis prompt. What it
+leaves out: the condense call itself (``rag.answer.chain``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from rag.answer.cite import strip_markers
 from rag.answer.unknown import names
 from rag.retrieval.glossary import name_groups
+from rag.retrieval.question import for_search
 from rag.retrieval.translate import content_words
 from rag.text import detect_language, keyword_tokens, one_line
 
@@ -49,6 +51,13 @@ def brief(history: History) -> list[dict[str, str]]:
     and the start of its answer."""
     return [dict(t, content=one_line(strip_markers(_BULLET.sub("", t.get("content", ""))))[:BRIEF_ANSWER])
             if t.get("role") != "user" else dict(t) for t in history]
+
+
+def transcript(history: History) -> str:
+    """The conversation as the condense call reads it: "User: …" and "Assistant: …" lines, each
+    earlier answer ``brief``."""
+    return "\n".join(f"{'User' if t.get('role') == 'user' else 'Assistant'}: {t['content']}"
+                     for t in brief(history) if t.get("content"))
 
 
 def _named(question: str) -> int:
@@ -93,13 +102,18 @@ def carry_topic(question: str, previous: str) -> str:
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
 
 
-def usable_rewrite(rewritten: str, question: str, previous: str) -> bool:
-    """Is a model's condensed follow-up a question, in the question's language, of sensible length?
+def usable_rewrite(rewritten: str, question: str, conversation: str) -> bool:
+    """Is a model's condensed follow-up a question, in the question's language, of sensible length,
+    that brings in something from the conversation?
 
     A small model asked to rewrite "那他为什么离开了？" sometimes answers it instead
-    ("他离开了OpenAI，因为他在2014年被推翻了。"): a rewrite that does not end as a
-    question, changes language or runs far longer than the two questions is not used.
+    ("他离开了OpenAI，因为他在2014年被推翻了。") or hands it back unchanged or reworded
+    ("这发生在哪天？" for "这是哪天发生的？"): a rewrite that does not end as a question, changes
+    language, runs far longer than the question and the conversation, or adds no word of the
+    conversation is not used (the offline follow-up is searched instead).
     """
     text = rewritten.strip()
+    added = set(keyword_tokens(for_search(text))) - set(keyword_tokens(question))
     return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
-            and len(text) <= 2 * (len(question) + len(previous)))
+            and len(text) <= 2 * (len(question) + len(conversation))
+            and bool(added & set(keyword_tokens(conversation))))

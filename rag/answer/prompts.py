@@ -210,12 +210,17 @@ TRANSLATE_PROMPT = ChatPromptTemplate.from_messages([("system", TRANSLATE_SYSTEM
 TRANSLATE_TARGET: dict[Language, str] = {"en": "Simplified Chinese", "zh": "English"}
 
 # Follow-ups ("Why did he leave?") only retrieve well once the pronouns are
-# resolved; the model rewrites, it does not answer, and keeps the language.
-CONDENSE_SYSTEM = """Rewrite the user's last question as a standalone question that can be understood without the conversation: replace pronouns and references with the names they refer to. Keep the question's language. Do not answer it. Reply with the rewritten question only."""
+# resolved; the model rewrites, it does not answer, and keeps the language. The
+# conversation is one transcript in one message: given as chat turns, the 1.5B model
+# answered the follow-up in every dev case instead of rewriting it.
+CONDENSE_SYSTEM = """Rewrite the follow-up question so that it can be understood without the conversation: replace pronouns and vague references (he, it, that, 他, 它, 这) with the names they refer to. Keep the follow-up's language: a Chinese question stays Chinese, an English one English. Do not answer it. Reply with the rewritten question only."""
 
-CONDENSE_PROMPT = ChatPromptTemplate.from_messages(
-    [("system", CONDENSE_SYSTEM), MessagesPlaceholder("history"), ("human", "{question}")]
-)
+CONDENSE_USER = """Conversation:
+{conversation}
+
+Follow-up question: {question}"""
+
+CONDENSE_PROMPT = ChatPromptTemplate.from_messages([("system", CONDENSE_SYSTEM), ("human", CONDENSE_USER)])
 
 # Shown when a model reply had no valid citation: the answer is then backed by
 # the extractive selection, and the reader is told so.
