@@ -111,3 +111,15 @@ def test_a_topic_word_is_known_in_any_inflection_the_articles_use() -> None:
 
     assert unknown_topic("How much did Zephyr Robotics raise?", lambda w: w == "raised") == []  # the article says "raised"
     assert unknown_topic("How much did Zephyr Robotics raise?", lambda w: False) == ["raise"]
+
+
+def test_a_names_characters_do_not_make_a_word_with_their_neighbours(seeds_chain) -> None:
+    """"哪天马斯克起诉OpenAI？" (a model's rewrite of a follow-up) was refused as "文章中没有提到天马":
+    the dictionary read 天马 (Pegasus) across 哪天 and 马斯克."""
+    from rag.answer.evidence import topic_words
+    from rag.answer.unknown import unknown_topic
+
+    words = {w for forms in topic_words("哪天马斯克起诉OpenAI？", lambda w: True) for w in forms}
+    assert "天马" not in words and "马斯克" in words
+    assert unknown_topic("哪天马斯克起诉OpenAI？", seeds_chain.retriever.knows) == []
+    assert not seeds_chain.ask("哪天马斯克起诉OpenAI？").refused
