@@ -105,7 +105,7 @@ def test_the_condense_call_reads_the_start_of_earlier_answers_without_markers(se
     chain_for(server, settings_factory).ask("Why did he leave?", history)
     sent = server.requests[0]["body"]["messages"][-1]["content"]
     assert sent.startswith("Conversation:\nUser: How much did Musk offer?\nAssistant: ")
-    assert sent.endswith("\n\nFollow-up question: Why did he leave?")
+    assert sent.endswith("\n\nFollow-up question: Why did he leave?\n\nStandalone question:")
     earlier = sent.split("Assistant: ", 1)[1].split("\n", 1)[0]
     assert earlier.startswith("Musk offered $97.4 billion. Altman said no.") and len(earlier) == BRIEF_ANSWER
     assert "[1]" not in earlier and "- " not in earlier

@@ -211,14 +211,17 @@ TRANSLATE_TARGET: dict[Language, str] = {"en": "Simplified Chinese", "zh": "Engl
 
 # Follow-ups ("Why did he leave?") only retrieve well once the pronouns are
 # resolved; the model rewrites, it does not answer, and keeps the language. The
-# conversation is one transcript in one message: given as chat turns, the 1.5B model
-# answered the follow-up in every dev case instead of rewriting it.
+# conversation is one transcript in one message, ending with "Standalone question:": given as
+# chat turns, the 1.5B model answered the follow-up in every dev case instead of rewriting it;
+# without that last line it still answered 3 of the 13 dev follow-ups, with it none.
 CONDENSE_SYSTEM = """Rewrite the follow-up question so that it can be understood without the conversation: replace pronouns and vague references (he, it, that, 他, 它, 这) with the names they refer to. Keep the follow-up's language: a Chinese question stays Chinese, an English one English. Do not answer it. Reply with the rewritten question only."""
 
 CONDENSE_USER = """Conversation:
 {conversation}
 
-Follow-up question: {question}"""
+Follow-up question: {question}
+
+Standalone question:"""
 
 CONDENSE_PROMPT = ChatPromptTemplate.from_messages([("system", CONDENSE_SYSTEM), ("human", CONDENSE_USER)])
 
