@@ -109,3 +109,4 @@ def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_re
     assert not usable_rewrite("这发生在哪天？", "这是哪天发生的？",  # reworded, "这" still unresolved
                               "User: OpenAI是怎么回应马斯克的起诉的？\nAssistant: OpenAI选择了冷处理的态度。")
     assert not usable_rewrite("微软认为OpenAI很重要。", "为什么不多持一些股份？", conversation)  # an answer
+    assert not usable_rewrite("微软在OpenAI持股多少？", "为什么不多持一些股份？", conversation)  # the earlier question

@@ -155,6 +155,17 @@ def test_a_year_the_model_gave_a_month_is_dropped(restated: str, expected: str |
                     else "2024年11月,马斯克增加了反垄断索赔。") == expected
 
 
+@pytest.mark.parametrize(("restated", "expected"), [
+    # a word the model copied from the source: its dictionary English
+    ("Altman released the emails and Musk,逐一 refuting his accusations.",
+     "Altman released the emails and Musk, one by one refuting his accusations."),
+    ("Altman used his killer锏 to reveal the emails.", None),  # half a word: not a copied one
+    ("Altman 冷处理 the emails.", None),  # not in the dictionary: left, so it fails
+])
+def test_a_chinese_word_left_in_a_translation_is_given_in_english(restated: str, expected: str | None) -> None:
+    assert repaired(restated, "奥特曼使出“杀手锏”,公开了邮件,冷处理了马斯克,逐一驳斥了他的指控。") == expected
+
+
 def test_a_heading_beside_the_evidence_is_never_quoted() -> None:
     from rag.answer.cite import build_citations
     from rag.models import Evidence, EvidenceItem, Passage, Sentence

@@ -14,7 +14,8 @@ a sourced name ("President Brockman"). A role given to a glossary name ("Musk, t
 "CEO Altman") must stand right before that name in the source (首席执行官奥尔特曼): the model moves
 titles between people. A small model also adds appositives from its
 own knowledge ("Andrej Karpathy, a former Google employee, ..."), and a year to a month the
-source dates only by "同年" (the same year): ``repaired`` drops such a year, and a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
+source dates only by "同年" (the same year), and leaves a word in Chinese ("Musk,逐一 refuting"):
+``repaired`` drops such a year, gives a copied Chinese word its dictionary English ("one by one"), and a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
 the rest is checked again. A restatement that still fails is replaced by the
 source sentence itself, quoted. (A sentence already in the reader's language is not
 restated at all: ``rag.answer.restate``.) What it leaves out: meaning
@@ -27,7 +28,7 @@ import re
 
 from rag.dates import MONTHS, find_dates
 from rag.retrieval.glossary import name_groups
-from rag.retrieval.translate import english_to_chinese
+from rag.retrieval.translate import dictionary, english_to_chinese, segment
 from rag.numbers import numbers, same
 from rag.text import MIDDLE_DOT, STOPWORDS, cjk_ratio, detect_language, has_han
 
@@ -48,6 +49,9 @@ def _names(text: str) -> set[str]:
 
 _GIVEN_NAME = rf"[\u4e00-\u9fff]{{1,4}}{MIDDLE_DOT}\s*"  # a given name in characters before a surname: "萨蒂亚・"
 _BRACKETED = re.compile(r"\s\([^()]{1,60}\)")  # an aside in brackets: " (from Google)"
+# A Chinese word the model copied into its English, standing on its own ("…and Musk,逐一 refuting…"):
+# not glued to a Latin word ("killer锏" is half a word, not a copied one).
+_LEFT_IN_CHINESE = re.compile(r"(?<![A-Za-z])[\u4e00-\u9fff]{2,}(?![A-Za-z])")
 MAX_ASIDE_WORDS = 6  # a longer stretch between commas is part of the claim, not an aside
 
 
@@ -144,15 +148,36 @@ def _titles(word: str, restated: str, sourced: set[str]) -> bool:
     return bool(around) and bool(re.search(rf"\b(?:{around})\s+{word}\b|\b{word}\s+(?:{around})\b", restated))
 
 
+def _dictionary_words(restated: str, source: str) -> str:
+    """``restated`` with each Chinese word it copied from ``source`` given in English by the dictionary
+    (CC-CEDICT's first sense), when the dictionary has every word of it: "Musk,逐一 refuting" → "Musk,
+    one by one refuting"; anything else is left as it is."""
+    d = dictionary()
+
+    def english(m: re.Match[str]) -> str:
+        run = m.group()
+        words = segment(run)
+        if d is None or run not in source or "".join(words) != run or not all(w in d.zh_to_en for w in words):
+            return run
+        return f" {' '.join(d.zh_to_en[w] for w in words)} "
+
+    text = _LEFT_IN_CHINESE.sub(english, restated)
+    return restated if text == restated else re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
 def repaired(restated: str, source: str) -> str | None:
     """``restated`` if faithful; else, with a year the source does not state dropped after a month,
-    the result if faithful; else, with each short aside that fails the check on its own
+    the result if faithful; else, with Chinese words it copied given in English, the result if
+    faithful; else, with each short aside that fails the check on its own
     removed (a stretch between two commas, or in brackets), the result if that is faithful; else None."""
     if faithful(restated, source):
         return restated
     have = numbers(source)  # a year the model added to a month ("同年11月" → "November 2021") is dropped
     restated = _MONTH_YEAR.sub(lambda m: m.group(1) if not any(same(float(m.group(2)), h) for h in have)
                                else m.group(0), restated)
+    if faithful(restated, source):
+        return restated
+    restated = _dictionary_words(restated, source)
     if faithful(restated, source):
         return restated
     kept = _BRACKETED.sub(lambda m: m.group(0) if faithful(m.group(0), source) else "", restated)

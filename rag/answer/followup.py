@@ -104,16 +104,21 @@ def carry_topic(question: str, previous: str) -> str:
 
 def usable_rewrite(rewritten: str, question: str, conversation: str) -> bool:
     """Is a model's condensed follow-up a question, in the question's language, of sensible length,
-    that brings in something from the conversation?
+    that brings in something from the conversation and keeps something of its own?
 
     A small model asked to rewrite "那他为什么离开了？" sometimes answers it instead
-    ("他离开了OpenAI，因为他在2014年被推翻了。") or hands it back unchanged or reworded
-    ("这发生在哪天？" for "这是哪天发生的？"): a rewrite that does not end as a question, changes
-    language, runs far longer than the question and the conversation, or adds no word of the
-    conversation is not used (the offline follow-up is searched instead).
+    ("他离开了OpenAI，因为他在2014年被推翻了。"), hands it back unchanged or reworded
+    ("这发生在哪天？" for "这是哪天发生的？") or hands back the earlier question ("What did Musk
+    tweet about OpenAI after suing it?" for "And how did OpenAI react at first?"): a rewrite that
+    does not end as a question, changes language, runs far longer than the question and the
+    conversation, adds no word of the conversation or has no word the earlier questions lack is not
+    used (the offline follow-up is searched instead).
     """
     text = rewritten.strip()
-    added = set(keyword_tokens(for_search(text))) - set(keyword_tokens(question))
+    words = set(keyword_tokens(for_search(text)))
+    asked_before = {w for line in conversation.splitlines() if line.startswith("User: ")
+                    for w in keyword_tokens(line)}
     return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
             and len(text) <= 2 * (len(question) + len(conversation))
-            and bool(added & set(keyword_tokens(conversation))))
+            and bool((words - set(keyword_tokens(question))) & set(keyword_tokens(conversation)))
+            and not words <= asked_before)
