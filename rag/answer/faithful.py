@@ -13,10 +13,11 @@ glossary name the source contains, a dictionary translation of one of its words
 a sourced name ("President Brockman"). A role given to a glossary name ("Musk, the CEO of OpenAI",
 "CEO Altman") must stand right before that name in the source (首席执行官奥尔特曼): the model moves
 titles between people. A small model also adds appositives from its
-own knowledge ("Andrej Karpathy, a former Google employee, ..."), and a year to a month the
-source dates only by "同年" (the same year), and leaves a word in Chinese ("Musk,逐一 refuting"):
-``repaired`` drops such a year, gives a copied Chinese word its dictionary English ("one by one"), and a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
-the rest is checked again. A restatement that still fails is replaced by the
+own knowledge ("Andrej Karpathy, a former Google employee, ..."), a year to a month the source
+dates only by "同年" (the same year), and leaves a word in Chinese ("Musk,逐一 refuting"):
+``repaired`` drops such a year, gives a copied Chinese word its dictionary English ("one by one"),
+drops a short aside (between commas, or in brackets) that holds the unsourced name or figure, and
+checks the rest again. A restatement that still fails is replaced by the
 source sentence itself, quoted. (A sentence already in the reader's language is not
 restated at all: ``rag.answer.restate``.) What it leaves out: meaning
 beyond figures and names (the citation support check in ``rag.answer.cite`` covers the rest).
