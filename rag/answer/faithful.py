@@ -154,13 +154,16 @@ def _dictionary_words(restated: str, source: str) -> str:
     (CC-CEDICT's first sense), when the dictionary has every word of it: "Musk,逐一 refuting" → "Musk,
     one by one refuting"; anything else is left as it is."""
     d = dictionary()
+    if d is None:
+        return restated
+    english_of = d.zh_to_en
 
     def english(m: re.Match[str]) -> str:
         run = m.group()
         words = segment(run)
-        if d is None or run not in source or "".join(words) != run or not all(w in d.zh_to_en for w in words):
+        if run not in source or "".join(words) != run or not all(w in english_of for w in words):
             return run
-        return f" {' '.join(d.zh_to_en[w] for w in words)} "
+        return f" {' '.join(english_of[w] for w in words)} "
 
     text = _LEFT_IN_CHINESE.sub(english, restated)
     return restated if text == restated else re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
