@@ -53,7 +53,7 @@ from rag.answer.focus import counted
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
 from rag.retrieval.glossary import name_groups
-from rag.retrieval.translate import Known, content_words, segment, word_variants
+from rag.retrieval.translate import Known, content_words, segment, unnamed, word_variants
 
 TERM_WEIGHT = 0.15
 CUE_WEIGHT = 0.05
@@ -91,10 +91,7 @@ def topic_words(question: str, known: Known) -> list[list[str]]:
         return [[*word_variants(w, known), *relation_forms(w)] for w in content_words(question)]
     names = name_groups(question)
     spelled = {t for g in names for t in g}
-    unnamed = question  # a name's characters never join a neighbour's: "哪天马斯克" is 哪天 马斯克, not 天马
-    for term in sorted(spelled, key=len, reverse=True):
-        unnamed = unnamed.replace(term, " ")
-    groups: list[list[str]] = [[w, *relation_forms(w)] for w in dict.fromkeys(segment(unnamed))
+    groups: list[list[str]] = [[w, *relation_forms(w)] for w in dict.fromkeys(segment(unnamed(question)))
                                if w not in _ZH_ASKING and w not in spelled]
     groups += [[w] for w in re.findall(r"[A-Za-z][A-Za-z0-9.-]+", question) if w not in spelled]
     return groups + [list(g) for g in names]

@@ -8,7 +8,8 @@ of two or three words holding it ("board" → 董事会, "board of directors"); 
 hyphenated word without an entry is read by its last part ("co-founders" → 创始人).
 Each Chinese word (found by longest match against the dictionary, from the left or
 the right, whichever covers more) becomes its first short English definition, and
-glossary names map across scripts (Musk ↔ 马斯克).
+glossary names map across scripts (Musk ↔ 马斯克). ``unnamed`` cuts the glossary's spellings out of
+a text first, so a name's characters never make a word with a neighbour's (哪天马斯克: not 天马).
 
 Only translations that occur in the corpus are kept (the caller passes the
 corpus vocabulary as a ``known`` predicate), which removes most of the
@@ -251,6 +252,15 @@ def _longest_match(run: str, words: dict[str, str], from_right: bool) -> list[st
         else:
             i += -1 if from_right else 1
     return out[::-1] if from_right else out
+
+
+def unnamed(text: str) -> str:
+    """``text`` with every spelling of each glossary name it holds replaced by a space, for the
+    dictionary's longest match: a name's characters never join a neighbour's ("哪天马斯克起诉" is
+    哪天 马斯克 起诉, not 天马 "celestial horse")."""
+    for term in sorted({t for g in name_groups(text) for t in g}, key=len, reverse=True):
+        text = text.replace(term, " ")
+    return text
 
 
 def chinese_to_english(question: str) -> list[str]:
