@@ -6,7 +6,7 @@ import pytest
 
 from rag.answer.unknown import names, unknown_names
 
-CORPUS = {"musk", "openai", "微软", "亚马逊", "world"}  # the corpus vocabulary, lower case
+CORPUS = {"musk", "openai", "微软", "亚马逊", "world", "scored"}  # the corpus vocabulary, lower case
 LABELS = {"jiemian", "ft"}  # outlet and title words
 
 
@@ -42,14 +42,25 @@ def test_a_question_naming_what_no_article_mentions_is_refused(seeds_chain) -> N
 
 
 def test_a_follow_up_is_refused_for_what_its_own_words_name() -> None:
-    from rag.answer.unknown import unknown_listed
+    from rag.answer.unknown import refusal_terms, unknown_listed
 
-    joined = "Who won the 2022 FIFA World Cup? What is the weather in Paris tomorrow?"  # offline follow-up
-    own = "What is the weather in Paris tomorrow?"
-    assert unknown_listed(joined, ["FIFA", "Cup", "Paris"], "en", own) == "Paris"
+    def listed(own: str, joined: str) -> str:
+        return unknown_listed(*refusal_terms(own, joined, unknown_names(joined, known, label), known, label), "en")
+
+    # offline, a follow-up is joined with the question before it
+    assert listed("What is the weather in Paris tomorrow?",
+                  "Who won the 2022 FIFA World Cup? What is the weather in Paris tomorrow?") == "Paris"
     # a follow-up naming nothing unknown itself ("Who scored?") keeps the earlier question's names
-    assert unknown_listed("Who won the 2022 FIFA World Cup? Who scored?", ["FIFA", "Cup"], "en",
-                          "Who scored?") == "FIFA World Cup"
+    assert listed("Who scored?", "Who won the 2022 FIFA World Cup? Who scored?") == "FIFA World Cup"
+    # a follow-up with unknown words of its own is refused for them, not for the earlier question's names
+    where, terms = refusal_terms("苹果手机的电池有多大？", "Who won the 2022 FIFA World Cup? 苹果手机的电池有多大？",
+                                 ["FIFA", "Cup"], known, label)
+    assert where == "苹果手机的电池有多大？" and "电池" in terms and "FIFA" not in terms, terms
+
+
+def test_each_sentence_of_a_joined_question_is_judged_in_its_own_language() -> None:
+    assert names("Who won the 2022 FIFA World Cup? 苹果手机的电池有多大？") == ["FIFA", "World", "Cup"]
+    assert names("Who won? OpenAI和Anthropic的创始人是谁？") == ["OpenAI", "Anthropic"]
 
 
 def test_an_off_topic_follow_up_in_the_app_names_only_its_own_unknowns(seeds_chain) -> None:

@@ -40,7 +40,7 @@ from rag.answer.refusal import RefusalPolicy
 from rag.answer.replies import Writer, total_usage
 from rag.answer.restate import restate
 from rag.answer.synthesis import synthesise
-from rag.answer.unknown import unknown_listed, unknown_names, unknown_topic
+from rag.answer.unknown import refusal_terms, unknown_listed, unknown_names, unknown_topic
 from rag.answer.timeline import DEFAULT_K as TIMELINE_K, Timeline, build_timeline, phrase_events
 from rag.dates import source_label
 from rag.llm.failures import model_error
@@ -274,7 +274,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
               or self.policy.model_declines(self.gate_chain, evidence, config, earlier)):
             answer.refused, answer.usage = True, total_usage(earlier)
             said = NO_ANSWER[language]
-            listed = unknown_listed(evidence.standalone_question, evidence.unknown_terms, language, question)
+            listed = unknown_listed(*refusal_terms(question_s, evidence.standalone_question, evidence.unknown_terms,
+                                                   self.retriever.knows, self.retriever.knows_label), language)
             if listed:  # say what no article mentions, as the question writes it
                 said += NEVER_MENTIONED[language].format(names=listed)
             answer.answer = to_script(said, user_script)

@@ -11,7 +11,8 @@ known when the articles hold it in some form: the word or its plain forms, a glo
 spelling or a dictionary translation (``rag.retrieval.translate``), a word of a
 glossary name of several words the question mentions ("Wall Street Journal" is
 华尔街日报), or a word of an outlet or a title, their Chinese words also in pinyin ("FT",
-"Jiemian" for 界面新闻). ``unknown_listed`` writes them for the refusal ("FIFA World Cup"). What it leaves out: names written in
+"Jiemian" for 界面新闻). ``refusal_terms`` picks whose unknown words a refusal names (a follow-up's own,
+when it has some) and ``unknown_listed`` writes them ("FIFA World Cup"). What it leaves out: names written in
 Chinese characters (a Chinese question's words are not told apart from names) and the
 refusal itself (``rag.answer.refusal``).
 
@@ -37,19 +38,23 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9.'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _NOT_NAMES = frozenset({"i"})
 _SHORT_ACRONYM = re.compile(r"[A-Z]{1,3}")
+_SENTENCE = re.compile(r"[^?？!！。]+[?？!！。]*")
 
 
 def names(question: str) -> list[str]:
-    """The question's Latin-script words that name something (see the module docstring)."""
-    chinese = detect_language(question) != "en"
+    """The question's Latin-script words that name something (see the module docstring), each of its
+    sentences judged in its own language: a follow-up joined offline with an English question before it
+    ("Who won the 2022 FIFA World Cup? 苹果最新款手机的电池容量有多大？") does not make "won" a name."""
     out: list[str] = []
-    for i, m in enumerate(_WORD.finditer(question)):
-        word = _POSSESSIVE.sub("", m.group()).strip(".-")
-        if (len(word) < 2 or word.lower() in _NOT_NAMES or word.lower() in STOPWORDS
-                or _SHORT_ACRONYM.fullmatch(word)):
-            continue
-        if chinese or (i > 0 and any(c.isupper() for c in word)):
-            out.append(word)
+    for sentence in _SENTENCE.findall(question):
+        chinese = detect_language(sentence) != "en"
+        for i, m in enumerate(_WORD.finditer(sentence)):
+            word = _POSSESSIVE.sub("", m.group()).strip(".-")
+            if (len(word) < 2 or word.lower() in _NOT_NAMES or word.lower() in STOPWORDS
+                    or _SHORT_ACRONYM.fullmatch(word)):
+                continue
+            if chinese or (i > 0 and any(c.isupper() for c in word)):
+                out.append(word)
     return list(dict.fromkeys(out))
 
 
@@ -83,25 +88,26 @@ _NAME_RUN = re.compile(r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*")  # "FIFA Wor
 _JOINERS = {"en": (", ", " or "), "zh": ("、", "或")}
 
 
-def _written_in(term: str, text: str) -> bool:
-    """Is ``term`` a word of ``text`` (a Chinese term: anywhere in it)?"""
-    return bool(re.search(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", text, re.I))
+def refusal_terms(own: str, standalone: str, unknown: Sequence[str], known: Callable[[str], bool],
+                  label: Callable[[str], bool]) -> tuple[str, list[str]]:
+    """What a refusal names, and the question that writes it: the unknown names (or else topic words) of
+    what the user typed, when it holds some, else ``unknown``, those of the standalone question. "What is
+    the weather in Paris tomorrow?" after a question about the World Cup, joined with it offline, is
+    refused for Paris, not for "FIFA World Cup or Paris"; "苹果最新款手机的电池容量有多大？" after it, for
+    its own words, not for the World Cup; "Who scored?", naming nothing unknown itself, for the World Cup."""
+    if own != standalone:
+        mine = unknown_names(own, known, label) or unknown_topic(own, known)
+        if mine:
+            return own, mine
+    return standalone, list(unknown)
 
 
-def unknown_listed(question: str, unknown: Sequence[str], language: str, own: str = "") -> str:
+def unknown_listed(question: str, unknown: Sequence[str], language: str) -> str:
     """``unknown`` as a reader would write it: each unknown name inside the question's run of capitalised
     words ("Who won the 2022 FIFA World Cup?": "FIFA World Cup", not "FIFA, Cup"), the last one after "or"
     ("bake, sourdough or bread"; 或 in Chinese). A name whose run holds a glossary name ("Satya Nadella")
     is left out, '' when none is left: Chinese articles write such a full name in characters
-    (萨蒂亚・纳德拉), where no dictionary finds "Satya", so "None of them mentions Satya" could be false.
-
-    ``question`` is the standalone question; ``own``, when given, is what the user typed. When the
-    user's own words hold some of the unknown names, only those are listed: "What is the weather in
-    Paris tomorrow?" after a question about the World Cup, joined with it offline, is refused for
-    Paris, not for "FIFA World Cup or Paris"."""
-    mine = [t for t in unknown if _written_in(t, own)]
-    if mine:
-        question, unknown = own, mine
+    (萨蒂亚・纳德拉), where no dictionary finds "Satya", so "None of them mentions Satya" could be false."""
     runs = [_POSSESSIVE.sub("", m.group()) for m in _NAME_RUN.finditer(question)]
     shown: list[str] = []
     for term in unknown:
