@@ -102,11 +102,13 @@ def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_re
     from rag.answer.followup import transcript, usable_rewrite
 
     history = [{"role": "user", "content": "微软在OpenAI持股多少？"}, {"role": "assistant", "content": "- 微软只持有49%的股份。 [1]"}]
-    conversation = transcript(history)
-    assert conversation == "User: 微软在OpenAI持股多少？\nAssistant: 微软只持有49%的股份。"
-    assert usable_rewrite("为什么微软只持有OpenAI 49%的股份？", "为什么不多持一些股份？", conversation)
-    assert not usable_rewrite("为什么不多持一些股份？", "为什么不多持一些股份？", conversation)  # handed back
+    assert transcript(history) == "User: 微软在OpenAI持股多少？\nAssistant: 微软只持有49%的股份。"
+    assert usable_rewrite("为什么微软只持有OpenAI 49%的股份？", "为什么不多持一些股份？", history)
+    assert not usable_rewrite("为什么不多持一些股份？", "为什么不多持一些股份？", history)  # handed back
     assert not usable_rewrite("这发生在哪天？", "这是哪天发生的？",  # reworded, "这" still unresolved
-                              "User: OpenAI是怎么回应马斯克的起诉的？\nAssistant: OpenAI选择了冷处理的态度。")
-    assert not usable_rewrite("微软认为OpenAI很重要。", "为什么不多持一些股份？", conversation)  # an answer
-    assert not usable_rewrite("微软在OpenAI持股多少？", "为什么不多持一些股份？", conversation)  # the earlier question
+                              [{"role": "user", "content": "OpenAI是怎么回应马斯克的起诉的？"},
+                               {"role": "assistant", "content": "OpenAI选择了冷处理的态度。"}])
+    assert not usable_rewrite("微软认为OpenAI很重要。", "为什么不多持一些股份？", history)  # an answer
+    assert not usable_rewrite("微软在OpenAI持股多少？", "为什么不多持一些股份？", history)  # the earlier question
+    # the transcript's labels are not words of the conversation
+    assert not usable_rewrite("What did the user ask?", "What was that?", history)

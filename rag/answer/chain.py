@@ -174,13 +174,14 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if not last_user or stands_alone(question):  # a model call saved: seconds on a laptop
             return question
         if self.condense_chain is not None:
-            conversation = for_search(transcript(history[-4:]))
+            recent = history[-4:]
+            conversation = for_search(transcript(recent))
             try:
                 rewritten = self.condense_chain.invoke({"conversation": conversation, "question": question}, config)
             except Exception as exc:
                 raise model_error(exc, self.model_name, self.secrets) from None
             first = rewritten.strip().splitlines()[0] if rewritten.strip() else ""
-            if usable_rewrite(first, question, conversation):
+            if usable_rewrite(first, question, recent):
                 return check_question(for_search(first))
         if self.followup == "previous":  # offline, or the model's rewrite was not a question
             return f"{last_user} {question}" if leans_on_history(question) else question

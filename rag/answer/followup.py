@@ -102,9 +102,10 @@ def carry_topic(question: str, previous: str) -> str:
     return f"{question} {' '.join(dict.fromkeys(topic))}".strip()
 
 
-def usable_rewrite(rewritten: str, question: str, conversation: str) -> bool:
+def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
     """Is a model's condensed follow-up a question, in the question's language, of sensible length,
-    that brings in something from the conversation and keeps something of its own?
+    that brings in something from the conversation (``history``, the turns the condense call read) and
+    keeps something of its own?
 
     A small model asked to rewrite "那他为什么离开了？" sometimes answers it instead
     ("他离开了OpenAI，因为他在2014年被推翻了。"), hands it back unchanged or reworded
@@ -116,9 +117,10 @@ def usable_rewrite(rewritten: str, question: str, conversation: str) -> bool:
     """
     text = rewritten.strip()
     words = set(keyword_tokens(for_search(text)))
-    asked_before = {w for line in conversation.splitlines() if line.startswith("User: ")
-                    for w in keyword_tokens(line)}
+    turns = brief(history)
+    said = {w for t in turns for w in keyword_tokens(for_search(t.get("content", "")))}
+    asked_before = {w for t in turns if t.get("role") == "user" for w in keyword_tokens(for_search(t["content"]))}
     return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
-            and len(text) <= 2 * (len(question) + len(conversation))
-            and bool((words - set(keyword_tokens(question))) & set(keyword_tokens(conversation)))
+            and len(text) <= 2 * (len(question) + len(transcript(history)))
+            and bool((words - set(keyword_tokens(question))) & said)
             and not words <= asked_before)
