@@ -112,3 +112,14 @@ def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_re
     assert not usable_rewrite("微软在OpenAI持股多少？", "为什么不多持一些股份？", history)  # the earlier question
     # the transcript's labels are not words of the conversation
     assert not usable_rewrite("What did the user ask?", "What was that?", history)
+
+
+def test_a_follow_up_is_answered_by_what_it_asks_now(seeds_chain) -> None:
+    """The issue's example: "How did Altman respond?" after the question about Musk's offer is answered
+    with Altman's reply, not with the offer again (the joined question is mostly the offer question; the
+    follow-up's own words also score the sentences)."""
+    q1 = "How much did Musk's group offer to buy OpenAI?"
+    history = [{"role": "user", "content": q1}, {"role": "assistant", "content": seeds_chain.ask(q1).answer}]
+    answer = seeds_chain.ask("How did Altman respond?", history)
+    assert not answer.refused and answer.citations
+    assert "讽刺" in answer.citations[0].quote, answer.citations[0].quote

@@ -339,3 +339,22 @@ def test_a_compound_question_keeps_evidence_a_little_further_below_the_best() ->
     texts = lambda q: [it.sentence.text for it in _select(q, "when", scored).items]  # noqa: E731
     assert texts("DuckDuckGo什么时候发布了DuckAssist？由什么驱动？") == [first, second]
     assert texts("DuckDuckGo什么时候发布了DuckAssist？") == [first]
+
+
+def test_a_sentence_another_passage_holds_whole_is_quoted_once_whole() -> None:
+    """A passage that ends after "…回应道:" holds the sentence without the reply it introduces; the next
+    passage (chunks overlap) holds both. The reply is quoted once, whole, wherever it ranks."""
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    colon, reply, other = "然而,奥特曼以讽刺的方式回应道:", "“我们可以以97.4亿美元收购Twitter。”", "此外,OpenAI改组。"
+    cut, whole = f"{other}{colon}", f"{colon}\n{reply}"
+    passages, sentences = [], {}
+    for n, (text, parts) in enumerate([(cut, [(other, 0.2), (colon, 0.6)]), (whole, [(colon, 0.6), (reply, 0.5)])], 1):
+        cid = f"d#{n}"
+        passages.append(Passage(n=n, chunk_id=cid, doc_id="d", title="t", text=text, language="zh"))
+        sentences[cid] = [Sentence(chunk_id=cid, text=t, start=text.index(t), end=text.index(t) + len(t),
+                                   language="zh", score=v) for t, v in parts]
+    ev = select("奥特曼怎么回应的？", "奥特曼怎么回应的？", [], "how", passages, sentences, lambda w: True)
+    quoted = [it.sentence.text for it in ev.items]
+    assert quoted.count(whole) == 1 and colon not in quoted, quoted

@@ -225,8 +225,9 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         timings["translate"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         k = k or self.retriever.k
-        retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth),
-                                            [translation] if translation else [], filters, config)
+        retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth),  # a follow-up's sentences are
+                                            [translation] if translation else [], filters, config,  # also scored
+                                            also_scored=[question])  # by what it asks now
         own = kind(question)  # a follow-up's own question word decides, else the joined question's
         asked = own if own != "other" else kind(standalone)
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:

@@ -2,7 +2,9 @@
 
 Every sentence of the retrieved passages is scored, without mutating anything:
 
-1. its best mean-centred cosine to the question or its translation (``Sentence.score``);
+1. its best mean-centred cosine to the question or its translation (``Sentence.score``), and for a
+   follow-up also to what the user typed: the question searched is mostly the earlier one, and
+   "How did Altman respond?" after the offer question is answered by the reply, not the offer again;
 2. plus the share of the question's terms it contains, counted across languages
    (the question's keyword tokens, its glossary names and its dictionary translation);
 3. plus a bonus when it carries what the question's kind asks for: a cause for
@@ -15,7 +17,8 @@ A topic word that names a relation counts in any of the relation's words
 (股份 is also 占股, 持股, 股权: ``relations.relation_forms``).
 
 Sentences that carry no content (headings, metadata lines, questions, lone quotes)
-are skipped; near-identical sentences count once. The best few, within a score
+are skipped; near-identical sentences count once, and so does a sentence that another passage
+holds whole ("…以讽刺的方式回应道:" where a passage ends, with the reply it introduces in the next). The best few, within a score
 margin of the best, become ``EvidenceItem``s with the sentence before and after
 them as context; for a how-much question, a sentence stating a figure of the relation
 asked counts within twice the margin (sources disagree on how much Musk gave: each
@@ -189,15 +192,20 @@ def select(
         first, last = unit(sents, i, p.text, lambda j: eligible(p.chunk_id, j))
         span = {(p.chunk_id, j) for j in range(first, last + 1)}
         s = joined(sents[first : last + 1], p.text)
-        if span & taken or any(_similar(s.text, it.sentence.text) for it in items):
+        if span & taken or any(_similar(s.text, it.sentence.text) or s.text in it.sentence.text for it in items):
             continue
         taken |= span
         ranked = s.model_copy(update={"score": round(value, 4)})
-        items.append(EvidenceItem(
+        item = EvidenceItem(
             n=p.n, sentence=ranked,
             before=sents[first - 1] if first > 0 and not _near_forgery(sents, first - 1) else None,
             after=sents[last + 1] if last + 1 < len(sents) and not _near_forgery(sents, last + 1) else None,
-        ))
+        )
+        cut = next((j for j, it in enumerate(items) if it.sentence.text in s.text), None)
+        if cut is None:
+            items.append(item)
+        else:  # a passage cut off what the sentence introduces ("…回应道:"); another holds it whole
+            items[cut] = item.model_copy(update={"sentence": ranked.model_copy(update={"score": items[cut].sentence.score})})
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks

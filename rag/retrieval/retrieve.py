@@ -222,19 +222,20 @@ class Retriever(BaseRetriever):
 
     def retrieve(
         self, question: str, k: int | None = None, translations: Sequence[str] = (), filters: Filters | None = None,
-        config: RunnableConfig | None = None, *, with_sentences: bool = True,
+        config: RunnableConfig | None = None, *, with_sentences: bool = True, also_scored: Sequence[str] = (),
     ) -> Retrieval:
         """Rank passages for the question and each translation of it, fused into one list, with their
         scored sentences; ``filters`` (outlet, dates, language) apply to every signal. Callbacks in
         ``config`` see it as this retriever's run, ending with the passages as ``Document``s.
-        ``with_sentences=False`` skips reading and scoring the sentences (passages only)."""
+        ``with_sentences=False`` skips reading and scoring the sentences (passages only); ``also_scored``
+        are further queries the sentences are scored against, not searched with (a follow-up's own words)."""
         config = ensure_config(config)
         manager = CallbackManager.configure(config.get("callbacks"), None, inheritable_tags=config.get("tags"),
                                             local_tags=self.tags, inheritable_metadata=config.get("metadata"),
                                             local_metadata=self.metadata)
         run = manager.on_retriever_start(None, question, name=config.get("run_name") or self.get_name())
         try:
-            result = self._retrieve(question, k or self.k, translations, filters, with_sentences)
+            result = self._retrieve(question, k or self.k, translations, filters, with_sentences, also_scored)
         except Exception as exc:
             run.on_retriever_error(exc)
             raise
@@ -249,7 +250,7 @@ class Retriever(BaseRetriever):
         return documents(self._retrieve(query, k or self.k, (), filters, False).passages)
 
     def _retrieve(self, question: str, k: int, translations: Sequence[str], filters: Filters | None,
-                  with_sentences: bool) -> Retrieval:
+                  with_sentences: bool, also_scored: Sequence[str] = ()) -> Retrieval:
         where = row_filters.where(filters)
         self.refresh()
         total = self._store_sizes()[0]
@@ -281,8 +282,12 @@ class Retriever(BaseRetriever):
                                      keyword_score=keyword.get(cid), dense_score=sims.get(cid)))
             if len(passages) == k:
                 break
-        sentences = (self._sentences(passages, [self.centre(v, detect_language(q)) for q, v in zip(queries, vectors)])
-                     if with_sentences else {})  # centring only when sentences are scored
+        if with_sentences:  # centring only when sentences are scored
+            extra = [q for q in dict.fromkeys(also_scored) if q and q not in queries]
+            pairs = [*zip(queries, vectors), *zip(extra, (self.index.embeddings.embed_query(q) for q in extra))]
+            sentences = self._sentences(passages, [self.centre(v, detect_language(q)) for q, v in pairs])
+        else:
+            sentences = {}
         return Retrieval(question=question, queries=queries, passages=passages, sentences=sentences,
                          timings_ms=timings)
 
