@@ -134,3 +134,10 @@ def test_a_names_characters_do_not_make_a_word_with_their_neighbours(seeds_chain
     assert "天马" not in words and "马斯克" in words
     assert unknown_topic("哪天马斯克起诉OpenAI？", seeds_chain.retriever.knows) == []
     assert not seeds_chain.ask("哪天马斯克起诉OpenAI？").refused
+
+
+def test_an_off_topic_question_sharing_one_generic_word_with_the_articles_is_refused(seeds_chain) -> None:
+    """No name to give it away, and 'good' and 'water' have dictionary forms in the articles, so the topic
+    is not unknown; but the evidence holds little of the question and is barely alike (thin evidence)."""
+    answer = seeds_chain.ask("What's a good ratio of coffee to water for pour-over coffee?")
+    assert answer.refused and not answer.citations, answer.answer
