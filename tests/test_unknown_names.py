@@ -141,3 +141,11 @@ def test_an_off_topic_question_sharing_one_generic_word_with_the_articles_is_ref
     is not unknown; but the evidence holds little of the question and is barely alike (thin evidence)."""
     answer = seeds_chain.ask("What's a good ratio of coffee to water for pour-over coffee?")
     assert answer.refused and not answer.citations, answer.answer
+
+
+def test_asking_how_the_articles_describe_something_asks_about_that_thing(seeds_chain) -> None:
+    """介绍 / 描述 (describe) ask what the articles say; no article writes them, and the question was
+    refused as "文章中没有提到介绍"."""
+    for question in ("两篇文章分别是怎么介绍马斯克的Grok的？", "文章如何描述Grok？"):
+        answer = seeds_chain.ask(question)
+        assert not answer.refused and "Grok" in answer.answer, answer.answer

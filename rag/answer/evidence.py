@@ -80,7 +80,10 @@ _ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 �
                        "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 几个 怎样 多久 多大 "
                        # a follow-up's connectives: "他后来起诉了谁？" asks who he sued, not about 后来 (which no
                        # article writes, so the question was refused as "文章中没有提到后来")
-                       "后来 然后 接着 之后".split())
+                       "后来 然后 接着 之后 "
+                       # what the articles say about something: "两篇文章分别是怎么介绍马斯克的Grok的？" asks about Grok,
+                       # not about 介绍 (which no article writes, so it was refused as "文章中没有提到介绍")
+                       "介绍 描述 形容 讲述 看待".split())
 
 
 def topic_words(question: str, known: Known) -> list[list[str]]:
