@@ -17,9 +17,9 @@ A topic word that names a relation counts in any of the relation's words
 (股份 is also 占股, 持股, 股权: ``relations.relation_forms``).
 
 Sentences that carry no content (headings, metadata lines, questions, lone quotes)
-are skipped; near-identical sentences count once, and so does a sentence that another passage
-holds whole ("…以讽刺的方式回应道:" where a passage ends, with the reply it introduces in the next). The best few, within a score
-margin of the best, become ``EvidenceItem``s with the sentence before and after
+are skipped; near-identical sentences count once, and so does a sentence that another
+passage holds whole ("…以讽刺的方式回应道:" where a passage ends, with the reply it introduces
+in the next). The best few, within a score margin of the best, become ``EvidenceItem``s with the sentence before and after
 them as context; for a how-much question, a sentence stating a figure of the relation
 asked counts within twice the margin (sources disagree on how much Musk gave: each
 figure is evidence). A sentence that opens by pointing back ("这一提议遭到了……拒绝",
@@ -210,7 +210,8 @@ def select(
         if cut is None:
             items.append(item)
         else:  # a passage cut off what the sentence introduces ("…回应道:"); another holds it whole
-            items[cut] = item.model_copy(update={"sentence": ranked.model_copy(update={"score": items[cut].sentence.score})})
+            kept = ranked.model_copy(update={"score": items[cut].sentence.score})
+            items[cut] = item.model_copy(update={"sentence": kept})
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks

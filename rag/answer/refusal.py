@@ -6,8 +6,8 @@ figure of what it asks (``Evidence.states_figure``), when its best mean-centred 
 below the question language's threshold, when it covers too little of the question's
 topic words (across languages), or when it is thin (holds less than a third of them) and its
 similarity is below a second, higher threshold ("What's a good ratio of coffee to water for
-pour-over coffee?" found sentences 0.22 alike that share one generic word); thresholds are chosen on the dev split
-(``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
+pour-over coffee?" found sentences 0.22 alike that share one generic word); thresholds are
+chosen on the dev split (``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
 "not covered" phrase with no citation is the last word (``declined``); when it restates
 the evidence sentence by sentence (the embedded default), it is first asked, in one
 token, whether the evidence states the answer, and the probability it gives "yes"
