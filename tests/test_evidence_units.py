@@ -358,3 +358,18 @@ def test_a_sentence_another_passage_holds_whole_is_quoted_once_whole() -> None:
     ev = select("奥特曼怎么回应的？", "奥特曼怎么回应的？", [], "how", passages, sentences, lambda w: True)
     quoted = [it.sentence.text for it in ev.items]
     assert quoted.count(whole) == 1 and colon not in quoted, quoted
+
+
+def test_one_how_much_of_several_relations_asks_the_nearest() -> None:
+    from rag.answer.relations import relations_asked
+
+    assert relations_asked("人形机器人公司Figure这轮融资后估值是多少？") == {"valued"}  # not the raise
+    assert relations_asked("How much was Figure valued at after it raised money?") == {"valued"}
+    assert relations_asked("Figure融资多少？估值多少？") == {"raised", "valued"}  # two asked: both
+    assert relations_asked("What did Musk promise and what did he give?") == {"promised", "gave"}  # no how much
+
+
+def test_a_how_much_question_whose_evidence_states_another_relations_figure_is_refused(seeds_chain) -> None:
+    """The article states Figure's raise (6.75亿美元融资), not its valuation."""
+    answer = seeds_chain.ask("人形机器人公司Figure这轮融资后估值是多少？")
+    assert answer.refused and not answer.citations, answer.answer

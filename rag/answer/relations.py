@@ -57,8 +57,15 @@ def relation_at(text: str, start: int, end: int) -> str | None:
 
 
 def relations_asked(question: str) -> set[str]:
-    """The relations a question asks about ("How much did Musk give" → {'gave'})."""
-    return {name for name, rx in RELATIONS if rx.search(question)}
+    """The relations a question asks about ("How much did Musk give" → {'gave'}). A question asking one
+    "how much" of several relations asks it of the one nearest to it: "Figure这轮融资后估值是多少？" asks
+    the valuation, not the raise (its evidence stated the raise, and the question was answered with it)."""
+    found = {name for name, rx in RELATIONS if rx.search(question)}
+    asks = list((_ZH_FIGURE_Q if has_han(question) else _FIGURE_Q).finditer(question))
+    if len(found) > 1 and len(asks) == 1:
+        near = relation_at(question, asks[0].start(), asks[0].end())
+        return {near} if near else found
+    return found
 
 
 def relation_terms(question: str) -> list[str]:
