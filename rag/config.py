@@ -51,13 +51,6 @@ class Settings(BaseSettings):
         "python -m rag.evaluation.calibration).",
     )
     min_relevance_zh: float = Field(0.29, description="The same threshold for Chinese questions.")
-    min_relevance_thin_en: float = Field(
-        0.33,
-        description="Refuse English questions whose evidence holds less than a third of their topic words and "
-        "whose best mean-centred evidence cosine is below this (chosen on the dev split like min_relevance_en, "
-        "among such cases; python -m rag.evaluation.calibration).",
-    )
-    min_relevance_thin_zh: float = Field(0.22, description="The same threshold for Chinese questions.")
     signals: str = Field(
         "sentence,keyword", pattern=r"^(dense|sentence|keyword|centred)(,(dense|sentence|keyword|centred))*$",
         description="Rankings fused by retrieval, comma-separated: dense (chunk vectors), sentence (sentence "

@@ -97,7 +97,6 @@ def build_chain(
         embedding_model=settings.embedding_model,
         min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh},
         min_overlap=settings.min_overlap,
-        min_relevance_thin={"en": settings.min_relevance_thin_en, "zh": settings.min_relevance_thin_zh},
         min_answer_probability=settings.min_answer_probability,
         translation=settings.translation,
         rerank_depth=settings.rerank_depth,

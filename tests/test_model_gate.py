@@ -115,21 +115,3 @@ def test_the_relevance_thresholds_sit_in_the_middle_of_the_fewest_errors() -> No
     # between 0.26 (refused) and 0.32 (answered), not a hair above 0.26; the tie above 0.36 refuses 0.32
     assert chosen["zh"] == pytest.approx(0.295, abs=0.006)
     assert chosen["en"] == 0.19  # every threshold from 0.10 to 0.28 answers both: the middle
-
-
-def test_thin_evidence_must_reach_a_second_threshold_chosen_among_thin_cases() -> None:
-    """Evidence holding less than a third of the question's topic words is thin: it must reach a higher
-    similarity, chosen like the first threshold among the thin cases the first lets through."""
-    from rag.answer.refusal import RefusalPolicy
-    from rag.evaluation.calibration import Point, thin_thresholds
-
-    points = [Point(False, "en", 0.22, 0.17, True), Point(False, "en", 0.29, 0.25, True),  # thin, unanswerable
-              Point(True, "en", 0.37, 0.0, True), Point(True, "en", 0.39, 0.25, True),  # thin, answerable
-              Point(True, "en", 0.25, 0.5, True),  # answerable, not thin: the second threshold never refuses it
-              Point(False, "en", 0.12, 0.0, True)]  # already refused by the first threshold
-    thin = thin_thresholds(points, {"en": 0.18})
-    assert 0.29 < thin["en"] < 0.37  # between the thin unanswerable and the thin answerable cases
-    policy = RefusalPolicy({"en": 0.18}, min_relevance_thin=thin)
-    assert [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, "en") for p in points] == [
-        True, True, False, False, False, True]
-    assert not RefusalPolicy({"en": 0.18}).refuse_on(True, 0.22, 0.17, "en")  # without it: answered

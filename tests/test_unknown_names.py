@@ -136,13 +136,6 @@ def test_a_names_characters_do_not_make_a_word_with_their_neighbours(seeds_chain
     assert not seeds_chain.ask("哪天马斯克起诉OpenAI？").refused
 
 
-def test_an_off_topic_question_sharing_one_generic_word_with_the_articles_is_refused(seeds_chain) -> None:
-    """No name to give it away, and 'good' and 'water' have dictionary forms in the articles, so the topic
-    is not unknown; but the evidence holds little of the question and is barely alike (thin evidence)."""
-    answer = seeds_chain.ask("What's a good ratio of coffee to water for pour-over coffee?")
-    assert answer.refused and not answer.citations, answer.answer
-
-
 def test_asking_how_the_articles_describe_something_asks_about_that_thing(seeds_chain) -> None:
     """介绍 / 描述 (describe) ask what the articles say; no article writes them, and the question was
     refused as "文章中没有提到介绍"."""

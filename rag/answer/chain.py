@@ -91,7 +91,6 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         embedding_model: str,
         min_relevance: dict[str, float],
         min_overlap: float = 0.0,
-        min_relevance_thin: dict[str, float] | None = None,
         min_answer_probability: float = 0.0,
         translation: str = "dictionary",
         rerank_depth: int = 25,
@@ -105,7 +104,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         self.llm = llm
         self.model_name = model_name
         self.embedding_model = embedding_model
-        self.policy = RefusalPolicy(min_relevance, min_overlap, min_answer_probability, min_relevance_thin or {})
+        self.policy = RefusalPolicy(min_relevance, min_overlap, min_answer_probability)
         self.translation = translation
         self.rerank_depth = rerank_depth  # candidates whose sentences are scored for evidence
         self.followup = followup
@@ -235,7 +234,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
-                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, label=self.retriever.knows_label)
+                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0)
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
                                   or unknown_topic(standalone, self.retriever.knows))
         timings["retrieve"] = (time.perf_counter() - t0) * 1000

@@ -152,13 +152,11 @@ def select(
     margin: float = MARGIN,
     cue_weight: float = CUE_WEIGHT,
     figure_weight: float = FIGURE_WEIGHT,
-    label: Known | None = None,
 ) -> Evidence:
     """The evidence for ``question``: the best content sentences with their neighbours.
 
     ``passages`` are the retriever's candidates (more than ``k``): their sentences are
-    scored, so the evidence can come from a candidate the fused ranking placed low. ``label`` tells
-    an outlet's or title's word ("Jiemian"), which the overlap leaves out (no sentence writes it).
+    scored, so the evidence can come from a candidate the fused ranking placed low.
     The passages returned are the ones holding evidence (at most ``k``), then the best
     fused others, ``k`` in all.
     """
@@ -216,7 +214,7 @@ def select(
     own = kinds(question)
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of)
-    overlap = term_overlap([forms for forms in topic if not (label and label(forms[0]))] or topic, items)
+    overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
     figure = "how_much" not in asks or bool(stating)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]

@@ -3,11 +3,9 @@
 Refuse when there is no evidence, when the question names something no article
 mentions, or asks only about things none mentions (``Evidence.unknown_terms``), when a how-much question's evidence states no
 figure of what it asks (``Evidence.states_figure``), when its best mean-centred similarity is
-below the question language's threshold, when it covers too little of the question's
-topic words (across languages), or when it is thin (holds less than a third of them) and its
-similarity is below a second, higher threshold ("What's a good ratio of coffee to water for
-pour-over coffee?" found sentences 0.22 alike that share one generic word); thresholds are
-chosen on the dev split (``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
+below the question language's threshold, or when it covers too little of the question's
+topic words (across languages); thresholds are chosen on the dev split
+(``python -m rag.evaluation.calibration``). When an LLM writes the answer, its own fixed
 "not covered" phrase with no citation is the last word (``declined``); when it restates
 the evidence sentence by sentence (the embedded default), it is first asked, in one
 token, whether the evidence states the answer, and the probability it gives "yes"
@@ -19,7 +17,7 @@ filters" reply (``rag.answer.news.no_match``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -30,9 +28,6 @@ from rag.answer.prompts import GATE_SENTENCES, NO_ANSWER
 from rag.models import Evidence, Language
 
 
-THIN = 0.33  # evidence holding less than a third of the question's topic words is thin
-
-
 @dataclass(frozen=True)
 class RefusalPolicy:
     """Thresholds per question language on the evidence's relevance and topic coverage."""
@@ -40,7 +35,6 @@ class RefusalPolicy:
     min_relevance: dict[str, float]
     min_overlap: float = 0.0
     min_answer_probability: float = 0.0  # 0: the model is not asked
-    min_relevance_thin: dict[str, float] = field(default_factory=dict)  # evidence holding < THIN of the topic
 
     def refuse(self, evidence: Evidence, language: Language) -> bool:
         return self.refuse_on(answerable(evidence), evidence.relevance, evidence.term_overlap, language)
@@ -48,8 +42,7 @@ class RefusalPolicy:
     def refuse_on(self, has_evidence: bool, relevance: float, overlap: float, language: str) -> bool:
         if not has_evidence:
             return True
-        return (relevance < self.min_relevance.get(language, -1.0) or overlap < self.min_overlap
-                or (overlap < THIN and relevance < self.min_relevance_thin.get(language, -1.0)))
+        return relevance < self.min_relevance.get(language, -1.0) or overlap < self.min_overlap
 
     def model_declines(self, gate: Runnable | None, evidence: Evidence, config: RunnableConfig | None,
                        replies: list[Any]) -> bool:

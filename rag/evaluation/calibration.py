@@ -1,14 +1,12 @@
 """Calibrate on gold data: the refusal thresholds and the citation support threshold.
 
-**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH``, ``RAG_MIN_OVERLAP``, ``RAG_MIN_RELEVANCE_THIN_EN/ZH``): every case of the
+**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH``, ``RAG_MIN_OVERLAP``): every case of the
 split is run through retrieval and evidence selection (no answerer needed); for
 each pair of thresholds, refusal recall (unanswerable cases refused) and
 over-refusal (answerable cases refused) are counted with the chain's own
 ``RefusalPolicy``; the table lists the best pairs that keep over-refusal at or under
 5%. The setting to use is ``chosen_thresholds``: per language, the fewest errors, in the
-middle of the tie, so that no threshold sits a hair from a dev case; then, the same way among the
-cases those thresholds let through whose evidence holds less than a third of the question's topic
-words, the higher threshold such thin evidence must reach (``thin_thresholds``).
+middle of the tie, so that no threshold sits a hair from a dev case.
 
 **The model's check** (``RAG_MIN_ANSWER_PROBABILITY``, ``--what model``): with the
 embedded model, each case the retrieval thresholds let through is put to the model's
@@ -42,7 +40,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from rag.answer.chain import RagChain
-from rag.answer.refusal import THIN, RefusalPolicy, answerable, ask_model
+from rag.answer.refusal import RefusalPolicy, answerable, ask_model
 from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
@@ -114,14 +112,6 @@ def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, fl
                 rows.append((t_en, t_zh, overlap, recall, over))
     rows.sort(key=lambda r: (r[4] > 0.05, -r[3], r[4]))
     return rows
-
-
-def thin_thresholds(points: Sequence[Point], chosen: dict[str, float], overlap: float = 0.0) -> dict[str, float]:
-    """``chosen_thresholds`` among the cases whose evidence is thin (``THIN``) and that ``chosen`` lets
-    through: the second relevance threshold such evidence must reach."""
-    passed = RefusalPolicy(chosen, overlap)
-    return chosen_thresholds([p for p in points if p.overlap < THIN
-                              and not passed.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language)], overlap)
 
 
 def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str, float]:
@@ -248,12 +238,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                              [p.answerable for p in points])
         print("fewest errors per language, in the middle of the tie (the setting to use): "
               + ", ".join(f"{lang} {t:.2f}" for lang, t in chosen.items())
-              + f" -> refusal recall {recall:.3f}, over-refusal {over:.3f}")
-        thin = thin_thresholds(points, chosen, settings.min_overlap)
-        recall, over = rates(refused_by(RefusalPolicy(chosen, settings.min_overlap, min_relevance_thin=thin), points),
-                             [p.answerable for p in points])
-        print(f"thin evidence (less than {THIN:.2f} of the topic words), the same way among those cases: "
-              + ", ".join(f"{lang} {t:.2f}" for lang, t in thin.items())
               + f" -> refusal recall {recall:.3f}, over-refusal {over:.3f}")
     if args.what == "refusal":
         return
