@@ -112,6 +112,13 @@ def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_re
     assert not usable_rewrite("微软在OpenAI持股多少？", "为什么不多持一些股份？", history)  # the earlier question
     # the transcript's labels are not words of the conversation
     assert not usable_rewrite("What did the user ask?", "What was that?", history)
+    # a rewrite that drops every word the follow-up adds asks the earlier question again
+    offer = [{"role": "user", "content": "How much did Musk's group offer to buy OpenAI?"},
+             {"role": "assistant", "content": "Musk offered $97.4 billion, but Sam Altman rejected the offer. [1]"}]
+    assert not usable_rewrite("What did Sam Altman do when Elon Musk offered him $97.4 billion to buy the company?",
+                              "How did Altman respond?", offer)
+    assert usable_rewrite("How did Sam Altman respond to Musk's offer to buy OpenAI?", "How did Altman respond?", offer)
+    assert usable_rewrite("What was Sam Altman's response to Musk's offer?", "How did Altman respond?", offer)
 
 
 def test_a_follow_up_is_answered_by_what_it_asks_now(seeds_chain) -> None:

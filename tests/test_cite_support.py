@@ -61,6 +61,8 @@ def test_the_app_flags_unsupported_claims() -> None:
     ("Microsoft CEO Elon Musk made the offer.", False),  # a first word followed by a name is a name too
     ("The offer came from Elon Musk.", True),
     ("Elon Musk发出了 the offer for OpenAI.", False),  # half translated
+    ('Sam Altman rejected it, saying: "Enough, but OpenAI is not for sale."', True),  # quoted speech opens a sentence
+    ('Sam Altman rejected it, saying: "Jeff Bezos could buy OpenAI."', False),
 ])
 def test_a_restatement_keeps_the_figures_and_names_of_its_source(restated: str, ok: bool) -> None:
     source = ("近日,特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了一份高达974亿美元的收购要约,"

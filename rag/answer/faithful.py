@@ -34,12 +34,13 @@ from rag.numbers import numbers, same
 from rag.text import MIDDLE_DOT, STOPWORDS, cjk_ratio, detect_language, has_han
 
 _AMOUNT = re.compile(r"\d[\d,.]*\s*[万亿萬億]*\s*(?:美元|港元|元)?")  # "974亿美元 ($97.4 billion)" may stay
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<![\"“‘])(?<!^)\b[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*\b")
 
 
 # A sentence's first word is capitalised anyway; it is a name when another capitalised word follows
 # ("Tesla CEO Elon Musk said", where the source said 马斯克), unless it is a function word ("The OpenAI board").
-_LEADING_NAME = re.compile(r"(?:^|(?<=[.!?]\s))[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*(?=\s+[A-Z])")
+# Quoted speech opens a sentence too: 回应道:“不用了,…” became 'responded: "Enough, but…"'.
+_LEADING_NAME = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=[\"“‘]))[A-Z][a-z]{2,}(?:[A-Z][a-z]+)*(?=\s+[A-Z])")
 
 
 def _names(text: str) -> set[str]:

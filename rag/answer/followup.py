@@ -113,7 +113,10 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
     tweet about OpenAI after suing it?" for "And how did OpenAI react at first?"): a rewrite that
     does not end as a question, changes language, runs far longer than the question and the
     conversation, adds no word of the conversation or has no word the earlier questions lack is not
-    used (the offline follow-up is searched instead).
+    used (the offline follow-up is searched instead). Nor is one that drops every word the follow-up
+    adds to the conversation: "How did Altman respond?" after a question about Musk's offer came back
+    as "What did Sam Altman, the CEO of OpenAI, do when Elon Musk offered him $97.4 billion to buy
+    the company?", which asks for the offer again (``keeps_own_words``).
     """
     text = rewritten.strip()
     words = set(keyword_tokens(for_search(text)))
@@ -123,4 +126,18 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
     return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
             and len(text) <= 2 * (len(question) + len(transcript(history)))
             and bool((words - set(keyword_tokens(question))) & said)
-            and not words <= asked_before)
+            and not words <= asked_before
+            and keeps_own_words(words, {w for w in keyword_tokens(question) if w.isascii() and w.isalpha()} - said))
+
+
+STEM = 5  # letters an English word and its other forms share ("respond", "response", "responded")
+
+
+def keeps_own_words(words: set[str], own: set[str]) -> bool:
+    """Does a rewrite (its keyword tokens, ``words``) keep at least one of the follow-up's own English
+    words (``own``: those the conversation has not said), when it has any? A word counts as kept in
+    another form of it (its first ``STEM`` letters). Chinese is left out: its tokens are character
+    pairs, and a faithful rewrite of "为什么不多持一些股份？" ("为什么微软只持有OpenAI 49%的股份？")
+    shares none of the pairs the conversation lacks."""
+    stems = {w[:STEM] for w in words if w.isascii() and len(w) >= STEM}
+    return not own or any(w in words or (w.isascii() and len(w) >= STEM and w[:STEM] in stems) for w in own)
