@@ -33,6 +33,7 @@ from rag.errors import ConfigError, ModelError
 from rag.answer.restate import MAX_RESTATED
 from rag.factory import answerer_spec, answerer_status, build_chain
 from rag.models import Answer
+from rag.text import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = catalogue.KNOWN_MODELS["qwen2.5-1.5b"]
@@ -234,6 +235,22 @@ def test_the_real_model_streams_a_cited_answer_in_the_question_language(real, qu
     _valid(answer)
     assert answer.usage and answer.usage.output_tokens > 0 and answer.usage.input_tokens > 100
     assert "[" in answer.answer  # the model's own markers survived the citation check
+
+
+@pytest.mark.real_llm
+@pytest.mark.timeout(900)
+def test_the_issues_follow_up_is_answered_with_altmans_reply_by_the_real_model(real) -> None:
+    """"How did Altman respond?" after the question about Musk's offer: the 1.5B model's rewrite restated
+    the offer ("What did Sam Altman … do when Elon Musk offered him $97.4 billion…?") and the answer was
+    the offer sentence alone. Its first bullet is now the sarcastic reply, in English."""
+    chain = build_chain(real)
+    first = "How much did Musk's group offer to buy OpenAI?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": chain.ask(first).answer}]
+    answer = chain.ask("How did Altman respond?", history)
+    assert not answer.refused, answer.answer
+    _valid(answer)
+    assert "讽刺" in answer.citations[0].quote or "Twitter" in answer.citations[0].quote, answer.citations[0].quote
+    assert "Twitter" in answer.answer.split("\n")[0] and detect_language(answer.answer) == "en", answer.answer
 
 
 @pytest.mark.real_llm
