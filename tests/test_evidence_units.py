@@ -89,7 +89,8 @@ def test_a_figure_is_an_amount_or_a_count_not_a_date_or_a_duration() -> None:
     for text in ("约20名高管离开", "11位联合创始人", "三家公司", "about 20 executives left", "He gave $45 million",
                  "微软只占股 49%"):
         assert states_figure(text), text
-    for text in ("2015年,OpenAI成立", "In 2018 he left", "2月29日起诉", "在接下来的6-12个月内", "at 5 pm"):
+    for text in ("2015年,OpenAI成立", "In 2018 he left", "2月29日起诉", "在接下来的6-12个月内", "at 5 pm",
+                 "这是一家专注于聊天机器人的AI初创公司"):  # 一家: "an", not a count
         assert not states_figure(text), text
 
 
@@ -111,6 +112,27 @@ def test_a_how_much_question_whose_evidence_states_no_figure_is_refused() -> Non
     assert not policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", "特斯拉向X.ai投资了10亿美元。"), "zh")
     assert policy.refuse(evidence("特斯拉向X.ai投资了多少钱？", "how_much", "特斯拉向X.ai捐了10亿美元。"), "zh")  # not an investment
     assert not policy.refuse(evidence("OpenAI有多少员工？", "how_much", "OpenAI约有20名员工。"), "zh")
+
+
+def test_a_how_much_question_is_not_answered_by_a_figure_about_others() -> None:
+    """Musk's 974亿美元 for OpenAI does not say what Meta offered Character.ai; a sentence naming one
+    of the question's names (or standing next to one) may."""
+    from rag.answer.evidence import select
+    from rag.models import Passage
+
+    def states_figure(question: str, *texts: str) -> bool:
+        sents, start, text = [], 0, "".join(texts)
+        for t in texts:
+            sents.append(Sentence(chunk_id="d#0", text=t, start=start, end=start + len(t), language="zh", score=0.6))
+            start += len(t)
+        passage = Passage(n=1, chunk_id="d#0", doc_id="d", title="t", text=text, language="zh")
+        return select(question, question, [question], "how_much", [passage], {"d#0": sents}, lambda w: True).states_figure
+
+    offer = "近日,马斯克向OpenAI发出了一份高达974亿美元的收购要约。"
+    assert not states_figure("How much money did Meta offer Character.ai?", offer)
+    assert states_figure("How much did Musk offer for OpenAI?", offer)
+    assert states_figure("马斯克出价多少收购OpenAI？", offer)
+    assert states_figure("How much did Musk offer for OpenAI?", "马斯克再次出手。", "他出价974亿美元。")  # the one before names him
 
 
 def test_a_how_many_question_needs_a_sentence_counting_what_it_asks_about() -> None:

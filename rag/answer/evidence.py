@@ -35,7 +35,8 @@ things (``question.compound``) keeps evidence within a slightly wider margin.
 and ``states_figure`` (a question that asks how much, also beside another kind
 ("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation
 asked, or a count of what a how-many question counts, ``rag.answer.focus``, or, when it
-names neither, some amount or count)
+names neither, some amount or count; in a sentence that names, or stands next to one that names,
+someone or something the question names, when it names any: ``names_one_of``)
 go with the best similarity into the refusal decision. A question that asks only how much is
 answered by the sentences stating the figure, when some do; the others are dropped from the
 items but stay in ``Evidence.checked``, which the embedded model's yes/no check reads (with the
@@ -216,7 +217,7 @@ def select(
     items = lead(items, kind, asked, count_of)
     overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
-    figure = "how_much" not in asks or bool(stating)
+    figure = "how_much" not in asks or any(names_one_of(it, topic) for it in stating)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
     if own == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
         items = stating or items
@@ -244,6 +245,16 @@ def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Seque
     else:
         return items
     return answering + [it for it in items if it not in answering]
+
+
+def names_one_of(item: EvidenceItem, topic: Sequence[Sequence[str]]) -> bool:
+    """The item (its sentence, or the sentence before or after it) names someone or something the
+    question names, when it names any: a figure about others does not answer ("How much money did Meta
+    put on the table for its deal with Character.ai?" is not answered by Musk's 974亿美元 for OpenAI).
+    A name counts as written or in a glossary spelling, not in its dictionary senses ("Character": 为人)."""
+    named = [[forms[0], *(t for g in name_groups(forms[0]) for t in g)] for forms in topic if is_name(forms)]
+    window = " ".join(s.text for s in (item.before, item.sentence, item.after) if s is not None)
+    return not named or coverage(named, set(keyword_tokens(window))) > 0
 
 
 def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | None) -> bool:

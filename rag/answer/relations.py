@@ -38,7 +38,9 @@ _ZH_FIGURE_Q = re.compile(r"多少|几")
 # A figure: an amount or a share, not a bare year (as rag.retrieval.question's how-much cue reads it).
 _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn)|[$€£]\s?\d[\d,.]*", re.I)
 # A count: "约20名高管", "11位联合创始人", "三家公司", "20 executives" (a number that is not a year or a date).
-_COUNT = re.compile(r"\d+\s*(?:名|位|个(?!月)|家|人|款|项|次|倍|成)|[一二三四五六七八九十两几数]+(?:名|位|个(?!月)|家|款|项|倍|成)"
+# A lone 一 is the article, not a count: "这是一家专注于…的AI初创公司" (an AI start-up).
+_COUNT = re.compile(r"\d+\s*(?:名|位|个(?!月)|家|人|款|项|次|倍|成)"
+                    r"|(?:[一二三四五六七八九十两几数]{2,}|[二三四五六七八九十两几数])(?:名|位|个(?!月)|家|款|项|倍|成)"
                     r"|\b(?!(?:19|20)\d\d\b)\d[\d,.]*\s+(?!(?:am|pm)\b)[a-z]", re.I)
 
 
