@@ -119,6 +119,13 @@ def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_re
                               "How did Altman respond?", offer)
     assert usable_rewrite("How did Sam Altman respond to Musk's offer to buy OpenAI?", "How did Altman respond?", offer)
     assert usable_rewrite("What was Sam Altman's response to Musk's offer?", "How did Altman respond?", offer)
+    # a pronoun refers to someone the latest question named
+    said_back = offer + [{"role": "user", "content": "What did Altman say back?"},
+                         {"role": "assistant", "content": "He joked that OpenAI could buy Twitter. [1]"}]
+    assert not usable_rewrite("Why did Elon Musk reject the offer from OpenAI?", "Why did he reject it?", said_back)
+    assert usable_rewrite("Why did Sam Altman reject Musk's offer?", "Why did he reject it?", said_back)
+    assert usable_rewrite("为什么微软不持有更多的股份？", "为什么不多持一些股份？",
+                          [{"role": "user", "content": "微软在OpenAI持股多少？"}, {"role": "assistant", "content": "49%。"}])
 
 
 def test_a_follow_up_is_answered_by_what_it_asks_now(seeds_chain) -> None:

@@ -60,16 +60,16 @@ def transcript(history: History) -> str:
                      for t in brief(history) if t.get("content"))
 
 
-def _named(question: str) -> int:
-    """How many people or things ``question`` names (its own names, and glossary names)."""
-    return len(set(names(question)) | {g[0] for g in name_groups(question) if g[0][:1].isupper()})
+def named_in(question: str) -> set[str]:
+    """The people and things ``question`` names: its own names, and glossary names by their English."""
+    return set(names(question)) | {g[0] for g in name_groups(question) if g[0][:1].isupper()}
 
 
 def leans_on_history(question: str) -> bool:
     """A pronoun or "what about", too few words to stand alone unless it names two people or things
     ("Why did Musk leave OpenAI?" stands alone; "How did Altman respond?" does not), or no name
     of anyone or anything ("为什么不多持一些股份？": whose shares?)."""
-    return _leans(question, _named(question))
+    return _leans(question, len(named_in(question)))
 
 
 def _leans(question: str, named: int) -> bool:
@@ -81,7 +81,7 @@ def stands_alone(question: str) -> bool:
     """A question the model need not condense: it leans on nothing and names two people or things
     ("微软持有OpenAI多少股份？"). One that names one may still leave out what it is about
     ("微软是通过什么服务来卖的？": sells what?), so it is condensed."""
-    named = _named(question)
+    named = len(named_in(question))
     return named >= 2 and not _leans(question, named)
 
 
@@ -116,18 +116,30 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
     used (the offline follow-up is searched instead). Nor is one that drops every word the follow-up
     adds to the conversation: "How did Altman respond?" after a question about Musk's offer came back
     as "What did Sam Altman, the CEO of OpenAI, do when Elon Musk offered him $97.4 billion to buy
-    the company?", which asks for the offer again (``keeps_own_words``).
+    the company?", which asks for the offer again (``keeps_own_words``). Nor one that names none of
+    the people or things the latest question named, when the follow-up names none itself: "Why did
+    he reject it?" after "What did Altman say back?" came back as "Why did Elon Musk reject the offer
+    from OpenAI?" (a pronoun refers to someone just asked about).
     """
     text = rewritten.strip()
     words = set(keyword_tokens(for_search(text)))
     turns = brief(history)
     said = {w for t in turns for w in keyword_tokens(for_search(t.get("content", "")))}
     asked_before = {w for t in turns if t.get("role") == "user" for w in keyword_tokens(for_search(t["content"]))}
+    latest = next((t["content"] for t in reversed(turns) if t.get("role") == "user"), "")
     return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
             and len(text) <= 2 * (len(question) + len(transcript(history)))
             and bool((words - set(keyword_tokens(question))) & said)
             and not words <= asked_before
-            and keeps_own_words(words, {w for w in keyword_tokens(question) if w.isascii() and w.isalpha()} - said))
+            and keeps_own_words(words, {w for w in keyword_tokens(question) if w.isascii() and w.isalpha()} - said)
+            and keeps_a_name(text, question, latest))
+
+
+def keeps_a_name(rewritten: str, question: str, latest: str) -> bool:
+    """A rewrite names someone or something the ``latest`` user question named, or the follow-up
+    ``question`` names someone itself, or the latest question named no one."""
+    before = named_in(latest)
+    return not before or bool(named_in(question)) or bool(before & named_in(rewritten))
 
 
 STEM = 5  # letters an English word and its other forms share ("respond", "response", "responded")
