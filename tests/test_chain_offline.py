@@ -90,6 +90,14 @@ def test_traditional_questions_are_searched_with_mainland_words(seeds_chain) -> 
     assert "馬斯克" in answer.answer and "马斯克" not in answer.answer  # written back in the user's script
 
 
+def test_a_traditional_when_question_gets_its_dates_note_in_traditional_too(seeds_chain) -> None:
+    """The note listing the dates the articles state is appended after the answer; the final answer
+    (what the app keeps in its history and `rag ask --json` prints) has it in the user's script too."""
+    answer = seeds_chain.ask("馬斯克什麼時候起訴OpenAI？")
+    assert not answer.refused and "2月29日" in answer.answer
+    assert "界面新聞" in answer.answer and "界面新闻" not in answer.answer, answer.answer
+
+
 def test_a_follow_ups_connective_is_not_what_it_asks_about(seeds_chain) -> None:
     """"他后来起诉了谁？" asks who he sued: 后来 (later), which no article writes, is no topic word, so
     the question is answered, not refused as "文章中没有提到后来"."""

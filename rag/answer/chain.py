@@ -302,6 +302,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         extra = news.finish(answer, evidence.standalone_question, evidence.passages, found.sentences,
                             found.kind if found.kind in ("latest", "when") else "other")
         if extra:  # news: disagreeing sources, the date a "latest" answer is as of, "when" dates
+            answer.answer = to_script(answer.answer, user_script)  # the note was appended as written
             yield to_script(extra, user_script)
         timings["generate"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
