@@ -395,3 +395,22 @@ def test_a_how_much_question_whose_evidence_states_another_relations_figure_is_r
     """The article states Figure's raise (6.75亿美元融资), not its valuation."""
     answer = seeds_chain.ask("人形机器人公司Figure这轮融资后估值是多少？")
     assert answer.refused and not answer.citations, answer.answer
+
+
+def test_a_what_is_question_leads_with_the_sentence_saying_what_the_thing_is() -> None:
+    """"What is Grok?" was answered with an opinion about Grok (the most similar sentence) and not with
+    "…开发了一款名为Grok的'反觉醒'人工智能模型" (what Grok is), which fell outside the margin."""
+    from rag.retrieval.question import asked_name, cue_for, kind
+
+    assert kind("What is Grok?") == kind("Grok是什么？") == kind("什么是DuckAssist？") == "what_is"
+    assert asked_name("What is xAI?") == "xAI" and asked_name("What is it?") is None
+    assert kind("What is the weather in Paris tomorrow?") == "other"
+    assert cue_for("what_is", "What is xAI?").search("X.ai是埃隆·马斯克创办的一家新型人工智能公司")  # dots and case
+    assert cue_for("what_is", "What is Character.ai?").search("partnerships with Character.ai, an AI start-up")
+    assert not cue_for("what_is", "What is xAI?").search("with Character.ai, an AI start-up")  # says what another is
+    opinion = "尽管许多人认为Grok反映了马斯克的政治倾向,但他本人坚称,人工智能必须寻求真相。"
+    defined = "2023年,马斯克的xAI开发了一款名为Grok的人工智能模型。"
+    ev = _select("What is Grok?", "what_is", [(opinion, 0.55), (defined, 0.40)])
+    assert [it.sentence.text for it in ev.items] == [defined, opinion]
+    ev = _select("What is Grok?", "other", [(opinion, 0.55), (defined, 0.40)])
+    assert [it.sentence.text for it in ev.items] == [opinion]  # without the kind: outside the margin

@@ -51,7 +51,7 @@ from collections.abc import Callable, Sequence
 
 from rag.dates import find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
-from rag.retrieval.question import CUES, Kind, compound, kinds
+from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, kinds
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.focus import counted
 from rag.answer.framing import forged
@@ -127,13 +127,14 @@ def _similar(a: str, b: str) -> bool:
 
 
 def score(sentence: Sentence, topic: Sequence[Sequence[str]], kind: Kind, rank: int,
-          cue_weight: float = CUE_WEIGHT, asked: set[str] = frozenset(), figure_weight: float = FIGURE_WEIGHT) -> float:
+          cue_weight: float = CUE_WEIGHT, asked: set[str] = frozenset(), figure_weight: float = FIGURE_WEIGHT,
+          cue: re.Pattern[str] | None = None) -> float:
     """Similarity + the share of the question's topic words present + the kind's cue + a figure of
     the relation ``asked`` (how much) + a rank tie-breaker."""
     value = sentence.score
     if topic:
         value += TERM_WEIGHT * coverage(topic, set(keyword_tokens(sentence.text)))
-    if CUES[kind].search(sentence.text):
+    if (cue or CUES[kind]).search(sentence.text):
         value += cue_weight
     if kind == "how_much" and states_asked_figure(sentence.text, asked):
         value += figure_weight
@@ -163,13 +164,14 @@ def select(
     """
     topic = topic_words(standalone, known)
     asked = relations_asked(standalone)
+    kind_cue = cue_for(kind, question if asked_name(question) else standalone)  # a follow-up's own name first
     count_of = counted(question, known)  # what this turn counts, not an earlier one
     scored: list[tuple[float, Passage, int]] = []
     for p in passages:
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                value = score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight)
+                value = score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight, kind_cue)
                 scored.append((value, p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
@@ -214,7 +216,7 @@ def select(
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
-    items = lead(items, kind, asked, count_of)
+    items = lead(items, kind, asked, count_of, kind_cue)
     overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
     figure = "how_much" not in asks or any(names_one_of(it, topic) for it in stating)
@@ -229,7 +231,8 @@ def select(
     )
 
 
-def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None) -> list[EvidenceItem]:
+def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None,
+         cue: re.Pattern[str] | None = None) -> list[EvidenceItem]:
     """The items that answer first: for "when", those stating a date; for "why", those stating a cause
     (``CUES``); for "how much", those stating a
     figure of what is asked ("微软只占股 49%" before "尽管微软在该公司拥有大量股份", which is about the
@@ -240,8 +243,8 @@ def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Seque
         answering = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)]
     elif kind == "when":
         answering = [it for it in items if find_dates(it.sentence.text)]
-    elif kind == "why":  # a stated cause first, not "近日,马斯克向OpenAI发出了…收购要约" for "Why did Musk step down?"
-        answering = [it for it in items if CUES["why"].search(it.sentence.text)]
+    elif kind in ("why", "what_is"):  # a stated cause first, not "近日,马斯克向OpenAI发出了…收购要约" for "Why did
+        answering = [it for it in items if (cue or CUES[kind]).search(it.sentence.text)]  # Musk step down?"; what X is
     else:
         return items
     return answering + [it for it in items if it not in answering]

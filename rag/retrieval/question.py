@@ -1,8 +1,8 @@
 """What a question asks for, in either language: its kind, its script, its search form.
 
-- ``kind``: why / how / when / how much / who / latest / other, from the question
+- ``kind``: why / how / when / how much / who / what is / latest / other, from the question
   words of both languages (latest and when as ``rag.retrieval.recency`` reads them). Evidence selection rewards sentences that carry what
-  the kind asks for (a cause, a number, a date or a duration, a name, a reply).
+  the kind asks for (a cause, a number, a date or a duration, a name, a reply, what a thing is).
 - ``compound``: the question asks two things ("…, and what powered it?", "…？…是什么？").
 - ``script``: 'Hant' when the question is written in Traditional Chinese (it
   changes under OpenCC's Traditional→Simplified conversion), else 'Hans'/'Latn'.
@@ -19,9 +19,9 @@ from functools import lru_cache
 from typing import Literal
 
 from rag.retrieval.recency import question_kind
-from rag.text import detect_language
+from rag.text import STOPWORDS, detect_language
 
-Kind = Literal["why", "how", "when", "how_much", "who", "latest", "other"]
+Kind = Literal["why", "how", "when", "how_much", "who", "what_is", "latest", "other"]
 Script = Literal["Latn", "Hans", "Hant"]
 
 # Checked in order, after "latest" and "when" (rag.retrieval.recency): "how much" before "how".
@@ -44,9 +44,38 @@ CUES: dict[Kind, re.Pattern[str]] = {
                        r"|\d+\s*(?:个月|年内|周内|天内)|\b\d+\s*(?:months?|years?|weeks?)\b", re.I),  # or how long until
     "who": re.compile(r"[A-Z][a-z]+ [A-Z][a-z]+|首席|创始人|CEO|总裁|董事|表示|称|说"),
     "how": re.compile(r"\b(said|says|responded|replied|rejected|by|through)\b|回应|表示|拒绝|回复|称|通过|声明|驳斥", re.I),
+    "what_is": re.compile(r"(?!)"),  # what a thing is names the thing: ``cue_for``
     "latest": re.compile(r"\b(19|20)\d\d\b|\d+月\d*日?|\d{4}年|最新|近日|日前"),
     "other": re.compile(r"(?!)"),
 }
+
+
+_NAME = r"([A-Za-z][\w.\-]*(?: [A-Z][\w.\-]*)*)"
+_WHAT_IS = [re.compile(rf"^\s*[Ww]hat(?:'s| is| are| was| were) (?:an? |the )?{_NAME}\s*[?？]?\s*$"),
+            re.compile(rf"^\s*{_NAME}\s*(?:是什么|是啥)[？?]?\s*$"),
+            re.compile(rf"^\s*什么是\s*{_NAME}\s*[？?]?\s*$")]
+
+
+def asked_name(question: str) -> str | None:
+    """The name a "what is X?" question asks about, and nothing else ("What is Grok?" → Grok)."""
+    for pattern in _WHAT_IS:
+        m = pattern.match(question)
+        if m and m.group(1).lower() not in STOPWORDS:  # "What is it?" names nothing
+            return m.group(1)
+    return None
+
+
+def cue_for(kind: Kind, question: str) -> re.Pattern[str]:
+    """The words a sentence answering ``question`` carries (``CUES``); for "what is X?", a sentence
+    that says what X is: "一款名为Grok的…模型", "X.ai是埃隆·马斯克创办的一家新型人工智能公司",
+    "Character.ai, an AI start-up that…" (X in any spelling that differs only by dots and case)."""
+    name = asked_name(question) if kind == "what_is" else None
+    if name is None:
+        return CUES[kind]
+    x = r"\.?".join(map(re.escape, name.replace(".", "")))
+    return re.compile(rf"(?:名为|叫做|称为|called|named)\s*[“\"「]?{x}"
+                      rf"|{x}[”\"」]?\s*(?:是|，|,)[^。；;]{{0,30}}?(?:一款|一家|一个|一种|一项)"
+                      rf"|{x},?\s+(?:is |was )?an?\s", re.I)
 
 
 def kind(question: str) -> Kind:
@@ -56,7 +85,7 @@ def kind(question: str) -> Kind:
     for name, pattern in _KIND_PATTERNS:
         if pattern.search(question):
             return name
-    return "other"
+    return "what_is" if asked_name(question) else "other"
 
 
 def kinds(question: str) -> set[Kind]:
