@@ -8,7 +8,8 @@ Every sentence of the retrieved passages is scored, without mutating anything:
 2. plus the share of the question's terms it contains, counted across languages
    (the question's keyword tokens, its glossary names and its dictionary translation);
 3. plus a bonus when it carries what the question's kind asks for: a cause for
-   "why", a number for "how much", a date for "when", a reply for "how" (``question.CUES``);
+   "why", a number for "how much", a date for "when", a reply for "how" (``question.CUES``), what the
+   thing is for "What is X?" (``question.cue_for``: "一款名为Grok的…模型"), and those lead;
 4. for "how much", plus a bonus when it states a figure of the relation asked (a stake for
    "多少股份", a gift for "how much did he give": ``relations.states_asked_figure``);
 5. plus a small tie-breaker for the passage's fused rank.
