@@ -235,7 +235,7 @@ def select(
 def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None,
          cue: re.Pattern[str] | None = None) -> list[EvidenceItem]:
     """The items that answer first: for "when", those stating a date; for "why", those stating a cause
-    (``CUES``); for "how much", those stating a
+    (``CUES``); for "what is X", those saying what X is (``cue``); for "how much", those stating a
     figure of what is asked ("微软只占股 49%" before "尽管微软在该公司拥有大量股份", which is about the
     stake but does not say how much). The others stay, after them (on dev, dropping a when question's
     undated sentences lost four facts); ``select`` drops them only for a question that asks nothing
@@ -244,8 +244,9 @@ def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Seque
         answering = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)]
     elif kind == "when":
         answering = [it for it in items if find_dates(it.sentence.text)]
-    elif kind in ("why", "what_is"):  # a stated cause first, not "近日,马斯克向OpenAI发出了…收购要约" for "Why did
-        answering = [it for it in items if (cue or CUES[kind]).search(it.sentence.text)]  # Musk step down?"; what X is
+    elif kind in ("why", "what_is"):  # a stated cause first (not "近日,马斯克向OpenAI发出了…收购要约" for
+        # "Why did Musk step down?"); what X is first for "What is X?"
+        answering = [it for it in items if (cue or CUES[kind]).search(it.sentence.text)]
     else:
         return items
     return answering + [it for it in items if it not in answering]
