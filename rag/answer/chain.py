@@ -171,7 +171,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def condense(self, question: str, history: History, config: RunnableConfig | None = None) -> str:
         """A standalone question for retrieval."""
         last_user = next((for_search(t["content"]) for t in reversed(history) if t.get("role") == "user"), None)
-        if not last_user or stands_alone(question):  # a model call saved: seconds on a laptop
+        if not last_user or stands_alone(question) or new_topic(question, history):  # a model call saved
             return question
         if self.condense_chain is not None:
             recent = history[-4:]
@@ -183,8 +183,6 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             first = rewritten.strip().splitlines()[0] if rewritten.strip() else ""
             if usable_rewrite(first, question, recent):
                 return check_question(for_search(first))
-        if new_topic(question, history):  # offline, or no usable rewrite: a new name is not joined to the old
-            return question
         if self.followup == "previous":  # offline, or the model's rewrite was not a question
             return f"{last_user} {question}" if leans_on_history(question) else question
         return carry_topic(question, last_user)

@@ -1,10 +1,10 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
 With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT`` reads it as a
-``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone``, and uses the
-rewrite only when ``usable_rewrite`` says it is still a question that resolves something; offline
-(or with no usable rewrite), a question that opens a ``new_topic`` is searched as it is, else the
-earlier question is joined to it, or ``carry_topic`` adds the earlier question's names and topic
+``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone`` or opens a
+``new_topic``, and uses the
+rewrite only when ``usable_rewrite`` says it is still a question that resolves something; offline,
+the earlier question is joined to it, or ``carry_topic`` adds the earlier question's names and topic
 words. ``messages`` turns chat history into LangChain messages for the synthesis prompt. What it
 leaves out: the condense call itself (``rag.answer.chain``).
 """
