@@ -31,7 +31,7 @@ from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
-from rag.answer.followup import (History, carry_topic, leans_on_history, new_topic, stands_alone, transcript,
+from rag.answer.followup import (History, carry_topic, leans_on_history, stands_alone, transcript,
                                  usable_rewrite)
 from rag.answer.memo import MEMO_SIZE, Memo
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
@@ -171,7 +171,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def condense(self, question: str, history: History, config: RunnableConfig | None = None) -> str:
         """A standalone question for retrieval."""
         last_user = next((for_search(t["content"]) for t in reversed(history) if t.get("role") == "user"), None)
-        if not last_user or stands_alone(question) or new_topic(question, history):  # a model call saved
+        if not last_user or stands_alone(question):  # a model call saved: seconds on a laptop
             return question
         if self.condense_chain is not None:
             recent = history[-4:]

@@ -1,8 +1,7 @@
 """Follow-up questions offline: does a question lean on the conversation, and what topic it carries.
 
 With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT`` reads it as a
-``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone`` or opens a
-``new_topic``, and uses the
+``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone``, and uses the
 rewrite only when ``usable_rewrite`` says it is still a question that resolves something; offline,
 the earlier question is joined to it, or ``carry_topic`` adds the earlier question's names and topic
 words. ``messages`` turns chat history into LangChain messages for the synthesis prompt. What it
@@ -84,18 +83,6 @@ def stands_alone(question: str) -> bool:
     ("微软是通过什么服务来卖的？": sells what?), so it is condensed."""
     named = len(named_in(question))
     return named >= 2 and not _leans(question, named)
-
-
-def new_topic(question: str, history: History) -> bool:
-    """The question names someone or something, none of whom the conversation has mentioned (in any
-    glossary spelling), and points back at nothing: "What is Grok?" after questions about Musk's offer
-    asks about Grok, not about the offer (joined with "How did Altman respond?", it was answered
-    with Altman's reply)."""
-    named = named_in(question)
-    if not named or _FOLLOW_UP.search(question):
-        return False
-    said = " ".join(t.get("content", "") for t in history).lower()
-    return not any(s.lower() in said for n in named for s in [n, *(t for g in name_groups(n) for t in g)])
 
 
 def carry_topic(question: str, previous: str) -> str:
