@@ -39,6 +39,8 @@ _ZH_DATE = re.compile(
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 MONTHS = "January February March April May June July August September October November December".split()
 _MONTHS = [m.lower() for m in MONTHS]
+# Words that name a day of the calendar, not someone or something: the articles write them as dates (同年11月).
+DATE_WORDS = frozenset([*_MONTHS, *"monday tuesday wednesday thursday friday saturday sunday".split()])
 _MONTH_RE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\b", re.I)
 _YEAR_RE = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _EDGE_WORDS = re.compile(r"^(?:(?:on|in|since|by|from|until|as of|at|of|the)\s+)+", re.I)

@@ -145,3 +145,44 @@ def test_a_follow_up_is_answered_by_what_it_asks_now(seeds_chain) -> None:
     answer = seeds_chain.ask("How did Altman respond?", history)
     assert not answer.refused and answer.citations
     assert "讽刺" in answer.citations[0].quote, answer.citations[0].quote
+
+
+def test_a_follow_up_that_turns_to_something_new_is_answered_about_it(seeds_chain) -> None:
+    """"What is Grok?" asked after a conversation about Altman's reply to Musk's offer was answered with
+    Altman's reply (the joined question is mostly the earlier one). A follow-up naming someone or
+    something the conversation never named is also searched as typed, and answered from sentences
+    about what it names."""
+    history: list[dict[str, str]] = []
+    for q in ("How much did Musk's group offer to buy OpenAI?", "How did Altman respond?"):
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": seeds_chain.ask(q, history).answer}]
+    answer = seeds_chain.ask("What is Grok?", history)
+    assert not answer.refused and answer.citations
+    assert all("Grok" in c.quote for c in answer.citations), [c.quote for c in answer.citations]
+    assert "名为Grok" in answer.citations[0].quote  # what Grok is, first
+
+
+def test_a_month_is_a_date_not_an_unknown_name(seeds_chain) -> None:
+    """"…the one in his November complaint?" was refused as "None of them mentions November": the
+    articles write months as dates (同年11月)."""
+    from rag.answer.unknown import names
+
+    assert names("What did Musk add to his lawsuit in November?") == ["Musk"]
+    answer = seeds_chain.ask("What did Musk add to his lawsuit in November?")
+    assert not answer.refused and "反垄断" in answer.answer, answer.answer  # 同年11月…增加了反垄断索赔
+
+
+def test_a_how_much_question_gets_its_figure_past_the_item_limit(seeds_chain) -> None:
+    """"…诉状说OpenAI变成了一家价值多少的营利性公司？": the sentence stating 1570亿美元 ranked below five
+    sentences about the lawsuit and was cut by the item limit; a figure of the relation asked (价值, worth),
+    in the question's own words, takes the place of one of them."""
+    answer = seeds_chain.ask("马斯克扩大诉讼时，诉状说OpenAI变成了一家价值多少的营利性公司？")
+    assert not answer.refused and "1570亿美元" in answer.answer, answer.answer
+
+
+def test_a_chinese_follow_up_is_not_refused_for_a_misread_word(seeds_chain) -> None:
+    """"那奥尔特曼呢？" after "马斯克现在身家大概多少？" was refused as "文章中没有提到在身或大概": read from the
+    right, 现在身家 gave 在身 ("possess"), and 大概 ("roughly") is a hedge, not a topic."""
+    history = [{"role": "user", "content": "马斯克现在身家大概多少？"},
+               {"role": "assistant", "content": "马斯克财富估值超过2000亿美元。 [1]"}]
+    answer = seeds_chain.ask("那奥尔特曼呢？", history)
+    assert not answer.refused and "20亿美元" in answer.answer, answer.answer

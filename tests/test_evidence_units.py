@@ -414,3 +414,22 @@ def test_a_what_is_question_leads_with_the_sentence_saying_what_the_thing_is() -
     assert [it.sentence.text for it in ev.items] == [defined, opinion]
     ev = _select("What is Grok?", "other", [(opinion, 0.55), (defined, 0.40)])
     assert [it.sentence.text for it in ev.items] == [opinion]  # without the kind: outside the margin
+
+
+def test_what_counts_as_a_name_among_a_questions_topic_words() -> None:
+    """A capital anywhere makes a name ("xAI" was a topic word, so "How much money had xAI raised as of
+    the January reports…" was refused: its 5亿美元 sentence did not name "January"); a month is a date;
+    the glossary's lower-case terms ("lawsuit", "leave") are topic words, names in any spelling are names."""
+    from rag.answer.evidence import is_name
+
+    assert is_name(["xAI"]) and is_name(["Musk"]) and is_name(["musk"]) and is_name(["马斯克"])
+    assert not is_name(["January"]) and not is_name(["Friday"])
+    assert not is_name(["lawsuit"]) and not is_name(["leave"]) and not is_name(["money"])
+
+
+def test_chinese_words_read_from_either_side() -> None:
+    """``segment`` keeps one reading where the two directions disagree; ``readings`` has both."""
+    from rag.retrieval.translate import readings, segment
+
+    assert "现在" not in segment("马斯克现在身家大概多少")
+    assert {"现在", "在身"} <= set(readings("马斯克现在身家大概多少"))

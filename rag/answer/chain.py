@@ -31,8 +31,8 @@ from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
 from rag.answer.extractive import compose
-from rag.answer.followup import (History, carry_topic, leans_on_history, stands_alone, transcript,
-                                 usable_rewrite)
+from rag.answer.followup import (History, carry_topic, leans_on_history, new_names, stands_alone,
+                                 transcript, usable_rewrite)
 from rag.answer.memo import MEMO_SIZE, Memo
 from rag.answer.prompts import (ANSWER_PROMPT, CONDENSE_PROMPT, GATE_PROMPT, NEVER_MENTIONED, NO_ANSWER,
                                 RESTATE_PROMPT, TRANSLATE_PROMPT, TRANSLATE_TARGET)
@@ -225,16 +225,19 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         timings["translate"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         k = k or self.retriever.k
-        retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth),  # a follow-up's sentences are
-                                            [translation] if translation else [], filters, config,  # also scored
-                                            also_scored=[question])  # by what it asks now
+        searched = [translation] if translation else []
+        about = new_names(question, history) if standalone != question else []
+        if about:  # a follow-up turning to someone or something new is also searched as typed
+            searched.append(question)
+        retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth), searched, filters, config,
+                                            also_scored=[question])  # a follow-up's sentences: also by what it asks now
         own = kind(question)  # a follow-up's own question word decides, else the joined question's
         asked = own if own != "other" else kind(standalone)
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
-                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0)
+                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about)
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
                                   or unknown_topic(standalone, self.retriever.knows))
         timings["retrieve"] = (time.perf_counter() - t0) * 1000

@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.dates import find_dates
+from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, kinds
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
@@ -78,14 +78,16 @@ _POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|�
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
-_ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
+ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
                        "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 几个 怎样 多久 多大 "
                        # a follow-up's connectives: "他后来起诉了谁？" asks who he sued, not about 后来 (which no
                        # article writes, so the question was refused as "文章中没有提到后来")
                        "后来 然后 接着 之后 "
                        # what the articles say about something: "两篇文章分别是怎么介绍马斯克的Grok的？" asks about Grok,
                        # not about 介绍 (which no article writes, so it was refused as "文章中没有提到介绍")
-                       "介绍 描述 形容 讲述 看待".split())
+                       "介绍 描述 形容 讲述 看待 "
+                       # hedges: "马斯克现在身家大概多少？" asks how much, not about 大概 ("roughly")
+                       "大概 大约 大致 左右 差不多".split())
 
 
 def topic_words(question: str, known: Known) -> list[list[str]]:
@@ -100,15 +102,25 @@ def topic_words(question: str, known: Known) -> list[list[str]]:
     names = name_groups(question)
     spelled = {t for g in names for t in g}
     groups: list[list[str]] = [[w, *relation_forms(w)] for w in dict.fromkeys(segment(unnamed(question)))
-                               if w not in _ZH_ASKING and w not in spelled]
+                               if w not in ZH_ASKING and w not in spelled]
     groups += [[w] for w in re.findall(r"[A-Za-z][A-Za-z0-9.-]+", question) if w not in spelled]
     return groups + [list(g) for g in names]
 
 
 def is_name(forms: Sequence[str]) -> bool:
-    """A topic word that names someone or something (a glossary name, or a capitalised word)."""
+    """A topic word that names someone or something: a word with a capital letter ("Musk", "xAI"), or a
+    word of a glossary group whose English spelling has one ("musk", 马斯克); not a month or a weekday
+    (a date: "as of the January reports"). The glossary's lower-case terms are topic words ("lawsuit",
+    诉讼; "leave", 退出): "What did Musk add to his lawsuit in November?" asks about the lawsuit, and was
+    refused as "None of them mentions add" when "add" was its only topic word."""
     head = forms[0]
-    return bool(name_groups(head)) or head[:1].isupper()
+    if head.lower() in DATE_WORDS:
+        return False
+    return _capitalised(head) or any(_capitalised(g[0]) for g in name_groups(head))
+
+
+def _capitalised(word: str) -> bool:
+    return any(c.isupper() for c in word)
 
 
 def coverage(topic: Sequence[Sequence[str]], found: set[str]) -> float:
@@ -155,13 +167,15 @@ def select(
     margin: float = MARGIN,
     cue_weight: float = CUE_WEIGHT,
     figure_weight: float = FIGURE_WEIGHT,
+    about: Sequence[Sequence[str]] = (),
 ) -> Evidence:
     """The evidence for ``question``: the best content sentences with their neighbours.
 
     ``passages`` are the retriever's candidates (more than ``k``): their sentences are
     scored, so the evidence can come from a candidate the fused ranking placed low.
     The passages returned are the ones holding evidence (at most ``k``), then the best
-    fused others, ``k`` in all.
+    fused others, ``k`` in all. ``about`` (names, each in all its spellings): only sentences naming
+    one of them, or beside one that does, are evidence, when some are.
     """
     topic = topic_words(standalone, known)
     asked = relations_asked(standalone)
@@ -175,10 +189,13 @@ def select(
                 value = score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight, kind_cue)
                 scored.append((value, p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
+    if about:  # a follow-up that names someone or something new is answered about it
+        scored = [x for x in scored if names_in(about, sentences[x[1].chunk_id], x[2])] or scored
     margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
     cutoff = scored[0][0] - margin if scored else 0.0
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
     figure_cutoff = scored[0][0] - FIGURE_MARGIN if scored and kind == "how_much" and asked else cutoff
+    subject = [forms for forms in topic if not is_name(forms) and not relation_forms(forms[0])]
     within = {(p.chunk_id, i) for value, p, i in scored if value >= cutoff}
     # a follow-on that says when, how much or why completes its sentence ("也许这会在接下来的6-12个月内发生")
     cue = CUES[kind] if cue_weight and kind in ("when", "how_much", "why") else None
@@ -189,9 +206,12 @@ def select(
     items: list[EvidenceItem] = []
     taken: set[tuple[str, int]] = set()  # (chunk id, sentence index) already in an item
     for value, p, i in scored:
-        if len(items) == max_items or value < min(cutoff, figure_cutoff):
+        if value < min(cutoff, figure_cutoff):
             break
-        if value < cutoff and not states_asked_figure(sentences[p.chunk_id][i].text, asked):
+        figure = kind == "how_much" and states_asked_figure(sentences[p.chunk_id][i].text, asked)
+        if len(items) >= max_items and not (figure and about_asked(sentences[p.chunk_id][i].text, subject)):
+            continue  # full: only a figure asked, in words of the question, may still come (``_at_most``)
+        if value < cutoff and not figure:
             continue
         if p.n not in {it.n for it in items} and len({it.n for it in items}) == k:
             continue
@@ -214,6 +234,7 @@ def select(
         else:  # a passage cut off what the sentence introduces ("…回应道:"); another holds it whole
             kept = ranked.model_copy(update={"score": items[cut].sentence.score})
             items[cut] = item.model_copy(update={"sentence": kept})
+    items = _at_most(items, max_items, lambda it: kind == "how_much" and states_asked_figure(it.sentence.text, asked))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
@@ -230,6 +251,26 @@ def select(
         items=items, checked=chosen if len(items) < len(chosen) else [],
         relevance=round(best, 4), term_overlap=overlap, states_figure=figure,
     )
+
+
+def about_asked(sentence: str, subject: Sequence[Sequence[str]]) -> bool:
+    """``sentence`` holds two or more of ``subject`` (the question's topic words that are neither names
+    nor the relation asked): a figure of the relation asked is about what is asked ("一家价值1570亿美元的营利性…
+    公司" for "…OpenAI变成了一家价值多少的营利性公司？"), not only of the same kind ("Figure宣布获得6.75亿美元融资"
+    for how much OpenAI's founders raised)."""
+    found = set(keyword_tokens(sentence))
+    return sum(coverage([forms], found) > 0 for forms in subject) >= 2
+
+
+def _at_most(items: list[EvidenceItem], n: int, keep: Callable[[EvidenceItem], bool]) -> list[EvidenceItem]:
+    """The first ``n`` items, those ``keep`` says first: a how-much question's figures of the relation
+    asked are chosen past the item limit, in place of the lowest others ("诉状中提到: …价值1570亿美元的营利性…"
+    ranked sixth, below five sentences about the lawsuit, for "诉状说OpenAI变成了一家价值多少的营利性公司？")."""
+    if len(items) <= n:
+        return items
+    kept = [it for it in items if keep(it)][:n]
+    others = [it for it in items if not keep(it)][: n - len(kept)]
+    return [it for it in items if it in kept or it in others]
 
 
 def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Sequence[str] | None,
@@ -252,13 +293,24 @@ def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Seque
     return answering + [it for it in items if it not in answering]
 
 
+def name_forms(topic: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The topic words that name someone or something, each as written and in its glossary spellings,
+    not in its dictionary senses ("Character": 为人)."""
+    return [[forms[0], *(t for g in name_groups(forms[0]) for t in g)] for forms in topic if is_name(forms)]
+
+
 def names_one_of(item: EvidenceItem, topic: Sequence[Sequence[str]]) -> bool:
     """The item (its sentence, or the sentence before or after it) names someone or something the
     question names, when it names any: a figure about others does not answer ("How much money did Meta
-    put on the table for its deal with Character.ai?" is not answered by Musk's 974亿美元 for OpenAI).
-    A name counts as written or in a glossary spelling, not in its dictionary senses ("Character": 为人)."""
-    named = [[forms[0], *(t for g in name_groups(forms[0]) for t in g)] for forms in topic if is_name(forms)]
+    put on the table for its deal with Character.ai?" is not answered by Musk's 974亿美元 for OpenAI)."""
+    named = name_forms(topic)
     window = " ".join(s.text for s in (item.before, item.sentence, item.after) if s is not None)
+    return not named or coverage(named, set(keyword_tokens(window))) > 0
+
+
+def names_in(named: Sequence[Sequence[str]], sents: Sequence[Sentence], i: int) -> bool:
+    """Sentence ``i`` or a sentence beside it names one of ``named`` (any, when ``named`` is empty)."""
+    window = " ".join(s.text for s in sents[max(i - 1, 0) : i + 2])
     return not named or coverage(named, set(keyword_tokens(window))) > 0
 
 

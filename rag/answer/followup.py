@@ -65,6 +65,19 @@ def named_in(question: str) -> set[str]:
     return set(names(question)) | {g[0] for g in name_groups(question) if g[0][:1].isupper()}
 
 
+def new_names(question: str, history: History) -> list[list[str]]:
+    """The people and things ``question`` names that no turn of ``history`` names, each in all its
+    glossary spellings: "What is Grok?" after a conversation about Character.ai's talks turns to Grok
+    ("How did Altman respond?" after an answer naming 山姆·奥特曼 does not). None when it points back
+    with a pronoun or "what about": "…what did the emails Altman published say he actually handed
+    over?" is still about the "he" of the conversation."""
+    if _FOLLOW_UP.search(question):
+        return []
+    said = " ".join(t.get("content", "") for t in history).lower()
+    spelled = [[n, *(t for g in name_groups(n) for t in g)] for n in sorted(named_in(question))]
+    return [forms for forms in spelled if not any(f.lower() in said for f in forms)]
+
+
 def leans_on_history(question: str) -> bool:
     """A pronoun or "what about", too few words to stand alone unless it names two people or things
     ("Why did Musk leave OpenAI?" stands alone; "How did Altman respond?" does not), or no name

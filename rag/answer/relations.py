@@ -26,7 +26,7 @@ _TABLE: list[tuple[str, list[str], list[str]]] = [
     ("raised", ["融资", "筹集", "筹资", "募集"], ["rais"]),
     ("invested", ["投资", "投了", "注资"], ["invest"]),
     ("gave", ["捐赠", "捐款", "捐助", "捐了", "给了", "出资", "资助"], ["donat", "gave", "give", "contribut"]),
-    ("valued", ["估值", "市值"], ["valu"]),
+    ("valued", ["估值", "市值", "价值", "身家"], ["valu", "worth"]),  # 身家: a person's net worth
     ("stake", ["占股", "持股", "股份", "股权"], ["stake", "share"]),
 ]
 RELATIONS: list[tuple[str, re.Pattern[str]]] = [

@@ -21,7 +21,8 @@ nothing the articles do not know: when not one of its topic words (``rag.answer.
 names left out) is in the articles in any form, word or translation ("How do I bake
 sourdough bread?", "马斯克有几个孩子？"), the articles cannot answer it, however close
 some sentence's vector lies. One unknown word among known ones decides nothing: the
-dictionary misses words the articles paraphrase ("co-founders" for 联合创始人).
+dictionary misses words the articles paraphrase ("co-founders" for 联合创始人). Nor does a Chinese
+question whose words, read from the other side, hold one the articles use (``readings``).
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.answer.evidence import is_name, topic_words
+from rag.answer.evidence import ZH_ASKING, is_name, topic_words
+from rag.dates import DATE_WORDS
 from rag.retrieval.glossary import name_groups
-from rag.retrieval.translate import english_to_chinese, inflections, stems
+from rag.retrieval.translate import english_to_chinese, inflections, readings, stems, unnamed
 from rag.text import STOPWORDS, detect_language
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9.'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
-_NOT_NAMES = frozenset({"i"})
+# Not names: "I", and the names of months and weekdays, which the articles write as dates
+# ("1月", "同年11月"): "…as of the January reports…" is about a date, not an unknown January.
+_NOT_NAMES = frozenset({"i", *DATE_WORDS})
 _SHORT_ACRONYM = re.compile(r"[A-Z]{1,3}")
 _SENTENCE = re.compile(r"[^?？!！。]+[?？!！。]*")
 
@@ -81,6 +85,8 @@ def unknown_topic(question: str, known: Callable[[str], bool]) -> list[str]:
     asked = [forms for forms in topic_words(question, known) if not is_name(forms)]
     if not asked or any(known(f) for forms in asked for w in forms for s in stems(w.lower()) for f in inflections(s)):
         return []
+    if detect_language(question) != "en" and any(known(w) for w in readings(unnamed(question)) if w not in ZH_ASKING):
+        return []  # the other reading of its words holds one the articles use
     return [forms[0] for forms in asked]
 
 

@@ -237,6 +237,17 @@ def segment(text: str) -> list[str]:
     return words
 
 
+def readings(text: str) -> list[str]:
+    """Every Chinese word of ``text`` that the longest match finds from either side: where the two
+    disagree, ``segment`` keeps one ("马斯克现在身家大概多少" is 在身 "possess" from the right, 现在
+    "now" from the left)."""
+    d = dictionary()
+    if d is None:
+        return []
+    return list(dict.fromkeys(w for run in _CJK_RUN.findall(text) for side in (False, True)
+                              for w in _longest_match(run, d.zh_to_en, side)))
+
+
 def _longest_match(run: str, words: dict[str, str], from_right: bool) -> list[str]:
     """The dictionary words of ``run`` by greedy longest match, in reading order."""
     out: list[str] = []
