@@ -37,7 +37,7 @@ and ``states_figure`` (a question that asks how much, also beside another kind
 ("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation
 asked, or a count of what a how-many question counts, ``rag.answer.focus``, or, when it
 names neither, some amount or count; in a sentence that names, or stands next to one that names,
-someone or something the question names, when it names any: ``names_one_of``)
+someone or something the question names, when it names any: ``mentions``)
 go with the best similarity into the refusal decision. A question that asks only how much is
 answered by the sentences stating the figure, when some do; the others are dropped from the
 items but stay in ``Evidence.checked``, which the embedded model's yes/no check reads (with the
@@ -190,7 +190,7 @@ def select(
                 scored.append((value, p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     if about:  # a follow-up that names someone or something new is answered about it
-        scored = [x for x in scored if names_in(about, sentences[x[1].chunk_id], x[2])] or scored
+        scored = [x for x in scored if mentions(about, _beside(sentences[x[1].chunk_id], x[2]))] or scored
     margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
     cutoff = scored[0][0] - margin if scored else 0.0
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
@@ -241,7 +241,8 @@ def select(
     items = lead(items, kind, asked, count_of, kind_cue)
     overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
-    figure = "how_much" not in asks or any(names_one_of(it, topic) for it in stating)
+    named = name_forms(topic)
+    figure = "how_much" not in asks or any(mentions(named, _window(it)) for it in stating)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
     if own == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
         items = stating or items
@@ -299,19 +300,20 @@ def name_forms(topic: Sequence[Sequence[str]]) -> list[list[str]]:
     return [[forms[0], *(t for g in name_groups(forms[0]) for t in g)] for forms in topic if is_name(forms)]
 
 
-def names_one_of(item: EvidenceItem, topic: Sequence[Sequence[str]]) -> bool:
-    """The item (its sentence, or the sentence before or after it) names someone or something the
-    question names, when it names any: a figure about others does not answer ("How much money did Meta
-    put on the table for its deal with Character.ai?" is not answered by Musk's 974亿美元 for OpenAI)."""
-    named = name_forms(topic)
-    window = " ".join(s.text for s in (item.before, item.sentence, item.after) if s is not None)
-    return not named or coverage(named, set(keyword_tokens(window))) > 0
+def mentions(named: Sequence[Sequence[str]], text: str) -> bool:
+    """``text`` names one of ``named`` (any form), or ``named`` is empty. A how-much question's figure
+    must be stated in, or beside, a sentence naming someone or something the question names: "How
+    much money did Meta put on the table for its deal with Character.ai?" is not answered by Musk's
+    974亿美元 for OpenAI."""
+    return not named or coverage(named, set(keyword_tokens(text))) > 0
 
 
-def names_in(named: Sequence[Sequence[str]], sents: Sequence[Sentence], i: int) -> bool:
-    """Sentence ``i`` or a sentence beside it names one of ``named`` (any, when ``named`` is empty)."""
-    window = " ".join(s.text for s in sents[max(i - 1, 0) : i + 2])
-    return not named or coverage(named, set(keyword_tokens(window))) > 0
+def _window(item: EvidenceItem) -> str:
+    return " ".join(s.text for s in (item.before, item.sentence, item.after) if s is not None)
+
+
+def _beside(sents: Sequence[Sentence], i: int) -> str:
+    return " ".join(s.text for s in sents[max(i - 1, 0) : i + 2])
 
 
 def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | None) -> bool:

@@ -136,15 +136,16 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
     """
     text = rewritten.strip()
     words = set(keyword_tokens(for_search(text)))
+    asked = set(keyword_tokens(question))
     turns = brief(history)
     said = {w for t in turns for w in keyword_tokens(for_search(t.get("content", "")))}
     asked_before = {w for t in turns if t.get("role") == "user" for w in keyword_tokens(for_search(t["content"]))}
     latest = next((t["content"] for t in reversed(turns) if t.get("role") == "user"), "")
     return (text.endswith(("?", "？")) and detect_language(text) == detect_language(question)
             and len(text) <= 2 * (len(question) + len(transcript(history)))
-            and bool((words - set(keyword_tokens(question))) & said)
+            and bool((words - asked) & said)
             and not words <= asked_before
-            and keeps_own_words(words, {w for w in keyword_tokens(question) if w.isascii() and w.isalpha()} - said)
+            and keeps_own_words(words, {w for w in asked if w.isascii() and w.isalpha()} - said)
             and keeps_a_name(text, question, latest))
 
 
