@@ -72,15 +72,15 @@ FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-mu
 
 # Chinese question words: what is asked, not what the evidence must contain.
 ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
-                       "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 几个 怎样 多久 多大 "
-                       # a follow-up's connectives: "他后来起诉了谁？" asks who he sued, not about 后来 (which no
-                       # article writes, so the question was refused as "文章中没有提到后来")
-                       "后来 然后 接着 之后 "
-                       # what the articles say about something: "两篇文章分别是怎么介绍马斯克的Grok的？" asks about Grok,
-                       # not about 介绍 (which no article writes, so it was refused as "文章中没有提到介绍")
-                       "介绍 描述 形容 讲述 看待 "
-                       # hedges: "马斯克现在身家大概多少？" asks how much, not about 大概 ("roughly")
-                       "大概 大约 大致 左右 差不多".split())
+                      "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 几个 怎样 多久 多大 "
+                      # a follow-up's connectives: "他后来起诉了谁？" asks who he sued, not about 后来 (which no
+                      # article writes, so the question was refused as "文章中没有提到后来")
+                      "后来 然后 接着 之后 "
+                      # what the articles say about something: "两篇文章分别是怎么介绍马斯克的Grok的？" asks about Grok,
+                      # not about 介绍 (which no article writes, so it was refused as "文章中没有提到介绍")
+                      "介绍 描述 形容 讲述 看待 "
+                      # hedges: "马斯克现在身家大概多少？" asks how much, not about 大概 ("roughly")
+                      "大概 大约 大致 左右 差不多".split())
 
 
 def topic_words(question: str, known: Known) -> list[list[str]]:
@@ -202,7 +202,7 @@ def select(
         if value < min(cutoff, figure_cutoff):
             break
         figure = kind == "how_much" and states_asked_figure(sentences[p.chunk_id][i].text, asked)
-        if len(items) >= max_items and not (figure and about_asked(sentences[p.chunk_id][i].text, subject)):
+        if len(items) >= max_items and not (figure and holds_question_words(sentences[p.chunk_id][i].text, subject)):
             continue  # full: only a figure asked, in words of the question, may still come (``_at_most``)
         if value < cutoff and not figure:
             continue
@@ -247,7 +247,7 @@ def select(
     )
 
 
-def about_asked(sentence: str, subject: Sequence[Sequence[str]]) -> bool:
+def holds_question_words(sentence: str, subject: Sequence[Sequence[str]]) -> bool:
     """``sentence`` holds two or more of ``subject`` (the question's topic words that are neither names
     nor the relation asked): a figure of the relation asked is about what is asked ("一家价值1570亿美元的营利性…
     公司" for "…OpenAI变成了一家价值多少的营利性公司？"), not only of the same kind ("Figure宣布获得6.75亿美元融资"

@@ -3,9 +3,9 @@
 Sentences end at Chinese and English terminators or line breaks
 (``rag.text.sentence_spans``); they are packed greedily up to a token budget
 counted with tiktoken, and the last sentences of a chunk (up to the overlap
-budget) open the next one, and a chunk never opens with a sentence that points back to the one
-before it in its paragraph ("他于2023年创办了…": the chunk starts a sentence earlier, so "he" is
-Musk wherever the chunk is shown or quoted). A sentence longer than the budget is cut into
+budget) open the next one; a chunk that would open with a sentence pointing back to the one before
+it in its paragraph ("他于2023年创办了…") starts a sentence earlier, so "he" is Musk wherever the
+chunk is shown or quoted. A sentence longer than the budget is cut into
 pieces. Every chunk is a verbatim slice ``doc.text[start:end]``, so quotes and
 spans always point into the real text. Chunk ids are ``<doc_id>#<nnnn>`` with a
 content hash beside them for change detection. Embedding is not done here.
