@@ -80,13 +80,6 @@ STOPWORDS = frozenset(
     before between both each more most other over some such only own same too very just should now""".split()
 )
 # Chinese question words and particles, cut out so bigrams do not straddle them.
-# A sentence opening with a word that points back to the sentence before it.
-# Also after a short adverb or conjunction: "也许这会在接下来的6-12个月内发生", "But this…".
-POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
-                         r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
-                         r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Hh]e|[Ss]he|[Tt]hey"
-                         r"|Such)\b)")
-
 _ZH_QUESTION_RE = re.compile("为什么|什么|怎么样|怎么|多少|哪些|哪个|哪里|是否|如何|有没有|吗|呢|吧")
 
 

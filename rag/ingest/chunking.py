@@ -3,9 +3,7 @@
 Sentences end at Chinese and English terminators or line breaks
 (``rag.text.sentence_spans``); they are packed greedily up to a token budget
 counted with tiktoken, and the last sentences of a chunk (up to the overlap
-budget) open the next one; a chunk that would open with a sentence pointing back to the one before
-it in its paragraph ("他于2023年创办了…") starts a sentence earlier, so "he" is Musk wherever the
-chunk is shown or quoted. A sentence longer than the budget is cut into
+budget) open the next one. A sentence longer than the budget is cut into
 pieces. Every chunk is a verbatim slice ``doc.text[start:end]``, so quotes and
 spans always point into the real text. Chunk ids are ``<doc_id>#<nnnn>`` with a
 content hash beside them for change detection. Embedding is not done here.
@@ -16,7 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from rag.models import Chunk, Document
-from rag.text import POINTS_BACK, detect_language, sentence_spans
+from rag.text import detect_language, sentence_spans
 from rag.tokens import count_tokens
 
 
@@ -36,12 +34,6 @@ def _pieces(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int,
         spans.append((start, cut))
         start = cut
     return spans
-
-
-def _points_back(text: str, previous_end: int, start: int, end: int) -> bool:
-    """The sentence ``text[start:end]`` opens by pointing back ("他…", "这一提议…") to the one before it,
-    in the same paragraph."""
-    return "\n" not in text[previous_end:start] and bool(POINTS_BACK.match(text[start:end]))
 
 
 def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 40) -> list[Chunk]:
@@ -81,7 +73,5 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
                and count_tokens(text[sents[k - 1][0] : sents[j][1]]) <= max_tokens):
             carried += sents[k - 1][2]
             k -= 1
-        if k - 1 > i and _points_back(text, sents[k - 1][1], sents[k][0], sents[k][1]):
-            k -= 1  # a chunk does not open with a sentence that points back: "他于2023年创办了…xAI" keeps 马斯克
         i = k
     return chunks
