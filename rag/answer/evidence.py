@@ -57,7 +57,7 @@ from rag.text import char_tokens, detect_language, is_content, keyword_tokens, n
 from rag.answer.focus import counted
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
-from rag.retrieval.glossary import name_groups
+from rag.retrieval.glossary import name_groups, spellings
 from rag.retrieval.translate import Known, content_words, segment, unnamed, word_variants
 
 TERM_WEIGHT = 0.15
@@ -196,6 +196,10 @@ def select(
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
     figure_cutoff = scored[0][0] - FIGURE_MARGIN if scored and kind == "how_much" and asked else cutoff
     subject = [forms for forms in topic if not is_name(forms) and not relation_forms(forms[0])]
+
+    def figure_asked(text: str) -> bool:  # a how-much question's figure of the relation asked
+        return kind == "how_much" and states_asked_figure(text, asked)
+
     within = {(p.chunk_id, i) for value, p, i in scored if value >= cutoff}
     # a follow-on that says when, how much or why completes its sentence ("也许这会在接下来的6-12个月内发生")
     cue = CUES[kind] if cue_weight and kind in ("when", "how_much", "why") else None
@@ -208,7 +212,7 @@ def select(
     for value, p, i in scored:
         if value < min(cutoff, figure_cutoff):
             break
-        figure = kind == "how_much" and states_asked_figure(sentences[p.chunk_id][i].text, asked)
+        figure = figure_asked(sentences[p.chunk_id][i].text)
         if len(items) >= max_items and not (figure and holds_question_words(sentences[p.chunk_id][i].text, subject)):
             continue  # full: only a figure asked, in words of the question, may still come (``_at_most``)
         if value < cutoff and not figure:
@@ -234,7 +238,7 @@ def select(
         else:  # a passage cut off what the sentence introduces ("…回应道:"); another holds it whole
             kept = ranked.model_copy(update={"score": items[cut].sentence.score})
             items[cut] = item.model_copy(update={"sentence": kept})
-    items = _at_most(items, max_items, lambda it: kind == "how_much" and states_asked_figure(it.sentence.text, asked))
+    items = _at_most(items, max_items, lambda it: figure_asked(it.sentence.text))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
     asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
@@ -297,7 +301,7 @@ def lead(items: list[EvidenceItem], kind: Kind, asked: set[str], count_of: Seque
 def name_forms(topic: Sequence[Sequence[str]]) -> list[list[str]]:
     """The topic words that name someone or something, each as written and in its glossary spellings,
     not in its dictionary senses ("Character": 为人)."""
-    return [[forms[0], *(t for g in name_groups(forms[0]) for t in g)] for forms in topic if is_name(forms)]
+    return [spellings(forms[0]) for forms in topic if is_name(forms)]
 
 
 def mentions(named: Sequence[Sequence[str]], text: str) -> bool:

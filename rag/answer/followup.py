@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from rag.answer.cite import strip_markers
 from rag.answer.unknown import names
-from rag.retrieval.glossary import name_groups
+from rag.retrieval.glossary import name_groups, spellings
 from rag.retrieval.question import for_search
 from rag.retrieval.translate import content_words
 from rag.text import detect_language, keyword_tokens, one_line
@@ -74,8 +74,8 @@ def new_names(question: str, history: History) -> list[list[str]]:
     if _FOLLOW_UP.search(question):
         return []
     said = " ".join(t.get("content", "") for t in history).lower()
-    spelled = [[n, *(t for g in name_groups(n) for t in g)] for n in sorted(named_in(question))]
-    return [forms for forms in spelled if not any(f.lower() in said for f in forms)]
+    named = [spellings(n) for n in sorted(named_in(question))]
+    return [forms for forms in named if not any(f.lower() in said for f in forms)]
 
 
 def leans_on_history(question: str) -> bool:

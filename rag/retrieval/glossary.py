@@ -52,6 +52,12 @@ for _group in GROUPS + TERMS:
         _INDEX[_term.lower()] = _group
 
 
+def spellings(name: str) -> list[str]:
+    """``name`` as written, then every spelling of each glossary name it holds ("Altman" → Altman, Sam
+    Altman, 奥特曼, …); ``[name]`` alone for a name the glossary lacks."""
+    return [name, *(t for g in name_groups(name) for t in g)]
+
+
 def expansions(text: str) -> list[str]:
     """Spellings in other scripts of every glossary name that ``text`` contains."""
     lowered = text.lower()

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.retrieval.glossary import name_groups
+from rag.retrieval.glossary import name_groups, spellings
 from rag.text import STOPWORDS, detect_language
 
 CEDICT_SHA256 = "07cfb0d93178838992a47f1bf1379cb2c2c108746a9216f6c9cc6bb9f59e5d3c"
@@ -207,7 +207,7 @@ def english_to_chinese(question: str, known: Known, per_word: int = PER_WORD) ->
 
 def word_variants(word: str, known: Known) -> list[str]:
     """One English word in every form the corpus may use: itself, its names in Chinese, its translations."""
-    return [word, *(t for g in name_groups(word) for t in g), *english_to_chinese(word, known, per_word=8)]
+    return [*spellings(word), *english_to_chinese(word, known, per_word=8)]
 
 
 def content_words(question: str) -> list[str]:
@@ -227,12 +227,8 @@ def segment(text: str) -> list[str]:
     """The Chinese words of ``text`` (two characters or more) by longest dictionary match, from the
     left and from the right, whichever covers more characters (the right on a tie: "哪一年成立"
     is 成立 from the right, 年成 "harvest" from the left)."""
-    d = dictionary()
-    if d is None:
-        return []
     words: list[str] = []
-    for run in _CJK_RUN.findall(text):
-        forward, backward = _longest_match(run, d.zh_to_en, False), _longest_match(run, d.zh_to_en, True)
+    for forward, backward in _both_sides(text):
         words += forward if sum(map(len, forward)) > sum(map(len, backward)) else backward
     return words
 
@@ -241,11 +237,17 @@ def readings(text: str) -> list[str]:
     """Every Chinese word of ``text`` that the longest match finds from either side: where the two
     disagree, ``segment`` keeps one ("马斯克现在身家大概多少" is 在身 "possess" from the right, 现在
     "now" from the left)."""
+    return list(dict.fromkeys(w for sides in _both_sides(text) for side in sides for w in side))
+
+
+def _both_sides(text: str) -> list[tuple[list[str], list[str]]]:
+    """For each run of Chinese characters in ``text``, its dictionary words by longest match from the
+    left and from the right (none without the dictionary)."""
     d = dictionary()
     if d is None:
         return []
-    return list(dict.fromkeys(w for run in _CJK_RUN.findall(text) for side in (False, True)
-                              for w in _longest_match(run, d.zh_to_en, side)))
+    return [(_longest_match(run, d.zh_to_en, False), _longest_match(run, d.zh_to_en, True))
+            for run in _CJK_RUN.findall(text)]
 
 
 def _longest_match(run: str, words: dict[str, str], from_right: bool) -> list[str]:
