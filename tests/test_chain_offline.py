@@ -161,6 +161,15 @@ def test_a_follow_up_that_turns_to_something_new_is_answered_about_it(seeds_chai
     assert "名为Grok" in answer.citations[0].quote  # what Grok is, first
 
 
+def test_a_quoted_phrase_finds_its_own_sentence(seeds_chain) -> None:
+    """"说微软和OpenAI“都将试图用类似的产品赚钱”的是哪位专家？": the passage holding the quote was not
+    among the 25 candidates (the embedder places the quote far from the question), and the answer
+    quoted sales teams instead. The sentence holding the quoted words, as written, comes first."""
+    answer = seeds_chain.ask("说微软和OpenAI“都将试图用类似的产品赚钱”的是哪位专家？")
+    assert not answer.refused and answer.citations
+    assert "都将试图用类似的产品赚钱" in answer.citations[0].quote, [c.quote for c in answer.citations]
+
+
 def test_a_month_is_a_date_not_an_unknown_name(seeds_chain) -> None:
     """"…the one in his November complaint?" was refused as "None of them mentions November": the
     articles write months as dates (同年11月)."""

@@ -433,3 +433,16 @@ def test_chinese_words_read_from_either_side() -> None:
 
     assert "现在" not in segment("马斯克现在身家大概多少")
     assert {"现在", "在身"} <= set(readings("马斯克现在身家大概多少"))
+
+
+def test_a_quoted_phrase_is_found_as_written() -> None:
+    """A phrase the question quotes (four Chinese characters, or three words, or more) must be held as
+    written: "OpenAI and Elon Musk", a title, is not in every sentence naming OpenAI and Elon Musk."""
+    from rag.retrieval.question import holds_phrase, quoted
+
+    assert quoted("说微软和OpenAI“都将试图用类似的产品赚钱”的是哪位专家？") == ["都将试图用类似的产品赚钱"]
+    assert quoted('Who said "open source always wins"?') == ["open source always wins"]
+    assert quoted('What does the "open" in OpenAI mean, and what is Musk\'s view?') == []
+    assert holds_phrase("「冲突在于他们都将试图用类似的产品赚钱。」", ["都将试图用类似的产品赚钱"])
+    assert holds_phrase("Open source always wins, he said.", ["open source  always wins"])
+    assert not holds_phrase("特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了收购要约", ["OpenAI and Elon Musk"])

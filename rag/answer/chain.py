@@ -46,7 +46,7 @@ from rag.dates import source_label
 from rag.llm.failures import model_error
 from rag.models import Answer, Evidence, Sentence
 from rag.retrieval.filters import Filters
-from rag.retrieval.question import for_search, kind, script, to_script
+from rag.retrieval.question import for_search, kind, quoted, script, to_script
 from rag.retrieval.recency import rerank_by_recency
 from rag.retrieval.retrieve import Retriever
 from rag.retrieval.translate import translate as dictionary_translate
@@ -229,15 +229,16 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         about = new_names(question, history) if standalone != question else []
         if about:  # a follow-up turning to someone or something new is also searched as typed
             searched.append(question)
+        quotes = quoted(question)  # the passages holding a phrase the user quotes are candidates
         retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth), searched, filters, config,
-                                            also_scored=[question])  # a follow-up's sentences: also by what it asks now
+                                            also_scored=[question], phrases=quotes)  # a follow-up's sentences: also by what it asks now
         own = kind(question)  # a follow-up's own question word decides, else the joined question's
         asked = own if own != "other" else kind(standalone)
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
-                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about)
+                          figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about, quotes=quotes)
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
                                   or unknown_topic(standalone, self.retriever.knows))
         timings["retrieve"] = (time.perf_counter() - t0) * 1000

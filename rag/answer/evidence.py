@@ -12,7 +12,9 @@ Every sentence of the retrieved passages is scored, without mutating anything:
    thing is for "What is X?" (``question.cue_for``: "一款名为Grok的…模型"), and those lead;
 4. for "how much", plus a bonus when it states a figure of the relation asked (a stake for
    "多少股份", a gift for "how much did he give": ``relations.states_asked_figure``);
-5. plus a small tie-breaker for the passage's fused rank.
+5. plus a bonus when it holds a phrase the question quotes (``question.quoted``: "说…“都将试图用类似的
+   产品赚钱”的是哪位专家？"), whose own sentence the embedder placed below twenty others;
+6. plus a small tie-breaker for the passage's fused rank.
 
 A topic word that names a relation counts in any of the relation's words
 (股份 is also 占股, 持股, 股权: ``relations.relation_forms``).
@@ -52,7 +54,7 @@ from collections.abc import Callable, Sequence
 
 from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
-from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, kinds
+from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, holds_phrase, kinds
 from rag.text import char_tokens, detect_language, is_content, keyword_tokens, near_duplicate
 from rag.answer.focus import counted
 from rag.answer.framing import forged
@@ -63,6 +65,7 @@ from rag.retrieval.translate import Known, content_words, segment, unnamed, word
 TERM_WEIGHT = 0.15
 CUE_WEIGHT = 0.05
 FIGURE_WEIGHT = 0.15
+QUOTE_WEIGHT = 0.3  # the words the user quotes, as written: above any similarity the embedder gives
 RANK_WEIGHT = 0.02
 MAX_ITEMS = 5
 MARGIN = 0.12
@@ -168,6 +171,7 @@ def select(
     cue_weight: float = CUE_WEIGHT,
     figure_weight: float = FIGURE_WEIGHT,
     about: Sequence[Sequence[str]] = (),
+    quotes: Sequence[str] = (),
 ) -> Evidence:
     """The evidence for ``question``: the best content sentences with their neighbours.
 
@@ -175,7 +179,7 @@ def select(
     scored, so the evidence can come from a candidate the fused ranking placed low.
     The passages returned are the ones holding evidence (at most ``k``), then the best
     fused others, ``k`` in all. ``about`` (names, each in all its spellings): only sentences naming
-    one of them, or beside one that does, are evidence, when some are.
+    one of them, or beside one that does, are evidence, when some are. ``quotes``: phrases the question quotes.
     """
     topic = topic_words(standalone, known)
     asked = relations_asked(standalone)
@@ -186,7 +190,9 @@ def select(
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                value = score(as_shown(sents, i, p.text), topic, kind, p.n, cue_weight, asked, figure_weight, kind_cue)
+                shown = as_shown(sents, i, p.text)
+                value = score(shown, topic, kind, p.n, cue_weight, asked, figure_weight, kind_cue)
+                value += QUOTE_WEIGHT if holds_phrase(shown.text, quotes) else 0.0
                 scored.append((value, p, i))
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     if about:  # a follow-up that names someone or something new is answered about it

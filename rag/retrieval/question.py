@@ -3,6 +3,9 @@
 - ``kind``: why / how / when / how much / who / what is / latest / other, from the question
   words of both languages (latest and when as ``rag.retrieval.recency`` reads them). Evidence selection rewards sentences that carry what
   the kind asks for (a cause, a number, a date or a duration, a name, a reply, what a thing is).
+- ``quoted``: the phrases a question quotes ("说…“都将试图用类似的产品赚钱”的是哪位专家？"); the passages
+  and sentences that hold one (``holds_phrase``) are candidates and rewarded: the embedder placed that
+  quote's own passage outside the 25 candidates of a question asking who said it.
 - ``compound``: the question asks two things ("…, and what powered it?", "…？…是什么？").
 - ``script``: 'Hant' when the question is written in Traditional Chinese (it
   changes under OpenCC's Traditional→Simplified conversion), else 'Hans'/'Latn'.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 
@@ -95,6 +100,34 @@ def kinds(question: str) -> set[Kind]:
 
 
 # A second question joined to the first: ", and what powered it?", "…？他设想的替代方案是什么？", "，为什么？"
+# A quoted phrase: in typographic or CJK quotation marks, or straight double quotes (never a lone
+# apostrophe: "Musk's … OpenAI's" is no quote).
+_QUOTE = re.compile(r"“([^”]+)”|「([^」]+)」|『([^』]+)』|\"([^\"]+)\"")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def quoted(question: str) -> list[str]:
+    """The phrases ``question`` quotes that are long enough to find as written: four Chinese characters
+    or more, or three words or more ("open" in "What does the \"open\" in OpenAI mean?" is a word, not a quote)."""
+    out = []
+    for m in _QUOTE.finditer(question):
+        phrase = next(g for g in m.groups() if g is not None).strip()
+        if len(_CJK.findall(phrase)) >= 4 or len(phrase.split()) >= 3:
+            out.append(phrase)
+    return out
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def holds_phrase(text: str, phrases: Sequence[str]) -> bool:
+    """``text`` holds one of ``phrases`` as written, up to case, spaces and punctuation (not merely its
+    words: "OpenAI and Elon Musk", a title, is not in every sentence naming OpenAI and Musk)."""
+    plain = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+    return any((p := _NOT_WORD.sub("", unicodedata.normalize("NFKC", phrase).lower())) and p in plain
+               for phrase in phrases)
+
+
 _SECOND_PART = re.compile(r",\s*and\s+(?:what|how|why|who|when|which|where)\b|[?？]\s*\S.*[?？]"
                           r"|[,，;；]\s*(?:又|还|并且|而且|以及)?(?:为什么|为何|如何|怎么|多少|什么|哪|谁)", re.I)
 

@@ -36,11 +36,13 @@ from rag.retrieval.centred import CentredSentences, centre
 from rag.retrieval.filters import Filters
 from rag.store.index import Index
 from rag.retrieval.keyword import KeywordIndex
+from rag.retrieval.question import holds_phrase
 from rag.models import Passage, Retrieval, Sentence
 from rag.retrieval.translate import romanised
 from rag.text import char_tokens, detect_language, keyword_tokens, near_duplicate
 
 RRF_K = 60
+QUOTE_HITS = 3  # keyword hits per quoted phrase checked for holding it
 # HNSW search is approximate: two processes asking the same index for the same n nearest can get
 # different sets (seen: the nearest sentence missing from 180 of 594 in one process of four), and
 # near-duplicate articles put many hits at almost the same distance. A collection of up to
@@ -223,19 +225,21 @@ class Retriever(BaseRetriever):
     def retrieve(
         self, question: str, k: int | None = None, translations: Sequence[str] = (), filters: Filters | None = None,
         config: RunnableConfig | None = None, *, with_sentences: bool = True, also_scored: Sequence[str] = (),
+        phrases: Sequence[str] = (),
     ) -> Retrieval:
         """Rank passages for the question and each translation of it, fused into one list, with their
         scored sentences; ``filters`` (outlet, dates, language) apply to every signal. Callbacks in
         ``config`` see it as this retriever's run, ending with the passages as ``Document``s.
         ``with_sentences=False`` skips reading and scoring the sentences (passages only); ``also_scored``
-        are further queries the sentences are scored against, not searched with (a follow-up's own words)."""
+        are further queries the sentences are scored against, not searched with (a follow-up's own words);
+        the passages holding one of ``phrases`` (a quote the question repeats) come first, whatever their rank."""
         config = ensure_config(config)
         manager = CallbackManager.configure(config.get("callbacks"), None, inheritable_tags=config.get("tags"),
                                             local_tags=self.tags, inheritable_metadata=config.get("metadata"),
                                             local_metadata=self.metadata)
         run = manager.on_retriever_start(None, question, name=config.get("run_name") or self.get_name())
         try:
-            result = self._retrieve(question, k or self.k, translations, filters, with_sentences, also_scored)
+            result = self._retrieve(question, k or self.k, translations, filters, with_sentences, also_scored, phrases)
         except Exception as exc:
             run.on_retriever_error(exc)
             raise
@@ -250,7 +254,7 @@ class Retriever(BaseRetriever):
         return documents(self._retrieve(query, k or self.k, (), filters, False).passages)
 
     def _retrieve(self, question: str, k: int, translations: Sequence[str], filters: Filters | None,
-                  with_sentences: bool, also_scored: Sequence[str] = ()) -> Retrieval:
+                  with_sentences: bool, also_scored: Sequence[str] = (), phrases: Sequence[str] = ()) -> Retrieval:
         where = row_filters.where(filters)
         self.refresh()
         total = self._store_sizes()[0]
@@ -264,10 +268,14 @@ class Retriever(BaseRetriever):
         fused, rows, sims, keyword = self._fuse(queries, vectors, where, min(self.candidates, total))
         timings["search"] = (time.perf_counter() - t0) * 1000
         ordered = sorted(fused, key=lambda c: (-round(fused[c], 9), c))  # ties: by chunk id, every run alike
-        missing = [cid for cid in ordered[: k * 3] if cid not in rows]
+        quoting = [cid for phrase in phrases for cid, _ in self.keywords.search(phrase, QUOTE_HITS)]
+        missing = [cid for cid in dict.fromkeys([*quoting, *ordered[: k * 3]]) if cid not in rows]
         if missing:
             got = self.index.chunks.get(ids=missing, include=["documents", "metadatas"])
             rows.update({cid: (got["documents"][i], got["metadatas"][i]) for i, cid in enumerate(got["ids"])})
+        quoting = [cid for cid in quoting if cid in rows and holds_phrase(rows[cid][0], phrases)
+                   and row_filters.matches(rows[cid][1], filters)]
+        ordered = list(dict.fromkeys([*quoting, *ordered]))
         passages: list[Passage] = []
         taken: list[set[str]] = []  # character tokens of the passages taken so far
         for cid in ordered:
