@@ -446,3 +446,13 @@ def test_a_quoted_phrase_is_found_as_written() -> None:
     assert holds_phrase("「冲突在于他们都将试图用类似的产品赚钱。」", ["都将试图用类似的产品赚钱"])
     assert holds_phrase("Open source always wins, he said.", ["open source  always wins"])
     assert not holds_phrase("特斯拉创始人埃隆·马斯克(Elon Musk)向OpenAI发出了收购要约", ["OpenAI and Elon Musk"])
+
+
+def test_parting_ways_asks_why_he_left_but_not_the_other_way_round() -> None:
+    """"埃隆·马斯克为何与OpenAI分道扬镳？" asks why Musk left (离开, 退出: the words of the answering sentences);
+    "Why did Musk leave OpenAI?" is not also searched for 分道扬镳 ("尽管双方分道扬镳多年…" answers nothing)."""
+    from rag.retrieval.glossary import expansions, name_groups
+
+    assert ["leave", "left", "离开", "退出"] in name_groups("埃隆·马斯克为何与OpenAI分道扬镳？")
+    assert {"离开", "退出"} <= set(expansions("Why did Musk and OpenAI part ways?"))
+    assert "分道扬镳" not in expansions("Why did Musk leave OpenAI?")

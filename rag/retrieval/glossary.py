@@ -4,7 +4,8 @@ The keyword index matches words, so an English question cannot match a Chinese
 passage by keywords alone; expanding names across scripts (Musk ↔ 马斯克)
 lets the keyword side help cross-lingual questions. ``GROUPS`` holds proper names
 and a few fixed terms, which prompts gloss in English; ``TERMS`` a few words that
-only search and topic coverage match across languages. No general vocabulary:
+only search and topic coverage match across languages; ``ONE_WAY`` words that stand for a term
+in a question but do not expand it (分道扬镳 asks why someone left). No general vocabulary:
 dense retrieval carries meaning.
 """
 
@@ -46,10 +47,15 @@ TERMS: list[list[str]] = [
     ["leave", "left", "离开", "退出"],  # news says 退出 (quit the board) where a question asks 离开 / "leave"
 ]
 
+# Words that mean a term one way only: a question saying Musk and OpenAI "parted ways" (分道扬镳) asks
+# why he left; a question asking why he left does not ask where "双方分道扬镳多年" is written.
+ONE_WAY: dict[str, list[str]] = {"分道扬镳": TERMS[0], "part ways": TERMS[0], "parted ways": TERMS[0]}
+
 _INDEX: dict[str, list[str]] = {}
 for _group in GROUPS + TERMS:
     for _term in _group:
         _INDEX[_term.lower()] = _group
+_INDEX.update(ONE_WAY)
 
 
 def spellings(name: str) -> list[str]:
@@ -73,6 +79,7 @@ def name_groups(text: str) -> list[list[str]]:
     lowered = text.lower()
     seen: list[list[str]] = []
     for group in GROUPS + TERMS:
-        if any(t.lower() in lowered for t in group) and group not in seen:
+        said = [*group, *(w for w, g in ONE_WAY.items() if g is group)]
+        if any(t.lower() in lowered for t in said) and group not in seen:
             seen.append(group)
     return seen
