@@ -170,6 +170,21 @@ def test_a_quoted_phrase_finds_its_own_sentence(seeds_chain) -> None:
     assert "都将试图用类似的产品赚钱" in answer.citations[0].quote, [c.quote for c in answer.citations]
 
 
+@pytest.mark.parametrize("question", ["How much salary does Altman get paid at OpenAI?",
+                                      "What verdict did the court reach on Musk's suit?",
+                                      "Who founded the robot startup Figure?"])
+def test_a_near_miss_asking_a_fact_no_sentence_states_is_refused(seeds_chain, question: str) -> None:
+    """Sentences about Altman, the lawsuit or Figure were quoted for a salary, a verdict or a founder
+    none of them states."""
+    answer = seeds_chain.ask(question)
+    assert answer.refused and not answer.citations, answer.answer
+
+
+def test_who_founded_is_answered_where_a_sentence_says_it(seeds_chain) -> None:
+    answer = seeds_chain.ask("Who founded OpenAI?")
+    assert not answer.refused and "创立" in answer.citations[0].quote, answer.answer
+
+
 def test_a_month_is_a_date_not_an_unknown_name(seeds_chain) -> None:
     """"…the one in his November complaint?" was refused as "None of them mentions November": the
     articles write months as dates (同年11月)."""

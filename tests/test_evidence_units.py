@@ -456,3 +456,16 @@ def test_parting_ways_asks_why_he_left_but_not_the_other_way_round() -> None:
     assert ["leave", "left", "离开", "退出"] in name_groups("埃隆·马斯克为何与OpenAI分道扬镳？")
     assert {"离开", "退出"} <= set(expansions("Why did Musk and OpenAI part ways?"))
     assert "分道扬镳" not in expansions("Why did Musk leave OpenAI?")
+
+
+def test_a_fact_asked_must_be_stated_in_one_of_its_words() -> None:
+    """A salary, a verdict, a marriage, a hearing, or who founded something: a sentence that answers says it
+    in one of the fact's words; who founded something is asked only by a who-question."""
+    from rag.answer.attributes import asked, unstated
+
+    assert asked("What salary does Sam Altman earn?", "other") == {"salary": "salary"}
+    assert asked("Who founded Figure?", "who") == {"founded": "founded"}
+    assert asked("OpenAI's founders pledged $1 billion. How much did they raise?", "how_much") == {}
+    assert unstated("人形机器人公司Figure的创始人是谁？", "who", ["2月29日,人形机器人创企Figure宣布获得6.75亿美元融资。"]) == ["创始"]
+    assert unstated("OpenAI是谁创立的？", "who", ["2015年,OpenAI由包括马斯克和奥特曼在内的11位联合创始人共同创立。"]) == []
+    assert unstated("What was the verdict?", "other", ["马斯克在旧金山法院提起诉讼。"]) == ["verdict"]

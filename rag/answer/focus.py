@@ -10,7 +10,8 @@ Tried and not kept: refusing any question whose asked-for noun ("What salary…"
 "What was the court's verdict…") no article holds in any form. On dev it refused two
 near-miss questions and nothing answerable; on test it refused five answerable ones
 whose noun is a category the articles name only by instances ("partnership",
-"researcher", 角色, 身份).
+"researcher", 角色, 身份). A short fixed table of facts that need their own word is kept
+(``rag.answer.attributes``: a salary, a verdict, who founded something).
 
 What it leaves out: figures of a relation (``rag.answer.relations``: "how much did he
 give" is a gift, not a count) and the refusal itself (``rag.answer.refusal``).

@@ -1,7 +1,8 @@
 """The one place the refusal decision is made: do the articles answer this question?
 
 Refuse when there is no evidence, when the question names something no article
-mentions, or asks only about things none mentions (``Evidence.unknown_terms``), when a how-much question's evidence states no
+mentions, or asks only about things none mentions (``Evidence.unknown_terms``), when it asks a
+fact no evidence sentence states in any of its words (a salary, a verdict: ``Evidence.unstated``), when a how-much question's evidence states no
 figure of what it asks (``Evidence.states_figure``), when its best mean-centred similarity is
 below the question language's threshold, or when it covers too little of the question's
 topic words (across languages); thresholds are chosen on the dev split
@@ -61,9 +62,10 @@ class RefusalPolicy:
 
 
 def answerable(evidence: Evidence) -> bool:
-    """The evidence could answer at all: it exists, states a figure when one is asked, and the
-    question names nothing, and asks about something, the articles mention."""
-    return bool(evidence.items) and evidence.states_figure and not evidence.unknown_terms
+    """The evidence could answer at all: it exists, states a figure when one is asked, states the salary,
+    verdict or founder asked (``rag.answer.attributes``), and the question names nothing, and asks about
+    something, the articles mention."""
+    return bool(evidence.items) and evidence.states_figure and not evidence.unstated and not evidence.unknown_terms
 
 
 def ask_model(gate: Runnable, evidence: Evidence, config: RunnableConfig | None = None) -> tuple[float | None, Any]:

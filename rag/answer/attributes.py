@@ -1,0 +1,55 @@
+"""What a question asks of someone that only a sentence saying it in so many words can answer.
+
+A near-miss question asks about people and companies the articles cover, for a fact they
+do not hold: "What salary does Sam Altman earn as OpenAI's CEO?", "What was the court's
+verdict in Musk's lawsuit?", "奥特曼结婚了吗？", "人形机器人公司Figure是谁创办的？". Every
+similarity signal finds sentences about Altman, the lawsuit or Figure, and the salary, the
+verdict, the marriage or the founder is in none of them. A few such facts have a word
+no answer can do without (a salary is 薪, 工资 or "salary"; a founder is 创办, 创立 or 创始; not
+创建, "create", nor 成立, "set up": "…使用大型语言模型创建聊天机器人的AI初创公司" does not say who
+founded Character.ai, nor "Figure的投资方…包括微软和OpenAI成立的创业基金" who founded Figure):
+``unstated`` lists those a question asks that no evidence sentence says (its neighbours are
+context: "Figure的投资方…包括微软和OpenAI成立的创业基金" beside the sentence about Figure's funding
+does not say who founded Figure).
+Who founded something is asked only by a who-question ("Who founded …?", "…是谁创办的？"):
+"OpenAI's founders pledged…" asks how much, not who.
+
+Only a short fixed table, of facts a person or a company has: refusing any question whose
+asked-for noun no article holds (``rag.answer.focus``) refused answerable questions whose noun
+the articles name only by instances. What it leaves out: the refusal (``rag.answer.refusal``)
+and figures (``rag.answer.relations``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.retrieval.question import Kind
+
+# (name, Chinese words, English words), each side also the words a sentence must hold
+_TABLE: list[tuple[str, list[str], str]] = [
+    ("salary", ["薪", "工资", "报酬"], r"salar(?:y|ies)|wages?|compensation|paycheck"),
+    ("verdict", ["判决", "裁决", "裁定", "判定", "胜诉", "败诉"], r"verdicts?|rulings?"),
+    ("married", ["结婚", "婚姻", "已婚", "妻子", "丈夫", "配偶"], r"marri(?:ed|age)|marry|wife|husband|spouse"),
+    ("hearing", ["听证", "开庭", "庭审"], r"hearings?"),
+    ("founded", ["创办", "创立", "创始"], r"found(?:ed|er|ers|ing)|established"),
+]
+_ASKED_ONLY_BY_WHO = {"founded"}
+_PATTERNS = {name: re.compile("|".join([*zh, rf"\b(?:{en})\b"]), re.I) for name, zh, en in _TABLE}
+
+
+def asked(question: str, kind: Kind) -> dict[str, str]:
+    """The facts of the table ``question`` asks, each with the question's own word for it."""
+    out: dict[str, str] = {}
+    for name, rx in _PATTERNS.items():
+        m = rx.search(question)
+        if m and (name not in _ASKED_ONLY_BY_WHO or kind == "who"):
+            out[name] = m.group()
+    return out
+
+
+def unstated(question: str, kind: Kind, texts: Sequence[str]) -> list[str]:
+    """The question's words for the facts it asks (``asked``) that none of ``texts`` (the evidence
+    sentences) states in any of the fact's words."""
+    return [word for name, word in asked(question, kind).items() if not any(_PATTERNS[name].search(t) for t in texts)]
