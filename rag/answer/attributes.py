@@ -7,12 +7,11 @@ similarity signal finds sentences about Altman, the lawsuit or Figure, and the s
 verdict, the marriage or the founder is in none of them. A few such facts have a word
 no answer can do without (a salary is 薪, 工资 or "salary"; a founder is 创办, 创立 or 创始; not
 创建, "create", nor 成立, "set up": "…使用大型语言模型创建聊天机器人的AI初创公司" does not say who
-founded Character.ai, nor "Figure的投资方…包括微软和OpenAI成立的创业基金" who founded Figure):
-``unstated`` lists those a question asks that no evidence sentence says (its neighbours are
-context: "Figure的投资方…包括微软和OpenAI成立的创业基金" beside the sentence about Figure's funding
-does not say who founded Figure).
-Who founded something is asked only by a who-question ("Who founded …?", "…是谁创办的？"):
-"OpenAI's founders pledged…" asks how much, not who.
+founded Character.ai). ``unstated`` lists those a question asks that no evidence sentence says (its
+neighbours are context: "Figure的投资方…包括微软和OpenAI成立的创业基金", beside the sentence about
+Figure's funding, does not say who founded Figure); ``unwritten`` those no article says at all,
+which a refusal can name. Who founded something is asked only by a who-question ("Who founded
+…?", "…是谁创办的？"): "OpenAI's founders pledged…" asks how much, not who.
 
 Only a short fixed table, of facts a person or a company has: refusing any question whose
 asked-for noun no article holds (``rag.answer.focus``) refused answerable questions whose noun
@@ -23,13 +22,13 @@ and figures (``rag.answer.relations``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.retrieval.question import Kind
 
 # (name, Chinese words, English words), each side also the words a sentence must hold
 _TABLE: list[tuple[str, list[str], str]] = [
-    ("salary", ["薪", "工资", "报酬"], r"salar(?:y|ies)|wages?|compensation|paycheck"),
+    ("salary", ["薪", "薪水", "薪酬", "年薪", "工资", "报酬"], r"salar(?:y|ies)|wages?|compensation|paycheck"),
     ("verdict", ["判决", "裁决", "裁定", "判定", "胜诉", "败诉"], r"verdicts?|rulings?"),
     ("married", ["结婚", "婚姻", "已婚", "妻子", "丈夫", "配偶"], r"marri(?:ed|age)|marry|wife|husband|spouse"),
     ("hearing", ["听证", "开庭", "庭审"], r"hearings?"),
@@ -47,6 +46,15 @@ def asked(question: str, kind: Kind) -> dict[str, str]:
         if m and (name not in _ASKED_ONLY_BY_WHO or kind == "who"):
             out[name] = m.group()
     return out
+
+
+def unwritten(question: str, kind: Kind, known: Callable[[str], bool]) -> list[str]:
+    """The question's words for the facts it asks that no article writes in any of the fact's Chinese
+    words of two characters or more (``known``: the corpus vocabulary): what a refusal can name
+    ("None of them mentions salary"), unlike a founder, which the articles name for others."""
+    words = {name: zh for name, zh, _ in _TABLE}
+    return [word for name, word in asked(question, kind).items()
+            if not any(known(w) for w in words[name] if len(w) > 1)]
 
 
 def unstated(question: str, kind: Kind, texts: Sequence[str]) -> list[str]:

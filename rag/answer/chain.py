@@ -27,7 +27,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from rag.answer import news
-from rag.answer.attributes import unstated
+from rag.answer.attributes import unstated, unwritten
 from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
 from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
@@ -241,7 +241,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
                           figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about, quotes=quotes)
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
-                                  or unknown_topic(standalone, self.retriever.knows))
+                                  or unknown_topic(standalone, self.retriever.knows)
+                                  or unwritten(standalone, asked, self.retriever.knows))  # "salary"
         said = [it.sentence.text for it in evidence.items] + evidence.checked
         evidence.unstated = unstated(standalone, asked, said)  # a salary, a verdict, a founder no sentence states
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
