@@ -27,9 +27,10 @@ def _is_check(request: dict) -> bool:
     return body.get("max_completion_tokens", body.get("max_tokens")) == 1 and bool(body.get("logprobs"))
 
 
-# 年薪 is in no article, so "奥特曼的年薪是多少？" is refused before the model is asked; 个人财富 is (the
-# scripted model's "no" is then the last word)
-@pytest.mark.parametrize(("question", "language"), [("What salary does Sam Altman earn?", "en"),
+# 年薪 and "salary" are in no article, so "奥特曼的年薪是多少？" and "What salary does Sam Altman earn?" are
+# refused before the model is asked (rag.answer.attributes); 个人财富, personal wealth, is (the scripted
+# model's "no" is then the last word)
+@pytest.mark.parametrize(("question", "language"), [("What is Sam Altman's personal wealth?", "en"),
                                                     ("奥特曼的个人财富有多少？", "zh")])
 def test_a_likely_no_refuses_without_restating(settings_factory, question: str, language: str) -> None:
     with ScriptedOpenAI() as server:
