@@ -232,7 +232,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             searched.append(question)
         quotes = quoted(question)  # the passages holding a phrase the user quotes are candidates
         retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth), searched, filters, config,
-                                            also_scored=[question], phrases=quotes)  # a follow-up's sentences: also by what it asks now
+                                            also_scored=[question],  # a follow-up's sentences: also by what it asks now
+                                            phrases=quotes)
         own = kind(question)  # a follow-up's own question word decides, else the joined question's
         asked = own if own != "other" else kind(standalone)
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:

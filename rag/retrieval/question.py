@@ -99,7 +99,6 @@ def kinds(question: str) -> set[Kind]:
     return found | {name for name, pattern in _KIND_PATTERNS if pattern.search(question)}
 
 
-# A second question joined to the first: ", and what powered it?", "…？他设想的替代方案是什么？", "，为什么？"
 # A quoted phrase: in typographic or CJK quotation marks, or straight double quotes (never a lone
 # apostrophe: "Musk's … OpenAI's" is no quote).
 _QUOTE = re.compile(r"“([^”]+)”|「([^」]+)」|『([^』]+)』|\"([^\"]+)\"")
@@ -128,6 +127,7 @@ def holds_phrase(text: str, phrases: Sequence[str]) -> bool:
                for phrase in phrases)
 
 
+# A second question joined to the first: ", and what powered it?", "…？他设想的替代方案是什么？", "，为什么？"
 _SECOND_PART = re.compile(r",\s*and\s+(?:what|how|why|who|when|which|where)\b|[?？]\s*\S.*[?？]"
                           r"|[,，;；]\s*(?:又|还|并且|而且|以及)?(?:为什么|为何|如何|怎么|多少|什么|哪|谁)", re.I)
 
