@@ -466,6 +466,7 @@ def test_a_fact_asked_must_be_stated_in_one_of_its_words() -> None:
     assert asked("What salary does Sam Altman earn?", "other") == {"salary": "salary"}
     assert asked("Who founded Figure?", "who") == {"founded": "founded"}
     assert asked("OpenAI's founders pledged $1 billion. How much did they raise?", "how_much") == {}
-    assert unstated("人形机器人公司Figure的创始人是谁？", "who", ["2月29日,人形机器人创企Figure宣布获得6.75亿美元融资。"]) == ["创始"]
-    assert unstated("OpenAI是谁创立的？", "who", ["2015年,OpenAI由包括马斯克和奥特曼在内的11位联合创始人共同创立。"]) == []
-    assert unstated("What was the verdict?", "other", ["马斯克在旧金山法院提起诉讼。"]) == ["verdict"]
+    assert unstated("人形机器人公司Figure的创始人是谁？", "who", ["2月29日,人形机器人创企Figure宣布获得6.75亿美元融资。"]) == {
+        "founded": "创始"}
+    assert unstated("OpenAI是谁创立的？", "who", ["2015年,OpenAI由包括马斯克和奥特曼在内的11位联合创始人共同创立。"]) == {}
+    assert unstated("What was the verdict?", "other", ["马斯克在旧金山法院提起诉讼。"]) == {"verdict": "verdict"}

@@ -35,6 +35,7 @@ _TABLE: list[tuple[str, list[str], str]] = [
     ("founded", ["创办", "创立", "创始"], r"found(?:ed|er|ers|ing)|established"),
 ]
 _ASKED_ONLY_BY_WHO = {"founded"}
+_CHINESE = {name: zh for name, zh, _ in _TABLE}
 _PATTERNS = {name: re.compile("|".join([*zh, rf"\b(?:{en})\b"]), re.I) for name, zh, en in _TABLE}
 
 
@@ -48,16 +49,17 @@ def asked(question: str, kind: Kind) -> dict[str, str]:
     return out
 
 
-def unwritten(question: str, kind: Kind, known: Callable[[str], bool]) -> list[str]:
-    """The question's words for the facts it asks that no article writes in any of the fact's Chinese
-    words of two characters or more (``known``: the corpus vocabulary): what a refusal can name
-    ("None of them mentions salary"), unlike a founder, which the articles name for others."""
-    words = {name: zh for name, zh, _ in _TABLE}
-    return [word for name, word in asked(question, kind).items()
-            if not any(known(w) for w in words[name] if len(w) > 1)]
+def unstated(question: str, kind: Kind, texts: Sequence[str]) -> dict[str, str]:
+    """The facts the question asks (``asked``) that none of ``texts`` (the evidence sentences) states in
+    any of the fact's words, each with the question's word for it."""
+    return {name: word for name, word in asked(question, kind).items()
+            if not any(_PATTERNS[name].search(t) for t in texts)}
 
 
-def unstated(question: str, kind: Kind, texts: Sequence[str]) -> list[str]:
-    """The question's words for the facts it asks (``asked``) that none of ``texts`` (the evidence
-    sentences) states in any of the fact's words."""
-    return [word for name, word in asked(question, kind).items() if not any(_PATTERNS[name].search(t) for t in texts)]
+def unwritten(facts: dict[str, str], known: Callable[[str], bool]) -> list[str]:
+    """Of the ``unstated`` facts, the question's words for those no article writes: neither the word
+    itself nor any of the fact's Chinese words of two characters or more (``known``: the corpus
+    vocabulary). What a refusal can name ("None of them mentions salary"), unlike a founder, which
+    the articles name for others."""
+    return [word for name, word in facts.items()
+            if not known(word) and not any(known(w) for w in _CHINESE[name] if len(w) > 1)]

@@ -56,6 +56,10 @@ for _group in GROUPS + TERMS:
     for _term in _group:
         _INDEX[_term.lower()] = _group
 _INDEX.update(ONE_WAY)
+# each group with every word that names it in a question, lower-cased (its own and its one-way words)
+_SAID: list[tuple[list[str], list[str]]] = [
+    (g, [t.lower() for t in [*g, *(w for w, one in ONE_WAY.items() if one is g)]]) for g in GROUPS + TERMS
+]
 
 
 def spellings(name: str) -> list[str]:
@@ -78,8 +82,7 @@ def name_groups(text: str) -> list[list[str]]:
     """The glossary groups (all spellings of one name or term) that ``text`` mentions, in glossary order."""
     lowered = text.lower()
     seen: list[list[str]] = []
-    for group in GROUPS + TERMS:
-        said = [*group, *(w for w, g in ONE_WAY.items() if g is group)]
-        if any(t.lower() in lowered for t in said) and group not in seen:
+    for group, said in _SAID:
+        if any(t in lowered for t in said) and group not in seen:
             seen.append(group)
     return seen

@@ -122,9 +122,14 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def holds_phrase(text: str, phrases: Sequence[str]) -> bool:
     """``text`` holds one of ``phrases`` as written, up to case, spaces and punctuation (not merely its
     words: "OpenAI and Elon Musk", a title, is not in every sentence naming OpenAI and Musk)."""
-    plain = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
-    return any((p := _NOT_WORD.sub("", unicodedata.normalize("NFKC", phrase).lower())) and p in plain
-               for phrase in phrases)
+    if not phrases:  # the common case: called for every candidate sentence
+        return False
+    plain = _plain(text)
+    return any((p := _plain(phrase)) and p in plain for phrase in phrases)
+
+
+def _plain(text: str) -> str:
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 # A second question joined to the first: ", and what powered it?", "…？他设想的替代方案是什么？", "，为什么？"
