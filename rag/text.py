@@ -131,3 +131,54 @@ def is_content(sentence: str) -> bool:
     if detect_language(s) == "en":
         return len(s.split()) >= 5
     return len(s) >= 10
+
+
+# A quote whose speaker is only a pronoun ("「…赚钱,」他说。", '"…," she said.'): who spoke is named
+# before it, in the sentence that says someone told or stated something ("…Oren Etzioni 告诉《华尔街日报》。").
+_PRONOUN_SAID = re.compile(r"[」』”\"’]\s*[,，]?\s*(?:他|她|他们|她们)(?:说|表示|称|指出|补充说|补充道|写道)"
+                           r"|[”\"’]\s*,?\s*(?:he|she|they)\s+(?:said|says|added|told|wrote)\b", re.I)
+_SPEAKER = re.compile(r"告诉|表示|指出|认为|写道|说|称|\b(?:told|said|says|wrote|according to)\b", re.I)
+_OPENS_QUOTE = re.compile(r"^\s*[「『“\"]")
+
+
+def speaker_before(sentences: list[str], i: int) -> int:
+    """How many sentences before sentence ``i`` of ``sentences`` name who speaks in it: 1 when ``i`` is a
+    quote its speaker is only a pronoun ("「…」他说。") and the one before says who told or stated it;
+    2 when ``i`` goes on quoting ("「冲突在于…」") after such a sentence; else 0."""
+    j = i
+    if j > 0 and _OPENS_QUOTE.match(sentences[j]) and not _SPEAKER.search(sentences[j]) \
+            and _PRONOUN_SAID.search(sentences[j - 1]):
+        j -= 1
+    if j > 0 and _PRONOUN_SAID.search(sentences[j]) and _SPEAKER.search(sentences[j - 1]) \
+            and not _PRONOUN_SAID.search(sentences[j - 1]):
+        return i - j + 1
+    return 0
+
+
+def _open_quotes(sentence: str) -> int:
+    """Quotation marks ``sentence`` opens, less those it closes (“「『 and ”」』; a straight " is both)."""
+    return sum(sentence.count(c) for c in "“「『") - sum(sentence.count(c) for c in "”」』")
+
+
+def quote_runs_on(sentences: list[str], i: int, most: int = 2) -> int:
+    """How many sentences after sentence ``i`` of ``sentences`` its open quotation runs on into: 1 for
+    "…Merav Ozair表示:“开源的意义在于…发展。" followed by "开源总是‘胜利’。”"; 0 when ``i`` closes
+    every quote it opens or the quote is not closed within ``most`` sentences."""
+    depth = 0
+    for n, sentence in enumerate(sentences[i : i + most + 1]):
+        depth += _open_quotes(sentence)
+        if depth <= 0:
+            return n
+    return 0
+
+
+def quote_opened_before(sentences: list[str], i: int, most: int = 3) -> int:
+    """How many sentences before sentence ``i`` of ``sentences`` the quotation it closes was opened: 2 for
+    "事实上,你爱上我了。」" after "或者告诉《纽约时报》的某位记者:「事实上,你的婚姻并不幸福。" and "你的配偶和你不爱
+    对方……"; 0 when ``i`` closes no quote it did not open, or its opening is not within ``most`` sentences."""
+    depth = 0
+    for n in range(0, min(most, i) + 1):
+        depth += _open_quotes(sentences[i - n])
+        if depth >= 0:
+            return n
+    return 0

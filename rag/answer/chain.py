@@ -241,10 +241,11 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                           retrieval.sentences, self.retriever.knows, k=k,
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
                           figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about, quotes=quotes)
-        missing = unstated(standalone, asked, [it.sentence.text for it in evidence.items] + evidence.checked)
+        chosen = [it.sentence.text for it in evidence.items]
+        missing = unstated(standalone, asked, chosen + evidence.checked)
         evidence.unstated = list(missing.values())  # a salary, a verdict, a founder no sentence states
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
-                                  or unknown_topic(standalone, self.retriever.knows)
+                                  or unknown_topic(standalone, self.retriever.knows, chosen, self.retriever.knows_label)
                                   or unwritten(missing, self.retriever.knows))  # "salary"
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})

@@ -3,7 +3,8 @@
 Sentences end at Chinese and English terminators or line breaks
 (``rag.text.sentence_spans``); they are packed greedily up to a token budget
 counted with tiktoken, and the last sentences of a chunk (up to the overlap
-budget) open the next one. A sentence longer than the budget is cut into
+budget) open the next one, with the sentence naming the speaker of a quote that
+opens it and says only "he said" ("「…」他说。"). A sentence longer than the budget is cut into
 pieces. Every chunk is a verbatim slice ``doc.text[start:end]``, so quotes and
 spans always point into the real text. Chunk ids are ``<doc_id>#<nnnn>`` with a
 content hash beside them for change detection. Embedding is not done here.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 
 from rag.models import Chunk, Document
-from rag.text import detect_language, sentence_spans
+from rag.text import detect_language, sentence_spans, speaker_before
 from rag.tokens import count_tokens
 
 
@@ -73,5 +74,8 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
                and count_tokens(text[sents[k - 1][0] : sents[j][1]]) <= max_tokens):
             carried += sents[k - 1][2]
             k -= 1
+        back = speaker_before([text[s:e] for s, e, _ in sents[: k + 1]], k)  # a quote opens with its speaker
+        if k - back > i and count_tokens(text[sents[k - back][0] : sents[j][1]]) <= max_tokens:
+            k -= back
         i = k
     return chunks

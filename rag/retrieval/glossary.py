@@ -45,6 +45,7 @@ GROUPS: list[list[str]] = [
 # and the conflict finder does not take them for parties.
 TERMS: list[list[str]] = [
     ["leave", "left", "离开", "退出"],  # news says 退出 (quit the board) where a question asks 离开 / "leave"
+    ["open source", "open-source", "开源"],  # not in CC-CEDICT
 ]
 
 # Words that mean a term one way only: a question saying Musk and OpenAI "parted ways" (分道扬镳) asks
