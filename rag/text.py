@@ -1,5 +1,5 @@
-"""Script-aware text helpers used by every stage: language, sentences, tokens, and
-which sentences carry content.
+"""Script-aware text helpers used by every stage: language, sentences, tokens, which
+sentences carry content, and where a quotation opens and closes and who speaks in it.
 
 Covers Chinese (Han script) and English (Latin). Sentence spans are offsets into
 the text given, so callers can quote verbatim. Keyword tokens are CJK

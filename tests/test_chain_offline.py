@@ -228,6 +228,15 @@ def test_a_how_much_question_gets_its_figure_past_the_item_limit(seeds_chain) ->
     assert not answer.refused and "1570亿美元" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize("question", ["How much is OpenAI valued at?", "What is OpenAI valued at?"])
+def test_a_figure_asked_of_a_name_alone_is_found_beside_the_name(seeds_chain, question: str) -> None:
+    """Both were refused: "What is … valued at?" was no how-much question, and a question with no topic word
+    but its name and the relation could not bring the figure past the item limit (the 1570亿美元 sentence names
+    no one; the one before it names OpenAI)."""
+    answer = seeds_chain.ask(question)
+    assert not answer.refused and "1570亿美元" in answer.citations[0].quote, answer.answer
+
+
 def test_a_chinese_follow_up_is_not_refused_for_a_misread_word(seeds_chain) -> None:
     """"那奥尔特曼呢？" after "马斯克现在身家大概多少？" was refused as "文章中没有提到在身或大概": read from the
     right, 现在身家 gave 在身 ("possess"), and 大概 ("roughly") is a hedge, not a topic."""

@@ -203,6 +203,7 @@ def select(
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin
     figure_cutoff = scored[0][0] - FIGURE_MARGIN if scored and kind == "how_much" and asked else cutoff
     subject = [forms for forms in topic if not is_name(forms) and not relation_forms(forms[0])]
+    named = name_forms(topic)
 
     def figure_asked(text: str) -> bool:  # a how-much question's figure of the relation asked
         return kind == "how_much" and states_asked_figure(text, asked)
@@ -220,7 +221,7 @@ def select(
         if value < min(cutoff, figure_cutoff):
             break
         figure = figure_asked(sentences[p.chunk_id][i].text)
-        if len(items) >= max_items and not (figure and holds_question_words(sentences[p.chunk_id][i].text, subject)):
+        if len(items) >= max_items and not (figure and about_asked(sentences[p.chunk_id], i, subject, named)):
             continue  # full: only a figure asked, in words of the question, may still come (``_at_most``)
         if value < cutoff and not figure:
             continue
@@ -252,7 +253,6 @@ def select(
     items = lead(items, kind, asked, count_of, kind_cue)
     overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
-    named = name_forms(topic)
     figure = "how_much" not in asks or any(mentions(named, _window(it)) for it in stating)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
     if own == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
@@ -263,6 +263,17 @@ def select(
         items=items, checked=chosen if len(items) < len(chosen) else [],
         relevance=round(best, 4), term_overlap=overlap, states_figure=figure,
     )
+
+
+def about_asked(sents: Sequence[Sentence], i: int, subject: Sequence[Sequence[str]],
+                named: Sequence[Sequence[str]]) -> bool:
+    """Sentence ``i`` (a figure of the relation asked) is about what is asked: it holds two of the
+    question's other topic words (``holds_question_words``) or, when the question has none ("How much is
+    OpenAI valued at?"), it or a sentence beside it names one of the question's names ("…Altman声称自己没有
+    OpenAI的股份" before "“…变成一家价值1570亿美元的营利性…巨无霸…”")."""
+    if subject:
+        return holds_question_words(sents[i].text, subject)
+    return bool(named) and mentions(named, _beside(sents, i))
 
 
 def holds_question_words(sentence: str, subject: Sequence[Sequence[str]]) -> bool:
@@ -373,7 +384,7 @@ def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int],
     opened = i - quote_opened_before(texts, i)  # a quote is not cut off mid-way
     if opened < first and not any(_near_forgery(sents, j) for j in range(opened, first)):
         first = opened
-    back = speaker_before(texts[: first + 1], first)
+    back = speaker_before(texts, first)
     if back and all(is_content(sents[j].text) and not _near_forgery(sents, j) for j in range(first - back, first)):
         first -= back  # "…Oren Etzioni 告诉《华尔街日报》。「…赚钱,」他说。「冲突在于…」"
     follows = i + 1 < len(sents) and points_back(sents, i + 1, text) and eligible(i + 1)

@@ -46,6 +46,7 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
     for s, e in sentence_spans(text):
         for ps, pe in _pieces(text, s, e, max_tokens):
             sents.append((ps, pe, count_tokens(text[ps:pe])))
+    texts = [text[s:e] for s, e, _ in sents]
     chunks: list[Chunk] = []
     i = 0
     while i < len(sents):
@@ -74,7 +75,7 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
                and count_tokens(text[sents[k - 1][0] : sents[j][1]]) <= max_tokens):
             carried += sents[k - 1][2]
             k -= 1
-        back = speaker_before([text[s:e] for s, e, _ in sents[: k + 1]], k)  # a quote opens with its speaker
+        back = speaker_before(texts, k)  # a quote opens with its speaker
         if k - back > i and count_tokens(text[sents[k - back][0] : sents[j][1]]) <= max_tokens:
             k -= back
         i = k

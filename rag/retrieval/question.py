@@ -31,7 +31,8 @@ Script = Literal["Latn", "Hans", "Hant"]
 
 # Checked in order, after "latest" and "when" (rag.retrieval.recency): "how much" before "how".
 _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
-    ("how_much", re.compile(r"\bhow (much|many)\b|\bwhat (share|stake|percentage|amount|price)\b|多少|几(?![月日号点时])|金额|比例|股份|价格|市值", re.I)),
+    ("how_much", re.compile(r"\bhow (much|many)\b|\bwhat (share|stake|percentage|amount|price|valuation)\b"
+                            r"|\bvalued at\b|\bworth\s*\?|多少|几(?![月日号点时])|金额|比例|股份|价格|市值", re.I)),
     ("why", re.compile(r"\bwhy\b|\breasons?\b|\bwhat (led|caused|made)\b|为什么|为何|原因|为啥|理由|动机", re.I)),
     ("who", re.compile(r"\bwho(m|se)?\b|\bwhich (company|companies|person|people|firm)\b|谁|哪些公司|哪家|哪位|哪些人", re.I)),
     ("how", re.compile(r"\bhow\b|\bin what way\b|如何|怎么|怎样|怎么样|什么反应|回应", re.I)),
