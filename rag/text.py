@@ -1,5 +1,5 @@
 """Script-aware text helpers used by every stage: language, sentences, tokens, which
-sentences carry content, and where a quotation opens and closes and who speaks in it.
+sentences carry content, and where a quotation opens and closes.
 
 Covers Chinese (Han script) and English (Latin). Sentence spans are offsets into
 the text given, so callers can quote verbatim. Keyword tokens are CJK
@@ -131,28 +131,6 @@ def is_content(sentence: str) -> bool:
     if detect_language(s) == "en":
         return len(s.split()) >= 5
     return len(s) >= 10
-
-
-# A quote whose speaker is only a pronoun ("「…赚钱,」他说。", '"…," she said.'): who spoke is named
-# before it, in the sentence that says someone told or stated something ("…Oren Etzioni 告诉《华尔街日报》。").
-_PRONOUN_SAID = re.compile(r"[」』”\"’]\s*[,，]?\s*(?:他|她|他们|她们)(?:说|表示|称|指出|补充说|补充道|写道)"
-                           r"|[”\"’]\s*,?\s*(?:he|she|they)\s+(?:said|says|added|told|wrote)\b", re.I)
-_SPEAKER = re.compile(r"告诉|表示|指出|认为|写道|说|称|\b(?:told|said|says|wrote|according to)\b", re.I)
-_OPENS_QUOTE = re.compile(r"^\s*[「『“\"]")
-
-
-def speaker_before(sentences: list[str], i: int) -> int:
-    """How many sentences before sentence ``i`` of ``sentences`` name who speaks in it: 1 when ``i`` is a
-    quote its speaker is only a pronoun ("「…」他说。") and the one before says who told or stated it;
-    2 when ``i`` goes on quoting ("「冲突在于…」") after such a sentence; else 0."""
-    j = i
-    if j > 0 and _OPENS_QUOTE.match(sentences[j]) and not _SPEAKER.search(sentences[j]) \
-            and _PRONOUN_SAID.search(sentences[j - 1]):
-        j -= 1
-    if j > 0 and _PRONOUN_SAID.search(sentences[j]) and _SPEAKER.search(sentences[j - 1]) \
-            and not _PRONOUN_SAID.search(sentences[j - 1]):
-        return i - j + 1
-    return 0
 
 
 def _open_quotes(sentence: str) -> int:

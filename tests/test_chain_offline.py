@@ -170,15 +170,12 @@ def test_a_quoted_phrase_finds_its_own_sentence(seeds_chain) -> None:
     assert "都将试图用类似的产品赚钱" in answer.citations[0].quote, [c.quote for c in answer.citations]
 
 
-def test_who_said_a_quote_is_answered_with_the_sentence_naming_the_speaker(seeds_chain) -> None:
-    """The quoted sentence came alone ("「冲突在于…」"), its speaker named two sentences earlier; a quote
-    running over two sentences was cut after the first ("开源的意义在于…发展。" without "开源总是‘胜利’。”")
-    or began at its last ("事实上,你爱上我了。」", without "或者告诉《纽约时报》的某位记者:「…")."""
-    answer = seeds_chain.ask("说微软和OpenAI“都将试图用类似的产品赚钱”的是哪位专家？")
-    assert not answer.refused and "Oren Etzioni" in answer.citations[0].quote, [c.quote for c in answer.citations]
+def test_a_quote_is_quoted_whole(seeds_chain) -> None:
+    """A quotation running over two sentences was cut after the first ("开源的意义在于…发展。" without
+    "开源总是‘胜利’。”"), or began at its last ("事实上,你爱上我了。」", without "或者告诉《纽约时报》的某位记者:「…")."""
     answer = seeds_chain.ask("人工智能顾问Merav Ozair如何评价开源？")
     assert not answer.refused and "开源总是‘胜利’。”" in answer.citations[0].quote, [c.quote for c in answer.citations]
-    answer = seeds_chain.ask("“事实上，你爱上我了”这句话是谁对谁说的？")  # the quote's end alone named no one
+    answer = seeds_chain.ask("“事实上，你爱上我了”这句话是谁对谁说的？")
     assert answer.citations[0].quote.startswith("或者告诉《纽约时报》的某位记者"), [c.quote for c in answer.citations]
     answer = seeds_chain.ask("Who was the AI consultant who said open source always wins?")  # 开源: not in CC-CEDICT
     assert not answer.refused and "Merav Ozair" in answer.answer, answer.answer

@@ -470,3 +470,16 @@ def test_a_fact_asked_must_be_stated_in_one_of_its_words() -> None:
         "founded": "创始"}
     assert unstated("OpenAI是谁创立的？", "who", ["2015年,OpenAI由包括马斯克和奥特曼在内的11位联合创始人共同创立。"]) == {}
     assert unstated("What was the verdict?", "other", ["马斯克在旧金山法院提起诉讼。"]) == {"verdict": "verdict"}
+
+
+def test_a_quotation_is_told_open_or_closed_across_sentences() -> None:
+    """Evidence quotes a quotation whole (``rag.answer.evidence.unit``): where it opens and where it closes."""
+    from rag.text import quote_opened_before, quote_runs_on
+
+    quote = ["人工智能顾问Merav Ozair表示:“开源的意义在于建立一个相互学习的社区,从而推动技术更快、更好地发展。",
+             "开源总是‘胜利’。”", "随着争论愈演愈烈,开源AI正迅速崛起。"]
+    assert [quote_runs_on(quote, i) for i in range(3)] == [1, 0, 0]
+    assert quote_runs_on(["他说:“这一句没有结束。", "第二句。", "第三句。", "第四句。"], 0) == 0  # not closed within two
+    told = ["或者告诉《纽约时报》的某位记者:「事实上,你的婚姻并不幸福。", "你的配偶和你不爱对方…… 事实上,你爱上我了。」"]
+    assert [quote_opened_before(told, i) for i in range(2)] == [0, 1]
+    assert quote_opened_before(["“一。", "二。", "三。", "四。", "五。”"], 4) == 0  # opened more than three before

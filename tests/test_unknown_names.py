@@ -92,14 +92,6 @@ def test_a_question_whose_topic_words_are_all_unknown_names_them() -> None:
     assert unknown_topic("Meta和xAI争夺Character.ai时，Meta原来叫什么？", lambda w: w.lower() in corpus) != []
     assert unknown_topic("Meta和xAI争夺Character.ai时，Meta原来叫什么？", lambda w: w.lower() in corpus, together) == []
     assert unknown_topic("马斯克有几个孩子？", lambda w: w.lower() in corpus, ["马斯克离开了OpenAI。"]) == ["孩子"]  # one name
-    # naming nothing, with a third of its words in no article: about something else, though "best", "way" and
-    # "get" have dictionary senses the articles use; an outlet's words name an article, not a topic
-    common = corpus | {"最好", "方式", "得到", "人形", "机器人", "以前", "现在", "成了"}
-    assert unknown_topic("What's the best way to get rid of aphids on my tomato plants?",
-                         lambda w: w.lower() in common) == ["rid", "aphids", "tomato", "plants"]
-    assert unknown_topic("What's the best way for Musk to get rid of aphids?", lambda w: w.lower() in common) == []
-    assert unknown_topic("界面新闻说，人形机器人以前被很多人当成什么？现在又成了什么？", lambda w: w.lower() in common,
-                         label=lambda w: w in {"界面", "新闻"}) == []
 
 
 def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds_chain) -> None:
@@ -108,8 +100,6 @@ def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds
     assert answer.answer == "文章中没有涉及这个问题。文章中没有提到孩子。"
     assert seeds_chain.ask("How do I bake sourdough bread?").answer.endswith("None of them mentions bake, sourdough or bread.")
     assert seeds_chain.ask("Who won the 2022 FIFA World Cup?").answer.endswith("None of them mentions FIFA World Cup.")
-    aphids = seeds_chain.ask("What's the best way to get rid of aphids on my tomato plants?")  # quoted a WeChat aside
-    assert aphids.refused and aphids.answer.endswith("None of them mentions rid, aphids, tomato or plants."), aphids.answer
     assert not seeds_chain.ask("When was OpenAI founded, and by how many co-founders?").refused
 
 

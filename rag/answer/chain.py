@@ -245,7 +245,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         missing = unstated(standalone, asked, chosen + evidence.checked)
         evidence.unstated = list(missing.values())  # a salary, a verdict, a founder no sentence states
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
-                                  or unknown_topic(standalone, self.retriever.knows, chosen, self.retriever.knows_label)
+                                  or unknown_topic(standalone, self.retriever.knows, chosen)
                                   or unwritten(missing, self.retriever.knows))  # "salary"
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         timings.update({f"retrieve.{key}": v for key, v in retrieval.timings_ms.items()})

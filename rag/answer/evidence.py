@@ -56,7 +56,7 @@ from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, holds_phrase, kinds
 from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate,
-                      quote_opened_before, quote_runs_on, speaker_before)
+                      quote_opened_before, quote_runs_on)
 from rag.answer.focus import counted
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
@@ -376,7 +376,6 @@ def as_shown(sents: Sequence[Sentence], i: int, text: str) -> Sentence:
 def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int], bool]) -> tuple[int, int]:
     """The first and last index of the sentences quoted for sentence ``i``: with the one before
     when ``i`` points back to it, with those a quotation it closes was opened in (``quote_opened_before``),
-    with those naming its speaker when it quotes "he" (``speaker_before``),
     with the one after when ``i`` introduces it with a colon, or when it points back and is ``eligible``,
     and with those a quotation it opens runs on into (``quote_runs_on``)."""
     texts = [s.text for s in sents]
@@ -384,9 +383,6 @@ def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int],
     opened = i - quote_opened_before(texts, i)  # a quote is not cut off mid-way
     if opened < first and not any(_near_forgery(sents, j) for j in range(opened, first)):
         first = opened
-    back = speaker_before(texts, first)
-    if back and all(is_content(sents[j].text) and not _near_forgery(sents, j) for j in range(first - back, first)):
-        first -= back  # "…Oren Etzioni 告诉《华尔街日报》。「…赚钱,」他说。「冲突在于…」"
     follows = i + 1 < len(sents) and points_back(sents, i + 1, text) and eligible(i + 1)
     last = i + 1 if introduces(sents, i) or follows else i
     on = quote_runs_on(texts, last)

@@ -79,13 +79,9 @@ def unknown_names(question: str, known: Callable[[str], bool], label: Callable[[
     return [w for w in names(question) if not holds(w)]
 
 
-def unknown_topic(question: str, known: Callable[[str], bool], evidence: Sequence[str] = (),
-                  label: Callable[[str], bool] = lambda w: False) -> list[str]:
+def unknown_topic(question: str, known: Callable[[str], bool], evidence: Sequence[str] = ()) -> list[str]:
     """The question's topic words (names left out) when the articles hold none of them in any
-    form, else [] (``known``: the corpus vocabulary; ``label``: words of outlets and titles, which name
-    an article: "界面新闻说…" is not about 新闻). Those it holds in no form, when it names nothing and a third
-    of them or more are such: "What's the best way to get rid of aphids on my tomato plants?" (best, way and
-    get have dictionary senses the articles use). Also [] when one ``evidence`` sentence names two
+    form, else [] (``known``: the corpus vocabulary). Also [] when one ``evidence`` sentence names two
     of the question's names together: "那篇讲Meta和xAI争夺Character.ai的FT文章里，Meta原来叫什么？" is
     answered by "Meta（原Facebook）和Elon Musk的xAI都在寻求与Character.ai的合作" though no article
     writes 争夺 or 原来, and "How have OpenAI and Microsoft each undercut the other?" though none
@@ -95,12 +91,8 @@ def unknown_topic(question: str, known: Callable[[str], bool], evidence: Sequenc
     named = name_forms(topic)
     if len(named) >= 2 and any(sum(mentions([forms], text) for forms in named) >= 2 for text in evidence):
         return []
-    unknown = [forms for forms in asked if not label(forms[0])
-               and not any(known(f) for w in forms for s in stems(w.lower()) for f in inflections(s))]
-    if not unknown:
+    if not asked or any(known(f) for forms in asked for w in forms for s in stems(w.lower()) for f in inflections(s)):
         return []
-    if len(unknown) < len(asked):  # naming nothing, with a third of its words in no article: about something else
-        return [forms[0] for forms in unknown] if not named and 3 * len(unknown) >= len(asked) else []
     if detect_language(question) != "en" and any(known(w) for w in readings(unnamed(question)) if w not in ZH_ASKING):
         return []  # the other reading of its words holds one the articles use
     return [forms[0] for forms in asked]
@@ -118,7 +110,7 @@ def refusal_terms(own: str, standalone: str, unknown: Sequence[str], known: Call
     refused for Paris, not for "FIFA World Cup or Paris"; "苹果最新款手机的电池容量有多大？" after it, for
     its own words, not for the World Cup; "Who scored?", naming nothing unknown itself, for the World Cup."""
     if own != standalone:
-        mine = unknown_names(own, known, label) or unknown_topic(own, known, label=label)
+        mine = unknown_names(own, known, label) or unknown_topic(own, known)
         if mine:
             return own, mine
     return standalone, list(unknown)

@@ -3,8 +3,7 @@
 Sentences end at Chinese and English terminators or line breaks
 (``rag.text.sentence_spans``); they are packed greedily up to a token budget
 counted with tiktoken, and the last sentences of a chunk (up to the overlap
-budget) open the next one, with the sentence naming the speaker of a quote that
-opens it and says only "he said" ("「…」他说。"). A sentence longer than the budget is cut into
+budget) open the next one. A sentence longer than the budget is cut into
 pieces. Every chunk is a verbatim slice ``doc.text[start:end]``, so quotes and
 spans always point into the real text. Chunk ids are ``<doc_id>#<nnnn>`` with a
 content hash beside them for change detection. Embedding is not done here.
@@ -15,7 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from rag.models import Chunk, Document
-from rag.text import detect_language, sentence_spans, speaker_before
+from rag.text import detect_language, sentence_spans
 from rag.tokens import count_tokens
 
 
@@ -46,7 +45,6 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
     for s, e in sentence_spans(text):
         for ps, pe in _pieces(text, s, e, max_tokens):
             sents.append((ps, pe, count_tokens(text[ps:pe])))
-    texts = [text[s:e] for s, e, _ in sents]
     chunks: list[Chunk] = []
     i = 0
     while i < len(sents):
@@ -75,8 +73,5 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
                and count_tokens(text[sents[k - 1][0] : sents[j][1]]) <= max_tokens):
             carried += sents[k - 1][2]
             k -= 1
-        back = speaker_before(texts, k)  # a quote opens with its speaker
-        if k - back > i and count_tokens(text[sents[k - back][0] : sents[j][1]]) <= max_tokens:
-            k -= back
         i = k
     return chunks
