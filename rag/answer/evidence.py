@@ -32,7 +32,9 @@ hit@5 0.935 → 0.946, fact recall 0.835 → 0.840): chosen
 alone it would not say what "this proposal" or "he" is, so it brings its antecedent,
 and a chosen sentence brings such a follow-on when that also scores within the
 margin, or says what a when, how-much or why question asks ("也许这会在接下来的6-12个月内发生")
-(the quote is then both sentences, verbatim, with their joint span). A question that asks two
+(the quote is then both sentences, verbatim, with their joint span). A quotation that opens in
+one sentence and closes in a later one (up to three before, two after) is quoted whole, from its
+opening to its close ("…Merav Ozair表示:“开源的意义在于…发展。开源总是‘胜利’。”"). A question that asks two
 things (``question.compound``) keeps evidence within a slightly wider margin.
 ``term_overlap`` (how much of the question the evidence covers, in any language)
 and ``states_figure`` (a question that asks how much, also beside another kind
