@@ -83,10 +83,15 @@ STOPWORDS = frozenset(
 _ZH_QUESTION_RE = re.compile("为什么|什么|怎么样|怎么|多少|哪些|哪个|哪里|是否|如何|有没有|吗|呢|吧")
 
 
+def without_question_words(text: str) -> str:
+    """``text`` with its Chinese question words and particles (为什么, 多少, 吗, …) blanked out."""
+    return _ZH_QUESTION_RE.sub(" ", text)
+
+
 def keyword_tokens(text: str) -> list[str]:
     """CJK bigrams (a lone character stays a unigram) and Latin/number runs, no stopwords."""
     out: list[str] = []
-    text = _ZH_QUESTION_RE.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    text = without_question_words(unicodedata.normalize("NFKC", text).lower())
     for run in _TOKEN_RE.findall(text):
         if _CJK_RE.match(run):
             if len(run) == 1:

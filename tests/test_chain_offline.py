@@ -79,6 +79,43 @@ def test_a_follow_up_that_names_no_one_leans_on_the_conversation() -> None:
     assert not leans_on_history("Why did Microsoft not take a larger stake in OpenAI?")
 
 
+OFFER = [{"role": "user", "content": "How much did Musk's group offer to buy OpenAI?"},
+         {"role": "assistant", "content": "Elon Musk sent an offer of up to $97.4 billion to OpenAI. [1]"}]
+
+
+@pytest.mark.parametrize("question", ["Who was the AI consultant who said open source always wins?",
+                                      "说开源总是胜利的人工智能顾问是谁？"])
+def test_a_new_question_naming_no_one_is_not_joined_to_the_conversation(seeds_chain, question: str) -> None:
+    """It names no one, but brings words the conversation never used: it is answered as asked, with
+    Ozair's quote, not about Musk's offer."""
+    from rag.answer.followup import leans_on_history, stands_alone
+
+    assert not leans_on_history(question, OFFER) and stands_alone(question, OFFER)
+    answer = seeds_chain.ask(question, OFFER)
+    assert answer.standalone_question == question
+    assert "Ozair" in " ".join(c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, leans", [
+    ("Who else was in the investor group?", True),  # two topic words, one of them said
+    ("What was the reason given in the emails?", True),
+    ("Switching gears: what was DeepSeek's new AI product built on?", False),
+    ("另外想问下，DuckDuckGo这类搜索引擎为什么那么依赖必应？", False),  # 这类 points at DuckDuckGo
+    ("那他为什么离开了？", True),
+    ("那么他后来怎么做的？", True),  # 那么 opening a sentence: "so"
+])
+def test_what_leans_on_the_conversation(question: str, leans: bool) -> None:
+    from rag.answer.followup import leans_on_history
+
+    assert leans_on_history(question, OFFER) is leans
+
+
+def test_so_much_is_no_pointer() -> None:
+    from rag.answer.followup import points_back
+
+    assert not points_back("为什么搜索引擎那么依赖必应？") and points_back("那他为什么离开了？")
+
+
 def test_traditional_questions_are_searched_with_mainland_words(seeds_chain) -> None:
     from rag.retrieval.question import for_search
 

@@ -427,6 +427,16 @@ def test_what_counts_as_a_name_among_a_questions_topic_words() -> None:
     assert not is_name(["lawsuit"]) and not is_name(["leave"]) and not is_name(["money"])
 
 
+def test_a_glossary_phrase_is_one_topic_word_in_all_its_spellings() -> None:
+    """"open source" is 开源, not "open" (开放, 开展…) and "source" (能源, 知情人): Ozair's sentence
+    ("人工智能顾问Merav Ozair表示:“开源的意义在于…") ranked under a lawsuit sentence that said 开源 once."""
+    from rag.answer.evidence import topic_words
+
+    topic = topic_words("Who was the AI consultant who said open source always wins?", lambda w: True)
+    assert ["open source", "open-source", "开源"] in topic
+    assert not any(forms[0] in {"open", "source"} for forms in topic)
+
+
 def test_chinese_words_read_from_either_side() -> None:
     """``segment`` keeps one reading where the two directions disagree; ``readings`` has both."""
     from rag.retrieval.translate import readings, segment

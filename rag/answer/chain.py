@@ -172,7 +172,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def condense(self, question: str, history: History, config: RunnableConfig | None = None) -> str:
         """A standalone question for retrieval."""
         last_user = next((for_search(t["content"]) for t in reversed(history) if t.get("role") == "user"), None)
-        if not last_user or stands_alone(question):  # a model call saved: seconds on a laptop
+        if not last_user or stands_alone(question, history):  # a model call saved: seconds on a laptop
             return question
         if self.condense_chain is not None:
             recent = history[-4:]
@@ -185,7 +185,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             if usable_rewrite(first, question, recent):
                 return check_question(for_search(first))
         if self.followup == "previous":  # offline, or the model's rewrite was not a question
-            return f"{last_user} {question}" if leans_on_history(question) else question
+            return f"{last_user} {question}" if leans_on_history(question, history) else question
         return carry_topic(question, last_user)
 
     def translate(self, question: str, config: RunnableConfig | None = None) -> str:

@@ -99,12 +99,16 @@ ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 �
 def topic_words(question: str, known: Known) -> list[list[str]]:
     """The question's topic words, each with every form it may take in the articles.
 
-    English: each content word with its glossary names and dictionary translations.
+    English: each content word with its glossary names and dictionary translations; a glossary
+    phrase ("open source", "Wall Street Journal") is one topic word in all its spellings, not its words.
     Chinese: each dictionary word of the question (question words left out), plus
     each glossary name in all its spellings.
     """
     if detect_language(question) == "en":
-        return [[*word_variants(w, known), *relation_forms(w)] for w in content_words(question)]
+        phrases = [g for g in name_groups(question) if any(" " in t and t.lower() in question.lower() for t in g)]
+        inside = {w.lower() for g in phrases for t in g if " " in t and t.lower() in question.lower() for w in t.split()}
+        return [[*word_variants(w, known), *relation_forms(w)] for w in content_words(question)
+                if w.lower() not in inside] + [list(g) for g in phrases]
     names = name_groups(question)
     spelled = {t for g in names for t in g}
     groups: list[list[str]] = [[w, *relation_forms(w)] for w in dict.fromkeys(segment(unnamed(question)))

@@ -19,8 +19,8 @@ from rag.answer.cite import strip_markers
 from rag.answer.unknown import names
 from rag.retrieval.glossary import name_groups, spellings
 from rag.retrieval.question import for_search
-from rag.retrieval.translate import content_words
-from rag.text import detect_language, keyword_tokens, one_line
+from rag.retrieval.translate import content_words, segment
+from rag.text import detect_language, keyword_tokens, one_line, without_question_words
 
 History = Sequence[dict[str, str]]
 _BULLET = re.compile(r"^\s*-\s+", re.M)
@@ -29,6 +29,13 @@ _FOLLOW_UP = re.compile(
     r"|他|她|它|其|该|此|这|那|后来|然后|接着",
     re.I,
 )
+_ADVERB = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z0-9])[这那]么")  # "为什么那么依赖": "so", not "that"
+_SWITCH = re.compile(
+    r"\b(switching gears|change of (topic|subject)|(different|another|new|unrelated|separate) (question|topic)"
+    r"|on another note)\b|换个话题|换个问题|换一个话题|另外想问|另外问一下|顺便问|题外话",
+    re.I,
+)
+NEW_TOPIC_WORDS = 3  # topic words a question naming no one brings, none said before, to stand on its own
 
 
 def messages(history: History) -> list[BaseMessage]:
@@ -71,31 +78,65 @@ def new_names(question: str, history: History) -> list[list[str]]:
     ("How did Altman respond?" after an answer naming 山姆·奥特曼 does not). None when it points back
     with a pronoun or "what about": "…what did the emails Altman published say he actually handed
     over?" is still about the "he" of the conversation."""
-    if _FOLLOW_UP.search(question):
+    if points_back(question) and not switches_topic(question):
         return []
     said = " ".join(t.get("content", "") for t in history).lower()
     named = [spellings(n) for n in sorted(named_in(question))]
     return [forms for forms in named if not any(f.lower() in said for f in forms)]
 
 
-def leans_on_history(question: str) -> bool:
+def points_back(question: str) -> bool:
+    """A pronoun, a demonstrative or "what about": "How did he respond?", "那他为什么离开了？". 这么 and
+    那么 inside a sentence are adverbs ("为什么那么依赖必应？": so much), not pointers."""
+    return bool(_FOLLOW_UP.search(_ADVERB.sub("", question)))
+
+
+def switches_topic(question: str) -> bool:
+    """The user says the question is a new one: "Switching gears: …", "换个话题，…"."""
+    return bool(_SWITCH.search(question))
+
+
+def topic_words(text: str) -> list[str]:
+    """The words that carry a text's topic: English content words and Chinese dictionary words (two
+    characters or more, question words left out), lower-cased."""
+    return [w.lower() for w in content_words(text)] + segment(without_question_words(text))
+
+
+def new_topic(question: str, history: History) -> bool:
+    """A question that names no one but brings ``NEW_TOPIC_WORDS`` topic words the conversation never
+    used: "Who was the AI consultant who said open source always wins?" after a question about Musk's
+    offer is a new question (it was joined to the offer question and answered about the offer);
+    "Who else was in the investor group?" is not (two words, one of them said)."""
+    said = " ".join(t.get("content", "") for t in history).lower()
+    fresh = [w for w in dict.fromkeys(topic_words(question)) if w[:STEM] not in said]
+    return len(fresh) >= NEW_TOPIC_WORDS
+
+
+def leans_on_history(question: str, history: History = ()) -> bool:
     """A pronoun or "what about", too few words to stand alone unless it names two people or things
     ("Why did Musk leave OpenAI?" stands alone; "How did Altman respond?" does not), or no name
-    of anyone or anything ("为什么不多持一些股份？": whose shares?)."""
-    return _leans(question, len(named_in(question)))
+    of anyone or anything ("为什么不多持一些股份？": whose shares?) unless it is a ``new_topic`` or
+    ``switches_topic``."""
+    return _leans(question, len(named_in(question)), history)
 
 
-def _leans(question: str, named: int) -> bool:
-    return (bool(_FOLLOW_UP.search(question)) or (len(keyword_tokens(question)) <= 3 and named < 2)
-            or not named)
+def _leans(question: str, named: int, history: History) -> bool:
+    if switches_topic(question):  # "另外想问下，DuckDuckGo这类搜索引擎…": 这类 points at DuckDuckGo
+        return False
+    if points_back(question):
+        return True
+    return (len(keyword_tokens(question)) <= 3 and named < 2) or (not named and not new_topic(question, history))
 
 
-def stands_alone(question: str) -> bool:
+def stands_alone(question: str, history: History = ()) -> bool:
     """A question the model need not condense: it leans on nothing and names two people or things
-    ("微软持有OpenAI多少股份？"). One that names one may still leave out what it is about
-    ("微软是通过什么服务来卖的？": sells what?), so it is condensed."""
+    ("微软持有OpenAI多少股份？"), says it is a new one, or names no one and is a ``new_topic``. One that
+    names one may still leave out what it is about ("微软是通过什么服务来卖的？": sells what?), so it
+    is condensed."""
     named = len(named_in(question))
-    return named >= 2 and not _leans(question, named)
+    if _leans(question, named, history):
+        return False
+    return named >= 2 or switches_topic(question) or not named
 
 
 def carry_topic(question: str, previous: str) -> str:
