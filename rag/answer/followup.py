@@ -30,6 +30,8 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 _ADVERB = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z0-9])[这那]么")  # "为什么那么依赖": "so", not "that"
+# "那篇讲Meta和xAI争夺Character.ai的FT文章": an article the question itself describes, not one pointed back to
+_DESCRIBED = re.compile(r"[这那][篇份则][^，,。？?！!]{1,40}?(?:文章|报道|新闻|稿子)")
 _SWITCH = re.compile(
     r"\b(switching gears|change of (topic|subject)|(different|another|new|unrelated|separate) (question|topic)"
     r"|on another note)\b|换个话题|换个问题|换一个话题|另外想问|另外问一下|顺便问|题外话",
@@ -87,8 +89,9 @@ def new_names(question: str, history: History) -> list[list[str]]:
 
 def points_back(question: str) -> bool:
     """A pronoun, a demonstrative or "what about": "How did he respond?", "那他为什么离开了？". 这么 and
-    那么 inside a sentence are adverbs ("为什么那么依赖必应？": so much), not pointers."""
-    return bool(_FOLLOW_UP.search(_ADVERB.sub("", question)))
+    那么 inside a sentence are adverbs ("为什么那么依赖必应？": so much), not pointers; nor is 那篇 before
+    the article's own description ("那篇讲Meta和xAI争夺Character.ai的FT文章里…"; "那篇文章" is one)."""
+    return bool(_FOLLOW_UP.search(_ADVERB.sub("", _DESCRIBED.sub("", question))))
 
 
 def switches_topic(question: str) -> bool:
