@@ -280,3 +280,11 @@ def test_a_chinese_follow_up_is_not_refused_for_a_misread_word(seeds_chain) -> N
                {"role": "assistant", "content": "马斯克财富估值超过2000亿美元。 [1]"}]
     answer = seeds_chain.ask("那奥尔特曼呢？", history)
     assert not answer.refused and "20亿美元" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["When did Musk say AI must not be monopolized by a few people?",
+                                      "马斯克什么时候说过要防止AI技术被少数人垄断？"])
+def test_a_sentence_echoing_the_one_before_is_quoted_with_it(seeds_chain, question: str) -> None:
+    """"马斯克也附和道:“要防止AI技术被少数人垄断。”" echoes the sentence before it, which holds the year."""
+    quotes = [c.quote for c in seeds_chain.ask(question).citations]
+    assert any("少数人垄断" in q and q.startswith("2015年") for q in quotes), quotes

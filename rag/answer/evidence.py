@@ -80,7 +80,8 @@ FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-mu
 _POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
                           r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
                           r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Hh]e|[Ss]he|[Tt]hey"
-                          r"|Such)\b)")
+                          r"|Such)\b"
+                          r"|[^，,。：:“”\"]{1,12}?也(?:附和|呼应|赞同|同意))")  # "马斯克也附和道:" echoes the one before
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
