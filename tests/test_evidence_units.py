@@ -87,10 +87,10 @@ def test_a_figure_is_an_amount_or_a_count_not_a_date_or_a_duration() -> None:
     from rag.answer.relations import states_figure
 
     for text in ("约20名高管离开", "11位联合创始人", "三家公司", "about 20 executives left", "He gave $45 million",
-                 "微软只占股 49%"):
+                 "微软只占股 49%", "马斯克知道 AGI极其烧钱,需要数十亿美元投入", "it needs billions of dollars"):
         assert states_figure(text), text
     for text in ("2015年,OpenAI成立", "In 2018 he left", "2月29日起诉", "在接下来的6-12个月内", "at 5 pm",
-                 "这是一家专注于聊天机器人的AI初创公司"):  # 一家: "an", not a count
+                 "这是一家专注于聊天机器人的AI初创公司", "千万不要这么做", "亿万富翁马斯克"):  # 一家: "an", not a count
         assert not states_figure(text), text
 
 

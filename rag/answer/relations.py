@@ -36,7 +36,10 @@ _WORDS = {name: (zh, en) for name, zh, en in _TABLE}
 _FIGURE_Q = re.compile(r"\bhow (much|many)\b", re.I)
 _ZH_FIGURE_Q = re.compile(r"多少|几")
 # A figure: an amount or a share, not a bare year (as rag.retrieval.question's how-much cue reads it).
-_FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn)|[$€£]\s?\d[\d,.]*", re.I)
+# An amount in Chinese numerals needs its currency ("数十亿美元"; not "千万不要", "亿万富翁").
+_FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn)|[$€£]\s?\d[\d,.]*"
+                     r"|[数几一二三四五六七八九十两百千]+[万亿]+\s*(?:美元|元|英镑|欧元)"
+                     r"|\b(?:millions|billions) of (?:dollars|euros|pounds)\b", re.I)
 # A count: "约20名高管", "11位联合创始人", "三家公司", "20 executives" (a number that is not a year or a date).
 # A lone 一 is the article, not a count: "这是一家专注于…的AI初创公司" (an AI start-up).
 _COUNT = re.compile(r"\d+\s*(?:名|位|个(?!月)|家|人|款|项|次|倍|成)"
