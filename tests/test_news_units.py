@@ -171,6 +171,11 @@ def test_bad_filters_say_what_to_fix(args: tuple, message: str) -> None:
     ("What is the latest on Musk and OpenAI?", "latest"), ("马斯克和OpenAI的最新进展是什么？", "latest"),
     ("When did Musk sue OpenAI?", "when"), ("马斯克什么时候起诉OpenAI？", "when"), ("哪一年OpenAI成立？", "when"),
     ("Why did Musk leave OpenAI?", "other"), ("微软持有OpenAI多少股份？", "other"),
+    # "when" opening a clause of a question that asks something else
+    ("When Musk walked out, what did he tell the team about money?", "other"),
+    ("What did Musk tell the team when he left?", "other"),
+    ("Who said AI must not be monopolized, and when?", "when"), ("When and why did Musk leave OpenAI?", "when"),
+    ("What year did Musk leave?", "when"), ("Since when has Musk criticised OpenAI?", "when"),
 ])
 def test_question_kind(question: str, kind: str) -> None:
     assert question_kind(question) == kind

@@ -44,7 +44,27 @@ def question_kind(question: str) -> Kind:
     """'latest', 'when' or 'other' (a question asking for both counts as 'latest')."""
     if _LATEST.search(question):
         return "latest"
-    return "when" if _WHEN.search(question) else "other"
+    return "when" if _WHEN.search(_without_when_clause(question)) else "other"
+
+
+_AUXILIARY = r"(?:did|does|do|was|were|is|are|will|would|has|have|had|can|could|should|might)\b"
+# "When Musk walked out, what did he tell the team…?", "What did he say when he left?": "when" opens a
+# clause of the question, which asks "what"; "When did…" and "Since when…" ask when.
+_WHEN_CLAUSE = re.compile(rf"\bwhen\s+(?!{_AUXILIARY})[^,?？]+(?:,(?=\s*(?:what|why|how|who|which|where)\b)|(?=[?？]|$))",
+                          re.I)
+_OTHER_ASKING = re.compile(rf"^\W*(?:(?:and|so|but|then)\W+)?(?:what|why|how|who|which|where|whom|whose)\b(?!\s+(?:year|date|day|month|time)\b)",
+                           re.I)
+
+
+def _without_when_clause(question: str) -> str:
+    """``question`` without a "when" clause: one opening it before a comma and another question word,
+    or, in a question opening with another question word, one running to its end."""
+    lead = _WHEN_CLAUSE.match(question.lstrip())
+    if lead and lead.group().rstrip().endswith(","):
+        return question.lstrip()[lead.end():]
+    if _OTHER_ASKING.match(question):
+        return _WHEN_CLAUSE.sub(" ", question)
+    return question
 
 
 def rerank_by_recency(passages: Sequence[Passage]) -> list[Passage]:
