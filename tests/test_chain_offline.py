@@ -288,3 +288,17 @@ def test_a_sentence_echoing_the_one_before_is_quoted_with_it(seeds_chain, questi
     """"马斯克也附和道:“要防止AI技术被少数人垄断。”" echoes the sentence before it, which holds the year."""
     quotes = [c.quote for c in seeds_chain.ask(question).citations]
     assert any("少数人垄断" in q and q.startswith("2015年") for q in quotes), quotes
+
+
+def test_a_yes_no_follow_up_does_not_ask_what_the_question_before_asked(seeds_chain) -> None:
+    """"Was that the first time…?" after a how-much question asks no figure: it was refused because no
+    sentence states a figure of the control bid. An elliptical "那奥尔特曼呢？" still asks how much."""
+    from rag.retrieval.question import follow_up_kinds, yes_no
+
+    offer = "How much did Musk's investor group offer for OpenAI this February?"
+    assert yes_no("Was that the first time he tried to get control of OpenAI?") and yes_no("他后来撤诉了吗？")
+    assert not yes_no("How did Altman respond?") and not yes_no("那奥尔特曼呢？")
+    assert follow_up_kinds("那奥尔特曼呢？", "马斯克身家多少？ 那奥尔特曼呢？") == {"how_much"}
+    history = [{"role": "user", "content": offer}, {"role": "assistant", "content": "$97.4 billion. [1]"}]
+    answer = seeds_chain.ask("Was that the first time he tried to get control of OpenAI?", history)
+    assert not answer.refused and "直接控制" in " ".join(c.quote for c in answer.citations)

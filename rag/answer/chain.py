@@ -47,7 +47,7 @@ from rag.dates import source_label
 from rag.llm.failures import model_error
 from rag.models import Answer, Evidence, Sentence
 from rag.retrieval.filters import Filters
-from rag.retrieval.question import for_search, kind, quoted, script, to_script
+from rag.retrieval.question import for_search, kind, quoted, script, to_script, yes_no
 from rag.retrieval.recency import rerank_by_recency
 from rag.retrieval.retrieve import Retriever
 from rag.retrieval.translate import translate as dictionary_translate
@@ -235,7 +235,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                                             also_scored=[question],  # a follow-up's sentences: also by what it asks now
                                             phrases=quotes)
         own = kind(question)  # a follow-up's own question word decides, else the joined question's
-        asked = own if own != "other" else kind(standalone)
+        asked = own if own != "other" or yes_no(question) else kind(standalone)
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,

@@ -56,7 +56,7 @@ from collections.abc import Callable, Sequence
 
 from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
-from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, holds_phrase, kinds
+from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, follow_up_kinds, holds_phrase, kinds
 from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate,
                       quote_opened_before, quote_runs_on)
 from rag.answer.focus import counted
@@ -256,7 +256,7 @@ def select(
     items = _at_most(items, max_items, lambda it: figure_asked(it.sentence.text))
     best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
-    asks = (own or kinds(standalone)) | {kind}  # a follow-up joined to an earlier question asks what it asks
+    asks = follow_up_kinds(question, standalone) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of, kind_cue)
     overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []

@@ -100,6 +100,23 @@ def kinds(question: str) -> set[Kind]:
     return found | {name for name, pattern in _KIND_PATTERNS if pattern.search(question)}
 
 
+_YES_NO = re.compile(r"^\W*(?:(?:and|so|but)\W+)?(?:was|were|is|are|did|does|do|has|have|had|can|could|will|would|should)\b"
+                     r"|(?:吗|嗎)\s*[?？]?\s*$|是不是|有没有|是否", re.I)
+
+
+def yes_no(question: str) -> bool:
+    """A question answered yes or no ("Was that the first time he tried…?", "他后来撤诉了吗？"): it has its
+    own predicate, so a follow-up of this form does not ask what the question before it asked."""
+    return bool(_YES_NO.search(question))
+
+
+def follow_up_kinds(question: str, standalone: str) -> set[Kind]:
+    """The kinds a follow-up asks: its own, else (unless it is ``yes_no``) the joined question's: "那奥尔特曼呢？"
+    after "马斯克身家多少？" asks how much; "Was that the first time he tried to get control of OpenAI?" after
+    "How much did Musk's group offer?" does not (it was refused for stating no figure of the offer)."""
+    return kinds(question) or (set() if yes_no(question) else kinds(standalone))
+
+
 # A quoted phrase: in typographic or CJK quotation marks, or straight double quotes (never a lone
 # apostrophe: "Musk's … OpenAI's" is no quote).
 _QUOTE = re.compile(r"“([^”]+)”|「([^」]+)」|『([^』]+)』|\"([^\"]+)\"")
