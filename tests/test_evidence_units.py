@@ -307,6 +307,17 @@ def test_a_why_question_is_answered_first_by_the_sentences_stating_a_cause() -> 
     assert [it.sentence.text for it in ev.items] == [offer, cause]  # not a why question: as scored
 
 
+def test_a_worry_is_a_cause() -> None:
+    """"Why did OpenAI tell Microsoft to slow down?" is answered by what OpenAI feared."""
+    from rag.retrieval.question import CUES
+
+    worry = "OpenAI 最担心的是 Bing 的聊天机器人可能会给出不准确或精神错乱的回答。"
+    other = "据报道,OpenAI 曾建议微软放慢将其人工智能技术与 Bing 整合的速度。"
+    ev = _select("OpenAI为什么这样建议？", "why", [(other, 0.80), (worry, 0.70)])
+    assert [it.sentence.text for it in ev.items][0] == worry
+    assert CUES["why"].search("OpenAI was worried the chatbot would give inaccurate answers")
+
+
 def _select_en(question: str, kind: str, sentence: str):
     from rag.answer.evidence import select
     from rag.models import Passage

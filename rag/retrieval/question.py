@@ -41,7 +41,8 @@ _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
 # Words a sentence carries when it answers each kind, in both languages.
 CUES: dict[Kind, re.Pattern[str]] = {
     "why": re.compile(r"\b(because|due to|since|as a result|reason|so that|conflict of interest|in order to|to avoid)\b"
-                      r"|因为|由于|之所以|原因|因此|所以|导致|出于|为了|认为|觉得|避免|因[^，,。；]{1,30}而", re.I),
+                      r"|\b(?:worr(?:y|ied|ies)|concerns?|fears?)\b"
+                      r"|因为|由于|之所以|原因|因此|所以|导致|出于|为了|认为|觉得|避免|担心|担忧|忧虑|因[^，,。；]{1,30}而", re.I),
     # an amount, not a year: 49%, 4500万美元, $45 million, 10 亿美元, 三成
     "how_much": re.compile(r"\d[\d,.]*\s*(?:%|％|万|亿|美元|元|million|billion|percent|bn|m\b)|[$€£]\s?\d"
                            r"|[一二三四五六七八九十百千两]+(?:成|万|亿|倍)", re.I),
