@@ -176,6 +176,7 @@ def test_bad_filters_say_what_to_fix(args: tuple, message: str) -> None:
     ("What did Musk tell the team when he left?", "other"),
     ("Who said AI must not be monopolized, and when?", "when"), ("When and why did Musk leave OpenAI?", "when"),
     ("What year did Musk leave?", "when"), ("Since when has Musk criticised OpenAI?", "when"),
+    ("Which came first: the lawsuit or the offer?", "when"), ("起诉和收购要约，哪个先发生？", "when"),
 ])
 def test_question_kind(question: str, kind: str) -> None:
     assert question_kind(question) == kind

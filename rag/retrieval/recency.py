@@ -35,6 +35,7 @@ _LATEST = re.compile(
 )
 _WHEN = re.compile(
     r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b|\bhow long ago\b|\bsince when\b|"
+    r"\b(?:which|what) (?:came|happened|was) (?:first|earlier)\b|哪个(?:在)?先|哪件事先|谁先谁后|先后顺序|"
     r"什么时候|何时|哪一年|哪年|哪天|哪一天|几月|几号|几时|什么时间|日期|哪个月|多久以前",
     re.I,
 )
