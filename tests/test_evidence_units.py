@@ -504,3 +504,28 @@ def test_a_quotation_is_told_open_or_closed_across_sentences() -> None:
     told = ["或者告诉《纽约时报》的某位记者:「事实上,你的婚姻并不幸福。", "你的配偶和你不爱对方…… 事实上,你爱上我了。」"]
     assert [quote_opened_before(told, i) for i in range(2)] == [0, 1]
     assert quote_opened_before(["“一。", "二。", "三。", "四。", "五。”"], 4) == 0  # opened more than three before
+
+
+def _lines(*lines: str) -> tuple[str, list[Sentence]]:
+    text = "\n".join(lines)
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
+                      score=0.5) for t in lines]
+    return text, sents
+
+
+def test_a_list_answering_the_articles_own_question_is_quoted_whole_with_it() -> None:
+    """The talent, data and compute lines answer "X.ai、Twitter和特斯拉之间的关系会是怎样的呢？": one unit, at the
+    best similarity of its lines. Prose after a question, and a question with one short line, are not lists."""
+    from rag.answer.evidence import as_shown
+
+    heading = "X.ai、Twitter和特斯拉之间的关系会是怎样的呢？"
+    text, sents = _lines("目前AGI发展主要由两家公司主导。", heading, "X.ai可以提供人才。", "Twitter可以提供数据（至少部分数据）。",
+                         "特斯拉可以提供优先计算。", "特斯拉还可以以股权的形式对X.ai进行投资，并获得X.ai开发的人工智能的优先使用权，" * 2)
+    assert unit(sents, 2, text, lambda j: False) == (1, 4)  # the long line after the list is not an item
+    shown = as_shown(sents, 2, text)
+    assert shown.text == text[shown.start : shown.end] and shown.text.startswith(heading)
+    prose = "在起诉书中,马斯克将微软在2023年发布的一篇论文列为证据,这篇论文证明ChatGPT可以在律师资格考试中获得及格分数,超过了很多人。"
+    text, sents = _lines("第一,现在是AGI时代吗?", prose, "第二,约定是否有效?")
+    assert unit(sents, 1, text, lambda j: False) == (1, 1)
+    text, sents = _lines("Q2: How might these partnerships impact AGI?", "A2: They could accelerate research in AGI.")
+    assert unit(sents, 1, text, lambda j: False) == (1, 1)  # one answer line: no list

@@ -370,10 +370,39 @@ def introduces(sents: Sequence[Sentence], i: int) -> bool:
             and is_content(sents[i + 1].text) and not _near_forgery(sents, i + 1))
 
 
+SHORT_LINE = 60  # characters of a line that reads as a list item ("X.ai可以提供人才。")
+LIST_LINES = 3  # list items quoted after the first
+
+
+def answers_heading(sents: Sequence[Sentence], i: int, text: str) -> bool:
+    """Sentence ``i`` opens a list answering a question the article asks on the line before it
+    ("X.ai、Twitter和特斯拉之间的关系会是怎样的呢？" then "X.ai可以提供人才。", "Twitter可以提供数据…"): a
+    short line with another after it. Not prose after a question ("第一,现在是AGI时代吗?" then a paragraph),
+    nor the FT summary's "Q2: …" before its "A2: …": those answers are whole sentences on their own."""
+    return (i > 0 and sents[i - 1].text.rstrip().endswith(("?", "？")) and len(sents[i - 1].text.strip()) >= 6
+            and "\n" in text[sents[i - 1].end : sents[i].start] and not _near_forgery(sents, i - 1)
+            and list_runs_on(sents, i, text) > 0)
+
+
+def list_runs_on(sents: Sequence[Sentence], i: int, text: str) -> int:
+    """How many lines after line ``i`` continue it as a list: each short (``SHORT_LINE``) and on a line of its
+    own, as ``i`` is; at most ``LIST_LINES``."""
+    n = 0
+    while (len(sents[i].text) <= SHORT_LINE and n < LIST_LINES and i + n + 1 < len(sents)
+           and "\n" in text[sents[i + n].end : sents[i + n + 1].start] and len(sents[i + n + 1].text) <= SHORT_LINE
+           and is_content(sents[i + n + 1].text) and not _near_forgery(sents, i + n + 1)):
+        n += 1
+    return n
+
+
 def as_shown(sents: Sequence[Sentence], i: int, text: str) -> Sentence:
     """Sentence ``i`` as it is scored: with what it introduces when it ends with a colon (the two are
     one unit, ``unit``), at the better similarity of the two. "然而,Altman不仅拒绝了提议,还以讽刺的方式回应道:"
-    is judged with the reply it introduces."""
+    is judged with the reply it introduces; the first line answering a question the article asks, with
+    the question and the list it opens (``answers_heading``), at the best similarity of them."""
+    if answers_heading(sents, i, text):
+        parts = sents[i - 1 : i + list_runs_on(sents, i, text) + 1]
+        return joined(parts, text).model_copy(update={"score": max(x.score for x in parts)})
     if not introduces(sents, i):
         return sents[i]
     both = joined(sents[i : i + 2], text)
@@ -384,8 +413,11 @@ def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int],
     """The first and last index of the sentences quoted for sentence ``i``: with the one before
     when ``i`` points back to it, with those a quotation it closes was opened in (``quote_opened_before``),
     with the one after when ``i`` introduces it with a colon, or when it points back and is ``eligible``,
-    and with those a quotation it opens runs on into (``quote_runs_on``)."""
+    and with those a quotation it opens runs on into (``quote_runs_on``); a line answering the article's own
+    question, with the question and the list it opens (``answers_heading``)."""
     texts = [s.text for s in sents]
+    if answers_heading(sents, i, text):  # the article's question, its answer and the list that answer opens
+        return i - 1, i + list_runs_on(sents, i, text)
     first = i - 1 if points_back(sents, i, text) else i
     opened = i - quote_opened_before(texts, i)  # a quote is not cut off mid-way
     if opened < first and not any(_near_forgery(sents, j) for j in range(opened, first)):
