@@ -34,7 +34,10 @@ and a chosen sentence brings such a follow-on when that also scores within the
 margin, or says what a when, how-much or why question asks ("也许这会在接下来的6-12个月内发生")
 (the quote is then both sentences, verbatim, with their joint span). A quotation that opens in
 one sentence and closes in a later one (up to three before, two after) is quoted whole, from its
-opening to its close ("…Merav Ozair表示:“开源的意义在于…发展。开源总是‘胜利’。”"). A question that asks two
+opening to its close ("…Merav Ozair表示:“开源的意义在于…发展。开源总是‘胜利’。”"); a sentence echoing the
+one before ("马斯克也附和道:…") brings it (it holds the year, 2015); a list of short lines answering a
+question the article asks on the line before ("X.ai、Twitter和特斯拉之间的关系会是怎样的呢？" then the talent,
+data and compute lines) is one unit with that question, scored at its best line. A question that asks two
 things (``question.compound``) keeps evidence within a slightly wider margin.
 ``term_overlap`` (how much of the question the evidence covers, in any language)
 and ``states_figure`` (a question that asks how much, also beside another kind

@@ -4,8 +4,11 @@ With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT
 ``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone``, and uses the
 rewrite only when ``usable_rewrite`` says it is still a question that resolves something; offline,
 the earlier question is joined to it, or ``carry_topic`` adds the earlier question's names and topic
-words. ``messages`` turns chat history into LangChain messages for the synthesis prompt. What it
-leaves out: the condense call itself (``rag.answer.chain``).
+words. A question leans on the conversation when it points back (``points_back``: a pronoun, a
+demonstrative, "what about"), is too short to stand alone, or names no one; not when the user says
+it is a new one (``switches_topic``: "Switching gears: …", "换个话题") or, naming no one, it brings
+words the conversation never used (``new_topic``). ``messages`` turns chat history into LangChain
+messages for the synthesis prompt. What it leaves out: the condense call itself (``rag.answer.chain``).
 """
 
 from __future__ import annotations
