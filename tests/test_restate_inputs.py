@@ -207,3 +207,30 @@ def test_a_sentence_translated_before_is_shown_again_without_a_call(settings_fac
     translations = [r for r in server.requests[calls:] if "Translate this sentence" in str(r["body"]["messages"])]
     assert calls and not translations  # the second asking translated nothing again
     assert second.answer == first.answer and "Musk left the board" in second.answer
+
+
+def test_a_list_whose_whole_translation_fails_is_translated_line_by_line(settings_factory) -> None:
+    """The question the article asks and the talent, data and compute lines answering it are one unit; a
+    translation of the whole that leaves a Chinese word fails the check, and each line is then asked alone."""
+    from openai_server import ScriptedOpenAI
+    from rag.factory import build_chain
+
+    lines = {"关系会是怎样": "What will the relationship between X.ai, Twitter and Tesla be?",
+             "提供人才": "X.ai can provide talent.", "提供数据": "Twitter can provide data (at least some data).",
+             "优先计算": "Tesla can provide priority computing (Nvidia GPU in the short term, Dojo in the long term).",
+             "股权": "Tesla could also invest in X.ai with equity and get priority use of the AI X.ai develops."}
+
+    def reply(body: dict) -> str:
+        asked = body["messages"][-1]["content"]
+        found = [english for key, english in lines.items() if key in asked]
+        if len(found) > 1:
+            return "X.ai can provide talent and the priority使用权."  # the whole unit: a word left in Chinese
+        return found[0] if found else "Mark Zuckerberg said so."  # any other sentence fails: quoted
+
+    with ScriptedOpenAI() as server:
+        server.default = reply
+        chain = build_chain(settings_factory(chat_model="openai:gpt-4o-mini", openai_base_url=server.base_url,
+                                             openai_api_key="sk-test", timeout=5, max_retries=0, generation="restate"))
+        answer = chain.ask("If xAI, Twitter and Tesla did end up working together, what would each bring to the table?")
+    assert "X.ai can provide talent. Twitter can provide data (at least some data). Tesla can provide" in answer.answer
+    assert "使用权" not in answer.answer.split("[1]")[0]

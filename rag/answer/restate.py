@@ -12,7 +12,8 @@ prompt, not four); then the others start, side by side in the server's parallel 
 and are shown as they finish, in evidence order. A translation whose figures or names
 do not match its source (``rag.answer.faithful``), or that matched only once an invented aside
 was cut out, is asked for once more, with a second wording of the prompt and its quoted idioms
-in English (``idioms_spelled``); a try faithful as written is shown before a repaired one, and when both fail the quoted sentence is shown.
+in English (``idioms_spelled``); a try faithful as written is shown before a repaired one; a list unit that fails
+twice is translated line by line (``_by_line``); and when all fail the quoted sentence is shown.
 A sentence translated before in this process (``rag.answer.memo``) is shown as it was then, with no call.
 Every bullet goes through the same support check as any answer. What it leaves out:
 choosing the evidence, and the prompt's wording.
@@ -80,6 +81,24 @@ def _preferred(first: tuple[str, bool] | None, second: tuple[str, bool] | None) 
     return first
 
 
+def _by_line(chain: Runnable, question: str, source: str, target: str, unit: str, config: Any,
+             replies: list[Any]) -> tuple[str, bool] | None:
+    """A list unit (a question the article asks and the short lines answering it) translated line by line,
+    side by side, when the whole of it failed the check: the 1.5B model left one word of five lines in
+    Chinese ("the priority使用权"). None unless every line passes; the calls' replies join ``replies``."""
+    lines = [line for line in unit.splitlines() if line.strip()]
+    inputs = [restate_inputs(question, line, source, target) for line in lines]
+    asked = [i for i, p in enumerate(inputs) if p["translate"]]
+    outs = chain.batch([inputs[i] for i in asked], config) if asked else []
+    replies.extend(outs)
+    done = dict(zip(asked, outs))
+    checked = [_checked(reply_text(done[i]), line) if i in done else (one_line(_LABEL.sub("", line)), False)
+               for i, line in enumerate(lines)]
+    if any(c is None for c in checked):
+        return None
+    return " ".join(c[0] for c in checked if c), any(c[1] for c in checked if c)
+
+
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
             earlier: Sequence[Any] = (), memo: Memo | None = None) -> Iterator[str]:
     """Stream the bullets; fill ``answer`` (text, citations, usage with the ``earlier`` calls', incomplete).
@@ -130,6 +149,9 @@ def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evid
                 reply = chain.invoke(again, writer.config)
                 replies.append(reply)
                 text = _preferred(text, _checked(reply_text(reply), item.sentence.text))
+            if text is None and "\n" in item.sentence.text.strip():  # a list: each line on its own
+                text = _by_line(chain, question, source_label(by_n[item.n], language), target, item.sentence.text,
+                                writer.config, replies)
             text = text[0] if text else ""
             if not text:
                 text = f"“{item.sentence.text}”"  # a figure or a name did not survive: quote the source
