@@ -229,7 +229,8 @@ def test_a_question_in_words_no_article_uses_is_answered_where_its_names_meet(se
 
 @pytest.mark.parametrize("question", ["How much salary does Altman get paid at OpenAI?",
                                       "What verdict did the court reach on Musk's suit?",
-                                      "Who founded the robot startup Figure?"])
+                                      "Who founded the robot startup Figure?",
+                                      "When did Jason Kwon join OpenAI?"])
 def test_a_near_miss_asking_a_fact_no_sentence_states_is_refused(seeds_chain, question: str) -> None:
     """Sentences about Altman, the lawsuit or Figure were quoted for a salary, a verdict or a founder
     none of them states."""

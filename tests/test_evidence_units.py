@@ -491,6 +491,12 @@ def test_a_fact_asked_must_be_stated_in_one_of_its_words() -> None:
         "founded": "创始"}
     assert unstated("OpenAI是谁创立的？", "who", ["2015年,OpenAI由包括马斯克和奥特曼在内的11位联合创始人共同创立。"]) == {}
     assert unstated("What was the verdict?", "other", ["马斯克在旧金山法院提起诉讼。"]) == {"verdict": "verdict"}
+    # when someone joined: asked only by a when-question, stated only by a sentence saying they joined
+    assert asked("When did Jason Kwon join OpenAI?", "when") == {"joined": "join"}
+    assert asked("How can I join the reader group?", "how") == {}
+    assert unstated("When did Jason Kwon join OpenAI?", "when", ["2015年,OpenAI由11位联合创始人共同创立。"]) == {
+        "joined": "join"}
+    assert unstated("Jason Kwon是什么时候加入OpenAI的？", "when", ["他于2019年加入OpenAI。"]) == {}
 
 
 def test_a_quotation_is_told_open_or_closed_across_sentences() -> None:

@@ -11,7 +11,8 @@ founded Character.ai). ``unstated`` lists those a question asks that no evidence
 neighbours are context: "Figure的投资方…包括微软和OpenAI成立的创业基金", beside the sentence about
 Figure's funding, does not say who founded Figure); ``unwritten`` those no article says at all,
 which a refusal can name. Who founded something is asked only by a who-question ("Who founded
-…?", "…是谁创办的？"): "OpenAI's founders pledged…" asks how much, not who.
+…?", "…是谁创办的？"): "OpenAI's founders pledged…" asks how much, not who; when someone joined, only by
+a when-question ("When did Jason Kwon join OpenAI?", not "How can I join the reader group?").
 
 Only a short fixed table, of facts a person or a company has: refusing any question whose
 asked-for noun no article holds (``rag.answer.focus``) refused answerable questions whose noun
@@ -33,8 +34,9 @@ _TABLE: list[tuple[str, list[str], str]] = [
     ("married", ["结婚", "婚姻", "已婚", "妻子", "丈夫", "配偶"], r"marri(?:ed|age)|marry|wife|husband|spouse"),
     ("hearing", ["听证", "开庭", "庭审"], r"hearings?"),
     ("founded", ["创办", "创立", "创始"], r"found(?:ed|er|ers|ing)|established"),
+    ("joined", ["加入", "入职", "加盟"], r"join(?:s|ed|ing)?"),
 ]
-_ASKED_ONLY_BY_WHO = {"founded"}
+_ASKED_ONLY_BY = {"founded": "who", "joined": "when"}  # "When did Jason Kwon join OpenAI?"; not "how to join"
 _CHINESE = {name: zh for name, zh, _ in _TABLE}
 _PATTERNS = {name: re.compile("|".join([*zh, rf"\b(?:{en})\b"]), re.I) for name, zh, en in _TABLE}
 
@@ -44,7 +46,7 @@ def asked(question: str, kind: Kind) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, rx in _PATTERNS.items():
         m = rx.search(question)
-        if m and (name not in _ASKED_ONLY_BY_WHO or kind == "who"):
+        if m and _ASKED_ONLY_BY.get(name, kind) == kind:
             out[name] = m.group()
     return out
 
