@@ -303,3 +303,14 @@ def test_a_yes_no_follow_up_does_not_ask_what_the_question_before_asked(seeds_ch
     history = [{"role": "user", "content": offer}, {"role": "assistant", "content": "$97.4 billion. [1]"}]
     answer = seeds_chain.ask("Was that the first time he tried to get control of OpenAI?", history)
     assert not answer.refused and "直接控制" in " ".join(c.quote for c in answer.citations)
+
+
+def test_the_topic_follow_up_borrows_only_for_a_question_that_leans() -> None:
+    """``carry_topic`` (RAG_FOLLOWUP=topic) adds the earlier question's topic words to a follow-up that leans
+    on it, and leaves a new question naming no one as typed."""
+    from rag.answer.followup import carry_topic
+
+    offer = "How much did Musk's group offer to buy OpenAI?"
+    assert carry_topic("How did he respond?", offer).startswith("How did he respond? Musk")
+    new = "Who was the AI consultant who said open source always wins?"
+    assert carry_topic(new, offer) == new

@@ -102,7 +102,7 @@ def switches_topic(question: str) -> bool:
     return bool(_SWITCH.search(question))
 
 
-def topic_words(text: str) -> list[str]:
+def topic_terms(text: str) -> list[str]:
     """The words that carry a text's topic: English content words and Chinese dictionary words (two
     characters or more, question words left out), lower-cased."""
     return [w.lower() for w in content_words(text)] + segment(without_question_words(text))
@@ -114,7 +114,7 @@ def new_topic(question: str, history: History) -> bool:
     offer is a new question (it was joined to the offer question and answered about the offer);
     "Who else was in the investor group?" is not (two words, one of them said)."""
     said = " ".join(t.get("content", "") for t in history).lower()
-    fresh = [w for w in dict.fromkeys(topic_words(question)) if w[:STEM] not in said]
+    fresh = [w for w in dict.fromkeys(topic_terms(question)) if w[:STEM] not in said]
     return len(fresh) >= NEW_TOPIC_WORDS
 
 
@@ -153,7 +153,7 @@ def carry_topic(question: str, previous: str) -> str:
     only the earlier question's topic terms (names from the glossary, capitalised
     words, content words), not its question words.
     """
-    if not leans_on_history(question):
+    if not leans_on_history(question, [{"role": "user", "content": previous}]):
         return question
     own = set(keyword_tokens(question))
     words = re.findall(r"[A-Za-z][A-Za-z0-9.-]{2,}|[\u4e00-\u9fff]{2,}", previous)

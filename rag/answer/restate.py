@@ -94,9 +94,10 @@ def _by_line(chain: Runnable, question: str, source: str, target: str, unit: str
     done = dict(zip(asked, outs))
     checked = [_checked(reply_text(done[i]), line) if i in done else (one_line(_LABEL.sub("", line)), False)
                for i, line in enumerate(lines)]
-    if any(c is None for c in checked):
+    passed = [c for c in checked if c is not None]
+    if len(passed) < len(checked):
         return None
-    return " ".join(c[0] for c in checked if c), any(c[1] for c in checked if c)
+    return " ".join(text for text, _ in passed), any(fixed for _, fixed in passed)
 
 
 def restate(chain: Runnable, writer: Writer, answer: Answer, question: str, evidence: Evidence,
