@@ -111,11 +111,11 @@ def test_what_leans_on_the_conversation(question: str, leans: bool) -> None:
 
 
 def test_so_much_and_a_described_article_are_no_pointers() -> None:
-    from rag.answer.followup import points_back
+    from rag.answer.followup import refers_back
 
-    assert not points_back("为什么搜索引擎那么依赖必应？") and points_back("那他为什么离开了？")
-    assert not points_back("那篇讲Meta和xAI争夺Character.ai的FT文章里，Meta原来叫什么？")  # it says which
-    assert points_back("那篇文章里，Meta原来叫什么？")
+    assert not refers_back("为什么搜索引擎那么依赖必应？") and refers_back("那他为什么离开了？")
+    assert not refers_back("那篇讲Meta和xAI争夺Character.ai的FT文章里，Meta原来叫什么？")  # it says which
+    assert refers_back("那篇文章里，Meta原来叫什么？")
 
 
 def test_traditional_questions_are_searched_with_mainland_words(seeds_chain) -> None:

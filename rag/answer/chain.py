@@ -47,7 +47,7 @@ from rag.dates import source_label
 from rag.llm.failures import model_error
 from rag.models import Answer, Evidence, Sentence
 from rag.retrieval.filters import Filters
-from rag.retrieval.question import for_search, kind, quoted, script, to_script, yes_no
+from rag.retrieval.question import follow_up_kind, for_search, quoted, script, to_script
 from rag.retrieval.recency import rerank_by_recency
 from rag.retrieval.retrieve import Retriever
 from rag.retrieval.translate import translate as dictionary_translate
@@ -234,8 +234,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         retrieval = self.retriever.retrieve(standalone, max(k, self.rerank_depth), searched, filters, config,
                                             also_scored=[question],  # a follow-up's sentences: also by what it asks now
                                             phrases=quotes)
-        own = kind(question)  # a follow-up's own question word decides, else the joined question's
-        asked = own if own != "other" or yes_no(question) else kind(standalone)
+        asked = follow_up_kind(question, standalone)  # its own question word, else the joined question's
         passages = rerank_by_recency(retrieval.passages) if asked == "latest" else retrieval.passages  # news:
         evidence = select(question, standalone, retrieval.queries, asked, passages,  # newer articles first
                           retrieval.sentences, self.retriever.knows, k=k,

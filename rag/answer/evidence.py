@@ -109,8 +109,10 @@ def topic_words(question: str, known: Known) -> list[list[str]]:
     each glossary name in all its spellings.
     """
     if detect_language(question) == "en":
-        phrases = [g for g in name_groups(question) if any(" " in t and t.lower() in question.lower() for t in g)]
-        inside = {w.lower() for g in phrases for t in g if " " in t and t.lower() in question.lower() for w in t.split()}
+        lowered = question.lower()
+        said = [t for g in name_groups(question) for t in g if " " in t and t.lower() in lowered]  # "open source"
+        phrases = [g for g in name_groups(question) if any(t in said for t in g)]
+        inside = {w.lower() for t in said for w in t.split()}
         return [[*word_variants(w, known), *relation_forms(w)] for w in content_words(question)
                 if w.lower() not in inside] + [list(g) for g in phrases]
     names = name_groups(question)

@@ -4,7 +4,7 @@ With an LLM the chain condenses the question with the history (``CONDENSE_PROMPT
 ``transcript``, earlier answers cut short by ``brief``) unless it ``stands_alone``, and uses the
 rewrite only when ``usable_rewrite`` says it is still a question that resolves something; offline,
 the earlier question is joined to it, or ``carry_topic`` adds the earlier question's names and topic
-words. A question leans on the conversation when it points back (``points_back``: a pronoun, a
+words. A question leans on the conversation when it refers back (``refers_back``: a pronoun, a
 demonstrative, "what about"), is too short to stand alone, or names no one; not when the user says
 it is a new one (``switches_topic``: "Switching gears: …", "换个话题") or, naming no one, it brings
 words the conversation never used (``new_topic``). ``messages`` turns chat history into LangChain
@@ -83,18 +83,26 @@ def new_names(question: str, history: History) -> list[list[str]]:
     ("How did Altman respond?" after an answer naming 山姆·奥特曼 does not). None when it points back
     with a pronoun or "what about": "…what did the emails Altman published say he actually handed
     over?" is still about the "he" of the conversation."""
-    if points_back(question) and not switches_topic(question):
+    if refers_back(question):
         return []
-    said = " ".join(t.get("content", "") for t in history).lower()
+    said = _said(history)
     named = [spellings(n) for n in sorted(named_in(question))]
     return [forms for forms in named if not any(f.lower() in said for f in forms)]
 
 
-def points_back(question: str) -> bool:
-    """A pronoun, a demonstrative or "what about": "How did he respond?", "那他为什么离开了？". 这么 and
-    那么 inside a sentence are adverbs ("为什么那么依赖必应？": so much), not pointers; nor is 那篇 before
-    the article's own description ("那篇讲Meta和xAI争夺Character.ai的FT文章里…"; "那篇文章" is one)."""
-    return bool(_FOLLOW_UP.search(_ADVERB.sub("", _DESCRIBED.sub("", question))))
+def refers_back(question: str) -> bool:
+    """A pronoun, a demonstrative or "what about" ("How did he respond?", "那他为什么离开了？"), in a
+    question the user does not call a new one (``switches_topic``: in "另外想问下，DuckDuckGo这类搜索引擎…"
+    这类 points at DuckDuckGo). 这么 and 那么 inside a sentence are adverbs ("为什么那么依赖必应？": so
+    much), not pointers; nor is 那篇 before the article's own description ("那篇讲Meta和xAI争夺
+    Character.ai的FT文章里…"; "那篇文章" is one)."""
+    return (bool(_FOLLOW_UP.search(_ADVERB.sub("", _DESCRIBED.sub("", question))))
+            and not switches_topic(question))
+
+
+def _said(history: History) -> str:
+    """Every turn of ``history``, as one lower-cased text."""
+    return " ".join(t.get("content", "") for t in history).lower()
 
 
 def switches_topic(question: str) -> bool:
@@ -113,7 +121,7 @@ def new_topic(question: str, history: History) -> bool:
     used: "Who was the AI consultant who said open source always wins?" after a question about Musk's
     offer is a new question (it was joined to the offer question and answered about the offer);
     "Who else was in the investor group?" is not (two words, one of them said)."""
-    said = " ".join(t.get("content", "") for t in history).lower()
+    said = _said(history)
     fresh = [w for w in dict.fromkeys(topic_terms(question)) if w[:STEM] not in said]
     return len(fresh) >= NEW_TOPIC_WORDS
 
@@ -127,10 +135,10 @@ def leans_on_history(question: str, history: History = ()) -> bool:
 
 
 def _leans(question: str, named: int, history: History) -> bool:
-    if switches_topic(question):  # "另外想问下，DuckDuckGo这类搜索引擎…": 这类 points at DuckDuckGo
-        return False
-    if points_back(question):
+    if refers_back(question):
         return True
+    if switches_topic(question):
+        return False
     return (len(keyword_tokens(question)) <= 3 and named < 2) or (not named and not new_topic(question, history))
 
 

@@ -118,6 +118,13 @@ def follow_up_kinds(question: str, standalone: str) -> set[Kind]:
     return kinds(question) or (set() if yes_no(question) else kinds(standalone))
 
 
+def follow_up_kind(question: str, standalone: str) -> Kind:
+    """The kind a follow-up asks (``kind``), read as ``follow_up_kinds`` reads its kinds: its own, else,
+    unless it is ``yes_no``, the joined question's."""
+    own = kind(question)
+    return own if own != "other" or yes_no(question) else kind(standalone)
+
+
 # A quoted phrase: in typographic or CJK quotation marks, or straight double quotes (never a lone
 # apostrophe: "Musk's … OpenAI's" is no quote).
 _QUOTE = re.compile(r"“([^”]+)”|「([^」]+)」|『([^』]+)』|\"([^\"]+)\"")
