@@ -448,6 +448,18 @@ def test_a_glossary_phrase_is_one_topic_word_in_all_its_spellings() -> None:
     assert not any(forms[0] in {"open", "source"} for forms in topic)
 
 
+def test_a_chinese_questions_filler_words_are_no_topic_and_a_complaint_is_the_lawsuit() -> None:
+    """"马斯克在起诉书里具体要求OpenAI做哪些事？": 具体 ("specifically") asks, and 起诉书 is the 诉状 the article
+    writes; the sentence listing his demands ("…仔细看马斯克提起的诉状…他要求OpenAI赔偿…") then covers every topic word."""
+    from rag.answer.evidence import coverage, topic_words
+    from rag.text import keyword_tokens
+
+    topic = topic_words("马斯克在起诉书里具体要求OpenAI做哪些事？", lambda w: True)
+    assert not any("具体" in forms for forms in topic)
+    demands = "仔细看马斯克提起的诉状,他斥责奥尔特曼违反信托义务,他要求OpenAI赔偿,并面向公众开源。"
+    assert coverage(topic, set(keyword_tokens(demands))) == 1.0
+
+
 def test_chinese_words_read_from_either_side() -> None:
     """``segment`` keeps one reading where the two directions disagree; ``readings`` has both."""
     from rag.retrieval.translate import readings, segment
@@ -497,6 +509,10 @@ def test_a_fact_asked_must_be_stated_in_one_of_its_words() -> None:
     assert unstated("When did Jason Kwon join OpenAI?", "when", ["2015年,OpenAI由11位联合创始人共同创立。"]) == {
         "joined": "join"}
     assert unstated("Jason Kwon是什么时候加入OpenAI的？", "when", ["他于2019年加入OpenAI。"]) == {}
+    # the fact stated of someone else does not answer: OpenAI's founders are not Character.ai's
+    founders = ["2015年,OpenAI由包括马斯克和奥特曼在内的11位联合创始人共同创立。"]
+    assert unstated("Who founded Character.ai?", "who", founders, [["Character.ai"]]) == {"founded": "founded"}
+    assert unstated("Who founded OpenAI?", "who", founders, [["OpenAI"]]) == {}
 
 
 def test_a_quotation_is_told_open_or_closed_across_sentences() -> None:

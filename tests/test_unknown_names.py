@@ -101,6 +101,9 @@ def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds
     assert seeds_chain.ask("How do I bake sourdough bread?").answer.endswith("None of them mentions bake, sourdough or bread.")
     assert seeds_chain.ask("Who won the 2022 FIFA World Cup?").answer.endswith("None of them mentions FIFA World Cup.")
     assert not seeds_chain.ask("When was OpenAI founded, and by how many co-founders?").refused
+    # a nationality is known as its country: "Chinese" is 中国, which the dictionary does not give
+    chinese = seeds_chain.ask("Which Chinese rival made waves with a cheap AI product built on Meta's open model?")
+    assert not chinese.refused and "DeepSeek" in chinese.answer
 
 
 @pytest.mark.parametrize(("question", "unknown", "language", "listed"), [
@@ -115,6 +118,7 @@ def test_a_question_about_nothing_the_articles_hold_is_refused_saying_what(seeds
     # a given name beside a glossary surname: the articles may write the full name in characters
     ("What does Satya Nadella think of Musk's lawsuit?", ["Satya"], "en", ""),
     ("What did Zorblax and Satya Nadella say?", ["Zorblax", "Satya"], "en", "Zorblax"),
+    ("Which Zorblax rival won?", ["Zorblax"], "en", "Zorblax"),  # not "Which Zorblax"
 ])
 def test_unknown_names_are_listed_as_the_question_writes_them(question, unknown, language, listed) -> None:
     from rag.answer.unknown import unknown_listed

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from rag.answer.evidence import mentions
 from rag.retrieval.question import Kind
 
 # (name, Chinese words, English words), each side also the words a sentence must hold
@@ -51,11 +52,13 @@ def asked(question: str, kind: Kind) -> dict[str, str]:
     return out
 
 
-def unstated(question: str, kind: Kind, texts: Sequence[str]) -> dict[str, str]:
-    """The facts the question asks (``asked``) that none of ``texts`` (the evidence sentences) states in
-    any of the fact's words, each with the question's word for it."""
+def unstated(question: str, kind: Kind, texts: Sequence[str], named: Sequence[Sequence[str]] = ()) -> dict[str, str]:
+    """The facts the question asks (``asked``) that none of ``texts`` (the evidence, each sentence with its
+    neighbours) states in any of the fact's words, beside one of the question's names (``named``, each in
+    all its spellings): "2015年,OpenAI由…11位联合创始人共同创立" says who founded OpenAI, not Character.ai,
+    so it does not answer "Who founded Character.ai?"."""
     return {name: word for name, word in asked(question, kind).items()
-            if not any(_PATTERNS[name].search(t) for t in texts)}
+            if not any(_PATTERNS[name].search(t) and mentions(named, t) for t in texts)}
 
 
 def unwritten(facts: dict[str, str], known: Callable[[str], bool]) -> list[str]:

@@ -30,7 +30,7 @@ from rag.answer import news
 from rag.answer.attributes import unstated, unwritten
 from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
-from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, select
+from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, name_forms, select, topic_words
 from rag.answer.extractive import compose
 from rag.answer.followup import (History, carry_topic, leans_on_history, new_names, stands_alone,
                                  transcript, usable_rewrite)
@@ -241,7 +241,9 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
                           figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about, quotes=quotes)
         chosen = [it.sentence.text for it in evidence.items]
-        missing = unstated(standalone, asked, chosen + evidence.checked)
+        named = name_forms(topic_words(standalone, self.retriever.knows))
+        windows = [" ".join(s.text for s in it.sentences) for it in evidence.items]
+        missing = unstated(standalone, asked, windows + evidence.checked, named)
         evidence.unstated = list(missing.values())  # a salary, a verdict, a founder no sentence states
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
                                   or unknown_topic(standalone, self.retriever.knows, chosen)

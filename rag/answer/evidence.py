@@ -89,7 +89,7 @@ _POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|�
 
 # Chinese question words: what is asked, not what the evidence must contain.
 ZH_ASKING = frozenset("为什么 什么 怎么样 怎么 多少 哪些 哪个 哪里 哪所 哪家 哪位 是否 如何 有没有 何时 什么时候 为何 原因 "
-                      "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 几个 怎样 多久 多大 "
+                      "是不是 可以 能否 请问 一下 一些 根据 文章 报道 最新 最近 这篇 分别 到底 究竟 具体 几个 怎样 多久 多大 "
                       # a follow-up's connectives: "他后来起诉了谁？" asks who he sued, not about 后来 (which no
                       # article writes, so the question was refused as "文章中没有提到后来")
                       "后来 然后 接着 之后 "

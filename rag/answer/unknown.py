@@ -116,13 +116,21 @@ def refusal_terms(own: str, standalone: str, unknown: Sequence[str], known: Call
     return standalone, list(unknown)
 
 
+def _without_opening_word(run: str) -> str:
+    """A run of capitalised words without the question's opening function words ("Which Chinese": "Chinese")."""
+    words = run.split()
+    while len(words) > 1 and words[0].lower() in STOPWORDS:
+        words = words[1:]
+    return " ".join(words)
+
+
 def unknown_listed(question: str, unknown: Sequence[str], language: str) -> str:
     """``unknown`` as a reader would write it: each unknown name inside the question's run of capitalised
     words ("Who won the 2022 FIFA World Cup?": "FIFA World Cup", not "FIFA, Cup"), the last one after "or"
     ("bake, sourdough or bread"; 或 in Chinese). A name whose run holds a glossary name ("Satya Nadella")
     is left out, '' when none is left: Chinese articles write such a full name in characters
     (萨蒂亚・纳德拉), where no dictionary finds "Satya", so "None of them mentions Satya" could be false."""
-    runs = [_POSSESSIVE.sub("", m.group()) for m in _NAME_RUN.finditer(question)]
+    runs = [_without_opening_word(_POSSESSIVE.sub("", m.group())) for m in _NAME_RUN.finditer(question)]
     shown: list[str] = []
     for term in unknown:
         run = next((r for r in runs if term in r.split()), term)

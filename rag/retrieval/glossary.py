@@ -30,6 +30,8 @@ GROUPS: list[list[str]] = [
     ["New York Times", "纽约时报"],
     ["Bloomberg", "彭博"],
     ["San Francisco", "旧金山"],
+    ["China", "Chinese", "中国"],  # "Which Chinese rival…": the dictionary gives "Chinese" only 中文, 汉语
+    ["United States", "American", "美国"],
     ["Silicon Valley", "硅谷"],
     ["OKEx", "欧易"],
     ["Optimus", "擎天柱"],
@@ -37,7 +39,7 @@ GROUPS: list[list[str]] = [
     ["AGI", "通用人工智能"],
     ["LLM", "大型语言模型", "大语言模型"],
     ["nonprofit", "non-profit", "非营利", "非盈利"],
-    ["lawsuit", "诉讼", "起诉"],
+    ["lawsuit", "诉讼", "起诉", "诉状"],
     ["co-founder", "cofounder", "联合创始人"],
 ]
 # Words that match across languages for search and topic coverage only: unlike GROUPS, they
