@@ -551,3 +551,28 @@ def test_a_list_answering_the_articles_own_question_is_quoted_whole_with_it() ->
     assert unit(sents, 1, text, lambda j: False) == (1, 1)
     text, sents = _lines("Q2: How might these partnerships impact AGI?", "A2: They could accelerate research in AGI.")
     assert unit(sents, 1, text, lambda j: False) == (1, 1)  # one answer line: no list
+
+
+def test_prose_answering_the_articles_own_question_of_the_same_kind_is_judged_with_it() -> None:
+    """"那为什么不在特斯拉内部开发这个新的LLM呢？" is answered by the paragraph after it, whose words (治理机制,
+    少数股东) no question uses: each of its sentences is scored with the question's words, at the question's
+    similarity up to the best any sentence has alone; only when the user asks the same kind of thing."""
+    from rag.answer.evidence import as_shown, question_before, same_kind
+
+    asked = "那为什么不在特斯拉内部开发这个新的LLM呢？"
+    text = f"特斯拉将获益匪浅。\n\n{asked}\n\n我认为特斯拉可能没有建立正确的治理机制……埃隆是特斯拉的少数股东。\n\n另外，开发需要专注。"
+    parts = [("特斯拉将获益匪浅。", 0.30), (asked, 0.45), ("我认为特斯拉可能没有建立正确的治理机制……", 0.20),
+             ("埃隆是特斯拉的少数股东。", 0.10), ("另外，开发需要专注。", 0.20)]
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh", score=v)
+             for t, v in parts]
+    assert [question_before(sents, i, text) for i in range(5)] == [None, None, 1, 1, None]  # a paragraph break ends it
+    shown = as_shown(sents, 3, text, ceiling=0.40, kind="why")
+    assert shown.score == 0.40 and asked in shown.text  # capped at the best alone
+    assert as_shown(sents, 3, text, ceiling=0.40, kind="when") is sents[3]  # a when question: not its answer
+    assert as_shown(sents, 4, text, ceiling=0.40, kind="why") is sents[4]
+    assert same_kind("how", "other") and not same_kind("why", "other")
+    # a question inside a paragraph asks nothing its next sentence answers
+    inline = "他问道：这合法吗？随后他起诉了。"
+    one = [Sentence(chunk_id="d#0", text=t, start=inline.index(t), end=inline.index(t) + len(t), language="zh")
+           for t in ("他问道：这合法吗？", "随后他起诉了。")]
+    assert question_before(one, 1, inline) is None

@@ -60,6 +60,7 @@ from collections.abc import Callable, Sequence
 from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, follow_up_kinds, holds_phrase, kinds
+from rag.retrieval.question import kind as question_kind
 from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate,
                       quote_opened_before, quote_runs_on)
 from rag.answer.focus import counted
@@ -199,11 +200,12 @@ def select(
     kind_cue = cue_for(kind, question if asked_name(question) else standalone)  # a follow-up's own name first
     count_of = counted(question, known)  # what this turn counts, not an earlier one
     scored: list[tuple[float, Passage, int]] = []
+    best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     for p in passages:
         sents = sentences.get(p.chunk_id, [])
         for i, s in enumerate(sents):
             if is_content(s.text) and not _near_forgery(sents, i):
-                shown = as_shown(sents, i, p.text)
+                shown = as_shown(sents, i, p.text, best, kind)
                 value = score(shown, topic, kind, p.n, cue_weight, asked, figure_weight, kind_cue)
                 value += QUOTE_WEIGHT if holds_phrase(shown.text, quotes) else 0.0
                 scored.append((value, p, i))
@@ -259,7 +261,6 @@ def select(
             kept = ranked.model_copy(update={"score": items[cut].sentence.score})
             items[cut] = item.model_copy(update={"sentence": kept})
     items = _at_most(items, max_items, lambda it: figure_asked(it.sentence.text))
-    best = max((s.score for sents in sentences.values() for s in sents if is_content(s.text)), default=-1.0)
     own = kinds(question)
     asks = follow_up_kinds(question, standalone) | {kind}  # a follow-up joined to an earlier question asks what it asks
     items = lead(items, kind, asked, count_of, kind_cue)
@@ -389,6 +390,32 @@ def answers_heading(sents: Sequence[Sentence], i: int, text: str) -> bool:
             and list_runs_on(sents, i, text) > 0)
 
 
+ANSWER_SENTENCES = 4  # sentences of the paragraph after an article's question that answer it
+
+
+def question_before(sents: Sequence[Sentence], i: int, text: str) -> int | None:
+    """The index of the question the article asks on a line of its own just before the paragraph holding sentence
+    ``i`` (within ``ANSWER_SENTENCES``), or None: "那为什么不在特斯拉内部开发这个新的LLM呢？" then "我认为特斯拉可能没有
+    建立正确的治理机制……埃隆是特斯拉的少数股东…"; the FT summary's "Q3: What are some potential risks…?" then
+    each sentence of its "A3: …" line. Such a sentence answers what that question asks."""
+    j = i
+    while j > 0 and i - j < ANSWER_SENTENCES:
+        gap = text[sents[j - 1].end : sents[j].start]
+        if sents[j - 1].text.rstrip().endswith(("?", "？")):
+            line = "\n" in gap and len(sents[j - 1].text.strip()) >= 6 and not _near_forgery(sents, j - 1)
+            return j - 1 if line else None
+        if "\n\n" in gap.replace(" ", ""):  # a paragraph break: the question would be further up
+            return None
+        j -= 1
+    return None
+
+
+def same_kind(a: Kind, b: Kind) -> bool:
+    """Two questions ask the same kind of thing: the same kind, or each "how" or "other" ("How might these partnerships
+    impact…?" and "…会产生什么影响？"). "埃隆·马斯克会要求特斯拉…投资…吗？" is not answered where the user asks why."""
+    return a == b or {a, b} <= {"how", "other"}
+
+
 def list_runs_on(sents: Sequence[Sentence], i: int, text: str) -> int:
     """How many lines after line ``i`` continue it as a list: each short (``SHORT_LINE``) and on a line of its
     own, as ``i`` is; at most ``LIST_LINES``."""
@@ -400,14 +427,23 @@ def list_runs_on(sents: Sequence[Sentence], i: int, text: str) -> int:
     return n
 
 
-def as_shown(sents: Sequence[Sentence], i: int, text: str) -> Sentence:
+def as_shown(sents: Sequence[Sentence], i: int, text: str, ceiling: float = 1.0, kind: Kind | None = None) -> Sentence:
     """Sentence ``i`` as it is scored: with what it introduces when it ends with a colon (the two are
     one unit, ``unit``), at the better similarity of the two. "然而,Altman不仅拒绝了提议,还以讽刺的方式回应道:"
     is judged with the reply it introduces; the first line answering a question the article asks, with
-    the question and the list it opens (``answers_heading``), at the best similarity of them."""
+    the question and the list it opens (``answers_heading``), at the best similarity of them. A sentence of
+    the paragraph answering a question the article asks of the same ``kind`` as the user's (``question_before``,
+    ``same_kind``) is judged with that question's words and at its similarity, up to ``ceiling`` (the best any
+    sentence has on its own: the FT summary's "Q2: …" matches its English paraphrase far better than any
+    sentence, and its answer alone then crowded out the Chinese "答案2" that says the rest)."""
     if answers_heading(sents, i, text):
         parts = sents[i - 1 : i + list_runs_on(sents, i, text) + 1]
         return joined(parts, text).model_copy(update={"score": max(x.score for x in parts)})
+    asked = question_before(sents, i, text)
+    if asked is not None and kind is not None and same_kind(question_kind(sents[asked].text), kind):
+        question = sents[asked]  # prose answering the article's own question: judged with it
+        return sents[i].model_copy(update={"text": f"{question.text}\n{sents[i].text}",
+                                           "score": max(sents[i].score, min(question.score, ceiling))})
     if not introduces(sents, i):
         return sents[i]
     both = joined(sents[i : i + 2], text)
