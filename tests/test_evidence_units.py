@@ -489,6 +489,10 @@ def test_parting_ways_asks_why_he_left_but_not_the_other_way_round() -> None:
     assert ["leave", "left", "离开", "退出"] in name_groups("埃隆·马斯克为何与OpenAI分道扬镳？")
     assert {"离开", "退出"} <= set(expansions("Why did Musk and OpenAI part ways?"))
     assert "分道扬镳" not in expansions("Why did Musk leave OpenAI?")
+    # a tweet is on Twitter ("马斯克还在推特上质疑…"); a question about Twitter asks about no tweet
+    assert ["Twitter", "推特"] in name_groups("马斯克发推时说OpenAI值多少钱？")
+    assert "推特" in expansions("What did Musk say when he tweeted about OpenAI?")
+    assert "发推" not in expansions("How much did Musk pay for Twitter?")
 
 
 def test_a_fact_asked_must_be_stated_in_one_of_its_words() -> None:

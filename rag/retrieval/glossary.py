@@ -11,6 +11,7 @@ dense retrieval carries meaning.
 
 from __future__ import annotations
 
+_TWITTER = ["Twitter", "推特"]
 # Each group: spellings of one name, English first.
 GROUPS: list[list[str]] = [
     ["Musk", "Elon Musk", "马斯克", "埃隆", "伊隆"],
@@ -19,7 +20,7 @@ GROUPS: list[list[str]] = [
     ["Microsoft", "微软"],
     ["Tesla", "特斯拉"],
     ["Google", "谷歌"],
-    ["Twitter", "推特"],
+    _TWITTER,
     ["Nvidia", "英伟达"],
     ["Intel", "英特尔"],
     ["Amazon", "亚马逊"],
@@ -52,7 +53,9 @@ TERMS: list[list[str]] = [
 
 # Words that mean a term one way only: a question saying Musk and OpenAI "parted ways" (分道扬镳) asks
 # why he left; a question asking why he left does not ask where "双方分道扬镳多年" is written.
-ONE_WAY: dict[str, list[str]] = {"分道扬镳": TERMS[0], "part ways": TERMS[0], "parted ways": TERMS[0]}
+ONE_WAY: dict[str, list[str]] = {"分道扬镳": TERMS[0], "part ways": TERMS[0], "parted ways": TERMS[0],
+                                  # a tweet is said on Twitter: "马斯克发推时说…" asks what he wrote 在推特上
+                                  **{w: _TWITTER for w in ("发推", "tweet", "tweeted", "tweets")}}
 
 _INDEX: dict[str, list[str]] = {}
 for _group in GROUPS + TERMS:
