@@ -580,3 +580,16 @@ def test_prose_answering_the_articles_own_question_of_the_same_kind_is_judged_wi
     one = [Sentence(chunk_id="d#0", text=t, start=inline.index(t), end=inline.index(t) + len(t), language="zh")
            for t in ("他问道：这合法吗？", "随后他起诉了。")]
     assert question_before(one, 1, inline) is None
+
+
+def test_an_ellipsis_inside_a_line_ends_no_quoted_sentence() -> None:
+    """The splitter ends a sentence at "……"; when the line goes on, evidence quotes both halves as one."""
+    from rag.answer.evidence import unit
+
+    text = "我认为特斯拉可能没有建立正确的治理机制……埃隆是特斯拉的少数股东，他将失去控制。\n另外，开发需要专注。"
+    parts = ["我认为特斯拉可能没有建立正确的治理机制……", "埃隆是特斯拉的少数股东，他将失去控制。", "另外，开发需要专注。"]
+    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh")
+             for t in parts]
+    assert unit(sents, 0, text, lambda j: False) == (0, 1)
+    assert unit(sents, 1, text, lambda j: False) == (0, 1)
+    assert unit(sents, 2, text, lambda j: False) == (2, 2)  # a new line: its own sentence

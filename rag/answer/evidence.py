@@ -468,7 +468,19 @@ def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int],
     on = quote_runs_on(texts, last)
     if on and all(not _near_forgery(sents, j) for j in range(last + 1, last + on + 1)):
         last += on
+    while first > 0 and trails_off(sents, first - 1, text):  # "……" inside a line ends no sentence
+        first -= 1
+    while last + 1 < len(sents) and trails_off(sents, last, text):
+        last += 1
     return first, last
+
+
+def trails_off(sents: Sequence[Sentence], i: int, text: str) -> bool:
+    """Sentence ``i`` ends with an ellipsis and the same line goes on with content: "我认为特斯拉可能没有建立正确的
+    治理机制……埃隆是特斯拉的少数股东，…" is one sentence the splitter cut at "……"."""
+    return (i + 1 < len(sents) and sents[i].text.rstrip().endswith(("…", "..."))
+            and "\n" not in text[sents[i].end : sents[i + 1].start]
+            and is_content(sents[i + 1].text) and not _near_forgery(sents, i + 1))
 
 
 def joined(parts: Sequence[Sentence], text: str) -> Sentence:
