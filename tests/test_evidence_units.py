@@ -486,7 +486,7 @@ def test_parting_ways_asks_why_he_left_but_not_the_other_way_round() -> None:
     "Why did Musk leave OpenAI?" is not also searched for 分道扬镳 ("尽管双方分道扬镳多年…" answers nothing)."""
     from rag.retrieval.glossary import expansions, name_groups
 
-    assert ["leave", "left", "离开", "退出"] in name_groups("埃隆·马斯克为何与OpenAI分道扬镳？")
+    assert ["leave", "left", "departure", "离开", "退出"] in name_groups("埃隆·马斯克为何与OpenAI分道扬镳？")
     assert {"离开", "退出"} <= set(expansions("Why did Musk and OpenAI part ways?"))
     assert "分道扬镳" not in expansions("Why did Musk leave OpenAI?")
     # a tweet is on Twitter ("马斯克还在推特上质疑…"); a question about Twitter asks about no tweet

@@ -194,6 +194,9 @@ def select(
     The passages returned are the ones holding evidence (at most ``k``), then the best
     fused others, ``k`` in all. ``about`` (names, each in all its spellings): only sentences naming
     one of them, or beside one that does, are evidence, when some are. ``quotes``: phrases the question quotes.
+    A why question's evidence says, in or beside it, what the question asks about (one of its topic words that
+    is not a name: "leave", 退出), when two such sentences are within the margin of the best: "…974亿美元的收购
+    要约…" names Musk and OpenAI but gives no reason he left.
     """
     topic = topic_words(standalone, known)
     asked = relations_asked(standalone)
@@ -212,6 +215,10 @@ def select(
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     if about:  # a follow-up that names someone or something new is answered about it
         scored = [x for x in scored if mentions(about, _beside(sentences[x[1].chunk_id], x[2]))] or scored
+    doing = [forms for forms in topic if not is_name(forms)]
+    if kind == "why" and doing:  # a cause of what is asked about: said beside it
+        on_it = [x for x in scored if coverage(doing, set(keyword_tokens(_beside(sentences[x[1].chunk_id], x[2])))) > 0]
+        scored = on_it if len(on_it) >= 2 and on_it[0][0] >= scored[0][0] - margin else scored
     margin = margin + COMPOUND_MARGIN if compound(question) else margin  # two things asked: more evidence
     cutoff = scored[0][0] - margin if scored else 0.0
     # a how-much question's figures of the relation asked are all wanted (sources disagree): wider margin

@@ -47,7 +47,7 @@ GROUPS: list[list[str]] = [
 # are not names, so prompts do not gloss them ("宣布退出 (leave)" made the model write "(leave)")
 # and the conflict finder does not take them for parties.
 TERMS: list[list[str]] = [
-    ["leave", "left", "离开", "退出"],  # news says 退出 (quit the board) where a question asks 离开 / "leave"
+    ["leave", "left", "departure", "离开", "退出"],  # news says 退出 (quit the board) where a question asks 离开 / "leave"
     ["open source", "open-source", "开源"],  # not in CC-CEDICT
 ]
 

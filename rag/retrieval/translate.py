@@ -46,7 +46,7 @@ PER_WORD = 3  # Chinese headwords kept per English word
 MULTI_WORD_PENALTY = 4  # a word of a multi-word sense ranks after every one-word sense
 _QUESTION_WORDS = frozenset(
     "much many long often happen happened against toward towards according article articles say says said "
-    "report reports reported news latest recent recently else".split()
+    "report reports reported news latest recent recently else reason reasons".split()
 )  # asked, not searched for
 Known = Callable[[str], bool]
 
