@@ -26,10 +26,11 @@ def test_only_translations_the_articles_use_are_kept() -> None:
 
 
 def test_a_noun_translates_by_its_verb_when_its_own_senses_are_not_in_the_articles() -> None:
-    """"departure" is 发车/出港 in the dictionary; the articles write 离开 (depart)."""
+    """"departure" is 发车/出港 in the dictionary; the articles write 离开 (depart; also the glossary's leaving)."""
     assert english_to_chinese("departure", lambda w: w == "离开") == ["离开"]
     assert english_to_chinese("rejection", lambda w: w == "拒绝") == ["拒绝"]
-    assert english_to_chinese("departure", lambda w: w in ("离开", "发车")) == ["发车"]  # its own sense first
+    assert english_to_chinese("donation", lambda w: w in ("捐款", "乐捐")) == ["捐款"]  # its own sense first
+    assert english_to_chinese("donation", lambda w: w == "乐捐") == ["乐捐"]  # else the verb's ("donate")
 
 
 def test_an_idiom_or_figure_of_speech_has_its_figurative_sense() -> None:
