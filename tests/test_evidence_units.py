@@ -532,6 +532,12 @@ def test_a_quotation_is_told_open_or_closed_across_sentences() -> None:
     assert quote_opened_before(["“一。", "二。", "三。", "四。", "五。”"], 4) == 0  # opened more than three before
 
 
+def _located(text: str, parts: list[str], scores: list[float] | None = None) -> list[Sentence]:
+    """``parts`` (each found in ``text``) as Chinese sentences with their spans and ``scores``."""
+    return [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
+                     score=v) for t, v in zip(parts, scores or [0.0] * len(parts), strict=True)]
+
+
 def _lines(*lines: str) -> tuple[str, list[Sentence]]:
     text = "\n".join(lines)
     sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh",
@@ -565,10 +571,8 @@ def test_prose_answering_the_articles_own_question_of_the_same_kind_is_judged_wi
 
     asked = "那为什么不在特斯拉内部开发这个新的LLM呢？"
     text = f"特斯拉将获益匪浅。\n\n{asked}\n\n我认为特斯拉可能没有建立正确的治理机制……埃隆是特斯拉的少数股东。\n\n另外，开发需要专注。"
-    parts = [("特斯拉将获益匪浅。", 0.30), (asked, 0.45), ("我认为特斯拉可能没有建立正确的治理机制……", 0.20),
-             ("埃隆是特斯拉的少数股东。", 0.10), ("另外，开发需要专注。", 0.20)]
-    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh", score=v)
-             for t, v in parts]
+    sents = _located(text, ["特斯拉将获益匪浅。", asked, "我认为特斯拉可能没有建立正确的治理机制……", "埃隆是特斯拉的少数股东。",
+                            "另外，开发需要专注。"], [0.30, 0.45, 0.20, 0.10, 0.20])
     assert [question_before(sents, i, text) for i in range(5)] == [None, None, 1, 1, None]  # a paragraph break ends it
     shown = as_shown(sents, 3, text, ceiling=0.40, kind="why")
     assert shown.score == 0.40 and asked in shown.text  # capped at the best alone
@@ -577,9 +581,7 @@ def test_prose_answering_the_articles_own_question_of_the_same_kind_is_judged_wi
     assert same_kind("how", "other") and not same_kind("why", "other")
     # a question inside a paragraph asks nothing its next sentence answers
     inline = "他问道：这合法吗？随后他起诉了。"
-    one = [Sentence(chunk_id="d#0", text=t, start=inline.index(t), end=inline.index(t) + len(t), language="zh")
-           for t in ("他问道：这合法吗？", "随后他起诉了。")]
-    assert question_before(one, 1, inline) is None
+    assert question_before(_located(inline, ["他问道：这合法吗？", "随后他起诉了。"]), 1, inline) is None
 
 
 def test_an_ellipsis_inside_a_line_ends_no_quoted_sentence() -> None:
@@ -587,9 +589,7 @@ def test_an_ellipsis_inside_a_line_ends_no_quoted_sentence() -> None:
     from rag.answer.evidence import unit
 
     text = "我认为特斯拉可能没有建立正确的治理机制……埃隆是特斯拉的少数股东，他将失去控制。\n另外，开发需要专注。"
-    parts = ["我认为特斯拉可能没有建立正确的治理机制……", "埃隆是特斯拉的少数股东，他将失去控制。", "另外，开发需要专注。"]
-    sents = [Sentence(chunk_id="d#0", text=t, start=text.index(t), end=text.index(t) + len(t), language="zh")
-             for t in parts]
+    sents = _located(text, ["我认为特斯拉可能没有建立正确的治理机制……", "埃隆是特斯拉的少数股东，他将失去控制。", "另外，开发需要专注。"])
     assert unit(sents, 0, text, lambda j: False) == (0, 1)
     assert unit(sents, 1, text, lambda j: False) == (0, 1)
     assert unit(sents, 2, text, lambda j: False) == (2, 2)  # a new line: its own sentence
