@@ -37,8 +37,11 @@ one sentence and closes in a later one (up to three before, two after) is quoted
 opening to its close ("…Merav Ozair表示:“开源的意义在于…发展。开源总是‘胜利’。”"); a sentence echoing the
 one before ("马斯克也附和道:…") brings it (it holds the year, 2015); a list of short lines answering a
 question the article asks on the line before ("X.ai、Twitter和特斯拉之间的关系会是怎样的呢？" then the talent,
-data and compute lines) is one unit with that question, scored at its best line. A question that asks two
-things (``question.compound``) keeps evidence within a slightly wider margin.
+data and compute lines) is one unit with that question, scored at its best line; prose answering such a
+question of the same kind as the user's is scored with its words, at its similarity up to the best any sentence
+has alone (``question_before``). An ellipsis inside a line ends no quoted sentence (``trails_off``). A why
+question's evidence says, in or beside it, what the question asks about, when enough does. A question that asks
+two things (``question.compound``) keeps evidence within a slightly wider margin.
 ``term_overlap`` (how much of the question the evidence covers, in any language)
 and ``states_figure`` (a question that asks how much, also beside another kind
 ("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation
