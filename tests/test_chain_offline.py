@@ -318,3 +318,16 @@ def test_the_topic_follow_up_borrows_only_for_a_question_that_leans() -> None:
     assert carry_topic("How did he respond?", offer).startswith("How did he respond? Musk")
     new = "Who was the AI consultant who said open source always wins?"
     assert carry_topic(new, offer) == new
+
+
+def test_a_near_miss_in_a_chat_is_refused_for_the_names_it_asks_about(seeds_chain) -> None:
+    """"Who founded Character.ai?" after questions about Character.ai and about Musk leaving OpenAI is joined
+    with the last one; "2015年,OpenAI由…11位联合创始人共同创立" names OpenAI, which the joined question also
+    names, but says nothing of who founded Character.ai, the only name the user asked about."""
+    history = [{"role": "user", "content": "Character.ai 在和哪些公司洽谈合作？"},
+               {"role": "assistant", "content": "Meta和xAI都在寻求与Character.ai的合作。"},
+               {"role": "user", "content": "埃隆·马斯克为何与OpenAI分道扬镳？"},
+               {"role": "assistant", "content": "他提出收购OpenAI并亲自运营，遭到其余创始人拒绝。"}]
+    answer = seeds_chain.ask("Who founded Character.ai?", history)
+    assert answer.refused and not answer.citations, answer.answer
+    assert not seeds_chain.ask("Who founded OpenAI?", history).refused  # its co-founders are named

@@ -241,7 +241,11 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                           cue_weight=CUE_WEIGHT if self.evidence_cues else 0.0,
                           figure_weight=FIGURE_WEIGHT if self.evidence_cues else 0.0, about=about, quotes=quotes)
         chosen = [it.sentence.text for it in evidence.items]
-        named = name_forms(topic_words(standalone, self.retriever.knows))
+        # the names the fact must be stated beside: those the user's own question names, when it names any
+        # ("Who founded Character.ai?" joined with a question about Musk and OpenAI is not answered by
+        # OpenAI's co-founders), else those of the question it was joined with ("Who founded it?")
+        named = (name_forms(topic_words(question, self.retriever.knows))
+                 or name_forms(topic_words(standalone, self.retriever.knows)))
         windows = [" ".join(s.text for s in it.sentences) for it in evidence.items]
         missing = unstated(standalone, asked, windows + evidence.checked, named)
         evidence.unstated = list(missing.values())  # a salary, a verdict, a founder no sentence states
