@@ -30,7 +30,7 @@ from rag.answer import news
 from rag.answer.attributes import unstated, unwritten
 from rag.answer.checks import check_question
 from rag.answer.cite import CitedText, build_citations, item_citations
-from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, name_forms, select, topic_words
+from rag.answer.evidence import CUE_WEIGHT, FIGURE_WEIGHT, name_forms, select, topic_words, window
 from rag.answer.extractive import compose
 from rag.answer.followup import (History, carry_topic, leans_on_history, new_names, stands_alone,
                                  transcript, usable_rewrite)
@@ -246,8 +246,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         # OpenAI's co-founders), else those of the question it was joined with ("Who founded it?")
         named = (name_forms(topic_words(question, self.retriever.knows))
                  or name_forms(topic_words(standalone, self.retriever.knows)))
-        windows = [" ".join(s.text for s in it.sentences) for it in evidence.items]
-        missing = unstated(standalone, asked, windows + evidence.checked, named)
+        missing = unstated(standalone, asked, [window(it) for it in evidence.items] + evidence.checked, named)
         evidence.unstated = list(missing.values())  # a salary, a verdict, a founder no sentence states
         evidence.unknown_terms = (unknown_names(standalone, self.retriever.knows, self.retriever.knows_label)
                                   or unknown_topic(standalone, self.retriever.knows, chosen)

@@ -276,7 +276,7 @@ def select(
     items = lead(items, kind, asked, count_of, kind_cue)
     overlap = term_overlap(topic, items)
     stating = [it for it in items if answers_how_much(it.sentence.text, asked, count_of)] if "how_much" in asks else []
-    figure = "how_much" not in asks or any(mentions(named, _window(it)) for it in stating)
+    figure = "how_much" not in asks or any(mentions(named, window(it)) for it in stating)
     chosen = [it.sentence.text for it in sorted(items, key=lambda it: -it.sentence.score)]
     if own == {"how_much"}:  # this turn asks only how much: the sentences stating the figure answer
         items = stating or items
@@ -353,8 +353,9 @@ def mentions(named: Sequence[Sequence[str]], text: str) -> bool:
     return not named or coverage(named, set(keyword_tokens(text))) > 0
 
 
-def _window(item: EvidenceItem) -> str:
-    return " ".join(s.text for s in (item.before, item.sentence, item.after) if s is not None)
+def window(item: EvidenceItem) -> str:
+    """An evidence item's sentence with its neighbours, as one text."""
+    return " ".join(s.text for s in item.sentences)
 
 
 def _beside(sents: Sequence[Sentence], i: int) -> str:
