@@ -48,3 +48,18 @@ def test_a_sentence_longer_than_the_budget_is_cut() -> None:
     text = "很长的句子没有标点" * 200
     chunks = chunk_document(make(text), max_tokens=50, overlap_tokens=10)
     assert len(chunks) > 5 and all(count_tokens(c.text) <= 50 for c in chunks)
+
+
+def test_a_chunk_does_not_open_on_a_quote_whose_speaker_is_a_pronoun() -> None:
+    """The sentence naming who "he" is opens the chunk too, so the quote and its speaker are one passage."""
+    from rag.text import speaker_is_pronoun
+
+    filler = "微软和OpenAI的合作备受瞩目。" * 3  # the quote would open the second chunk
+    named = "研究所前首席执行官 Oren Etzioni 在接受采访时谈到了两家公司之间的关系以及未来可能出现的种种问题。"
+    text = f"{filler}{named}\n「让他们陷入冲突的是双方都需要赚钱,」他说。「冲突在于他们都将试图用类似的产品赚钱。」" + "此后两家继续合作。" * 12
+    chunks = chunk_document(make(text), max_tokens=120, overlap_tokens=10)
+    with_quote = [c for c in chunks if "他说" in c.text]
+    assert with_quote and all("Oren Etzioni" in c.text for c in with_quote)
+    for c in chunks[1:]:
+        assert not speaker_is_pronoun(c.text[c.sentences[0][0] : c.sentences[0][1]])
+    assert not speaker_is_pronoun("马斯克对 Open AI 的贡献并没有他说的那么大。")

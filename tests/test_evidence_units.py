@@ -593,3 +593,20 @@ def test_an_ellipsis_inside_a_line_ends_no_quoted_sentence() -> None:
     assert unit(sents, 0, text, lambda j: False) == (0, 1)
     assert unit(sents, 1, text, lambda j: False) == (0, 1)
     assert unit(sents, 2, text, lambda j: False) == (2, 2)  # a new line: its own sentence
+
+
+def test_a_quote_whose_speaker_is_a_pronoun_is_quoted_with_the_sentence_naming_him() -> None:
+    """"「…,」他说。" and the bare quote going on from it bring the sentence before, across the paragraph break,
+    that says who "he" is; a sentence merely containing 他说 does not."""
+    from rag.answer.evidence import unit
+
+    named = "研究所前首席执行官 Oren Etzioni 告诉《华尔街日报》。"
+    said, more, other = "「让他们陷入冲突的是双方都需要赚钱,」他说。", "「冲突在于他们都将试图用类似的产品赚钱。」", "马斯克的贡献并没有他说的那么大。"
+    text = f"{named}\n\n{said}{more}\n{other}"
+    sents = _located(text, [named, said, more, other])
+    assert unit(sents, 2, text, lambda j: False) == (0, 2)
+    assert unit(sents, 1, text, lambda j: False) == (0, 1)
+    assert unit(sents, 3, text, lambda j: False) == (3, 3)
+    english = 'Oren Etzioni told the Journal about it. "They both need to make money," he said.'
+    en = _located(english, ["Oren Etzioni told the Journal about it.", '"They both need to make money," he said.'])
+    assert unit(en, 1, english, lambda j: False) == (0, 1)

@@ -75,6 +75,21 @@ def test_reingest_is_a_noop_edit_reembeds_only_that_file_delete_removes(tmp_path
     assert index.count() < n_chunks + 2
 
 
+def test_an_index_cut_another_way_is_cut_again_reusing_unchanged_vectors(tmp_path: Path, corpus: Path) -> None:
+    """A newer chunker or other token budgets cut unchanged files again on the next ingest; text
+    that is cut the same reuses its vectors."""
+    index = store(tmp_path)
+    run_ingest(index, [corpus])
+    before = index.count()
+    index.overlap_tokens = 30
+    index.embeddings.texts = 0
+    report = run_ingest(index, [corpus])
+    assert sorted(report.updated) == sorted(p.stem for p in corpus.iterdir()) and report.unchanged == []
+    assert 0 < report.embedded_chunks < before  # the first chunk of each file is cut the same way
+    assert report.embedded_sentences == 0  # every sentence is the same text
+    assert run_ingest(index, [corpus]).unchanged != []
+
+
 def test_bad_files_are_rejected_and_the_rest_goes_in(tmp_path: Path, corpus: Path) -> None:
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     (corpus / "empty.md").write_text("")

@@ -64,8 +64,8 @@ from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, follow_up_kinds, holds_phrase, kinds
 from rag.retrieval.question import kind as question_kind
-from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate,
-                      quote_opened_before, quote_runs_on)
+from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate, opens_pointing_back,
+                      quote_opened_before, quote_runs_on, speaker_is_pronoun)
 from rag.answer.focus import counted
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
@@ -82,13 +82,6 @@ MARGIN = 0.12
 COMPOUND_MARGIN = 0.03  # added to the margin for a question that asks two things
 FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-much question asks
 
-# A sentence opening with a word that points back to the sentence before it.
-# Also after a short adverb or conjunction: "也许这会在接下来的6-12个月内发生", "But this…".
-_POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
-                          r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
-                          r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Hh]e|[Ss]he|[Tt]hey"
-                          r"|Such)\b"
-                          r"|[^，,。：:“”\"]{1,12}?也(?:附和|呼应|赞同|同意))")  # "马斯克也附和道:" echoes the one before
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
@@ -375,9 +368,24 @@ def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | N
 
 def points_back(sents: Sequence[Sentence], i: int, text: str) -> bool:
     """Sentence ``i`` opens by pointing back to the one before it, in the same paragraph."""
-    return (i > 0 and bool(_POINTS_BACK.match(sents[i].text))
+    return (i > 0 and opens_pointing_back(sents[i].text)
             and not text[sents[i - 1].end : sents[i].start].strip(" ")  # no paragraph break between
             and is_content(sents[i - 1].text) and not _near_forgery(sents, i - 1))
+
+
+def said_by_before(sents: Sequence[Sentence], i: int) -> int:
+    """The index of the sentence naming who said sentence ``i``'s quote, when ``i`` names the speaker only by a
+    pronoun ("「…,」他说。") or is a bare quote going on from such a sentence ("「冲突在于他们都将试图用类似的产品赚钱。」"):
+    the one before (across a paragraph break: "…Oren Etzioni 告诉《华尔街日报》。"). Otherwise ``i``."""
+    j = i - 1 if i > 0 and _bare_quote(sents[i].text) and speaker_is_pronoun(sents[i - 1].text) else i
+    if j > 0 and speaker_is_pronoun(sents[j].text) and is_content(sents[j - 1].text) and not _near_forgery(sents, j - 1):
+        return j - 1
+    return i
+
+
+def _bare_quote(sentence: str) -> bool:
+    s = sentence.strip()
+    return s[:1] in "“「\"" and s.rstrip("。.").endswith(("”", "」", "\""))
 
 
 def introduces(sents: Sequence[Sentence], i: int) -> bool:
@@ -470,7 +478,7 @@ def unit(sents: Sequence[Sentence], i: int, text: str, eligible: Callable[[int],
     texts = [s.text for s in sents]
     if answers_heading(sents, i, text):  # the article's question, its answer and the list that answer opens
         return i - 1, i + list_runs_on(sents, i, text)
-    first = i - 1 if points_back(sents, i, text) else i
+    first = min(i - 1 if points_back(sents, i, text) else i, said_by_before(sents, i))
     opened = i - quote_opened_before(texts, i)  # a quote is not cut off mid-way
     if opened < first and not any(_near_forgery(sents, j) for j in range(opened, first)):
         first = opened

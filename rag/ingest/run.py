@@ -1,7 +1,8 @@
 """Ingest: bring an index in step with article files, all or nothing.
 
-Chroma's metadata is the manifest (file hash per row). An unchanged file is
-skipped; an edited file re-embeds only chunks and sentences whose content hash
+Chroma's metadata is the manifest (file hash and chunker per row: ``CHUNKER`` and the token
+budgets). An unchanged file cut the current way is skipped (one cut another way is cut again,
+reusing every vector whose text is unchanged); an edited file re-embeds only chunks and sentences whose content hash
 is new (the other vectors are reused); documents whose files were deleted from
 a scanned directory are dropped. An article id belongs to one source path: a
 different file with the same stem is refused unless ``replace``. A file that
@@ -35,7 +36,7 @@ from typing import Any, Protocol
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import InputError, RagError
-from rag.ingest.chunking import chunk_document
+from rag.ingest.chunking import CHUNKER, chunk_document
 from rag.ingest.discover import discover, display_name
 from rag.ingest.documents import load_document
 from rag.ingest.lock import checkpoint, ingest_lock
@@ -48,7 +49,7 @@ from rag.store.pages import Row, rows
 from rag.store.readers import held
 
 Progress = Callable[[int, int, str], None]
-Manifest = dict[str, tuple[set[str], str | None]]  # doc_id → (file hashes of its rows, source)
+Manifest = dict[str, tuple[set[str], str | None]]  # doc_id → (file hash and chunker of each of its rows, source)
 STAMP = "last_ingest.json"
 
 
@@ -93,8 +94,18 @@ def _manifest(records: Iterable[Row]) -> Manifest:
     out: Manifest = {}
     for _, meta, _ in records:
         hashes, _src = out.setdefault(meta["doc_id"], (set(), meta.get("source")))
-        hashes.add(meta.get("file_hash", ""))
+        hashes.add(_built_from(meta.get("file_hash", ""), meta.get("chunker", "")))
     return out
+
+
+def _built_from(file_hash: str, chunker: str) -> str:
+    """What a row was built from: its file's hash and how it was cut (``_chunker``)."""
+    return f"{file_hash}:{chunker}"
+
+
+def _chunker(index: Target) -> str:
+    """How ``index`` cuts documents: the chunker's version and its token budgets."""
+    return f"{CHUNKER}/{index.chunk_tokens}/{index.overlap_tokens}"
 
 
 def _vectors(collection: Any, doc_id: str) -> dict[str, list[float]]:
@@ -137,7 +148,7 @@ def _write_doc(index: Target, doc: Document, chunks: list[Chunk], old: View, new
     base = {k: v for k, v in {
         "doc_id": doc.doc_id, "title": doc.title, "outlet": doc.outlet, "author": doc.author,
         "published": doc.published, "url": doc.url, "source": doc.source, "file_hash": doc.file_hash,
-        "doc_language": doc.language,
+        "doc_language": doc.language, "chunker": _chunker(index),
     }.items() if v is not None}
     metas = [
         {**base, "chunk_index": i, "start": c.start, "end": c.end, "language": c.language,
@@ -163,7 +174,7 @@ def _load(index: Target, path: Path, manifest: Manifest, replace: bool) -> tuple
             f"{display_name(source)}, not {display_name(doc.source)}; rename one of the files, "
             "or run `rag ingest --replace` to let this file replace it"
         )
-    if hashes == {doc.file_hash} and source == doc.source:
+    if hashes == {_built_from(doc.file_hash, _chunker(index))} and source == doc.source:
         return None
     return doc, chunk_document(doc, index.chunk_tokens, index.overlap_tokens)
 
