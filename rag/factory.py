@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.llm.answerer import AUTO, LOCAL_PROVIDERS, AnswererStatus, resolve_auto, status
 from rag.answer.chain import RagChain
+from rag.answer.refusal import UNNAMED
 from rag.config import Settings
 from rag.store.embeddings import make_embeddings
 from rag.errors import ConfigError
@@ -95,7 +96,8 @@ def build_chain(
         llm,
         model_name=spec,
         embedding_model=settings.embedding_model,
-        min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh},
+        min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh,
+                       UNNAMED: settings.min_relevance_unnamed},
         min_overlap=settings.min_overlap,
         min_answer_probability=settings.min_answer_probability,
         translation=settings.translation,

@@ -136,6 +136,7 @@ class Evidence(BaseModel):
     unknown_terms: list[str] = Field(
         default_factory=list, description="Names the question asks about that no article mentions in any form, or "
         "its topic words when no article mentions any of them (rag.answer.unknown).")
+    named: bool = Field(True, description="The question names someone or something (a glossary name, a capitalised word).")
     unstated: list[str] = Field(
         default_factory=list, description="The question's words for a fact it asks (a salary, a verdict, who founded "
         "it…) that no evidence sentence states in any of the fact's words (rag.answer.attributes).")

@@ -30,7 +30,10 @@ def test_answer_language_follows_the_question(seeds_chain) -> None:
     assert seeds_chain.ask("马斯克为什么离开OpenAI？").answer.startswith("根据文章")
 
 
-@pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "今天北京的天气怎么样？"])
+@pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "今天北京的天气怎么样？",
+                                      # naming nothing, with everyday words the dictionary half-matches
+                                      "What is the best running shoe for flat feet?",
+                                      "Which houseplants are easy to keep alive?"])
 def test_unrelated_questions_are_refused_in_their_language(seeds_chain, question: str) -> None:
     answer = seeds_chain.ask(question)
     assert answer.refused and not answer.citations

@@ -116,3 +116,21 @@ def test_the_relevance_thresholds_sit_in_the_middle_of_the_fewest_errors() -> No
     # between 0.26 (refused) and 0.32 (answered), not a hair above 0.26; the tie above 0.36 refuses 0.32
     assert chosen["zh"] == pytest.approx(0.295, abs=0.006)
     assert chosen["en"] == 0.19  # every threshold from 0.10 to 0.28 answers both: the middle
+
+
+def test_questions_naming_nothing_get_their_own_bar_on_top_of_the_language_ones() -> None:
+    """The bar for questions that name no one and nothing is chosen among them, after the language thresholds;
+    with no answerable one above to bound it, it sits just above the unanswerable ones, not at the grid's middle."""
+    from rag.answer.refusal import UNNAMED, RefusalPolicy
+    from rag.evaluation.calibration import Point, chosen_thresholds
+
+    points = [Point(True, "en", 0.25, 1.0, True), Point(True, "en", 0.40, 1.0, True),
+              Point(False, "en", 0.12, 1.0, True),
+              Point(False, "en", 0.22, 1.0, True, named=False), Point(False, "en", 0.29, 1.0, True, named=False)]
+    chosen = chosen_thresholds(points)
+    assert chosen["en"] == pytest.approx(0.24, abs=0.006)  # between 0.22 and the answerable 0.25 (0.29 costs one)
+    assert chosen[UNNAMED] == 0.3  # the lowest that refuses 0.29
+    policy = RefusalPolicy(chosen)
+    assert policy.refuse_on(True, 0.29, 1.0, "en", named=False) and not policy.refuse_on(True, 0.29, 1.0, "en")
+    points.append(Point(True, "en", 0.40, 1.0, True, named=False))
+    assert chosen_thresholds(points)[UNNAMED] == pytest.approx(0.345, abs=0.006)  # bounded by the answerable 0.40

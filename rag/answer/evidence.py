@@ -277,7 +277,7 @@ def select(
     return Evidence(
         question=question, standalone_question=standalone, queries=list(queries), passages=passages,
         items=items, checked=chosen if len(items) < len(chosen) else [],
-        relevance=round(best, 4), term_overlap=overlap, states_figure=figure,
+        relevance=round(best, 4), term_overlap=overlap, states_figure=figure, named=bool(named),
     )
 
 

@@ -29,21 +29,31 @@ from rag.answer.prompts import GATE_SENTENCES, NO_ANSWER
 from rag.models import Evidence, Language
 
 
+UNNAMED = "unnamed"  # the key of ``RefusalPolicy.min_relevance`` for questions that name nothing
+
+
 @dataclass(frozen=True)
 class RefusalPolicy:
-    """Thresholds per question language on the evidence's relevance and topic coverage."""
+    """Thresholds per question language on the evidence's relevance and topic coverage. ``min_relevance`` may
+    also hold ``UNNAMED``: the bar for a question that names no one and nothing, whatever its language (it has
+    no name for the evidence to match, only everyday words: "What's a good ratio of coffee to water…?")."""
 
     min_relevance: dict[str, float]
     min_overlap: float = 0.0
     min_answer_probability: float = 0.0  # 0: the model is not asked
 
     def refuse(self, evidence: Evidence, language: Language) -> bool:
-        return self.refuse_on(answerable(evidence), evidence.relevance, evidence.term_overlap, language)
+        return self.refuse_on(answerable(evidence), evidence.relevance, evidence.term_overlap, language,
+                              evidence.named)
 
-    def refuse_on(self, has_evidence: bool, relevance: float, overlap: float, language: str) -> bool:
+    def refuse_on(self, has_evidence: bool, relevance: float, overlap: float, language: str,
+                  named: bool = True) -> bool:
         if not has_evidence:
             return True
-        return relevance < self.min_relevance.get(language, -1.0) or overlap < self.min_overlap
+        bar = self.min_relevance.get(language, -1.0)
+        if not named:
+            bar = max(bar, self.min_relevance.get(UNNAMED, -1.0))
+        return relevance < bar or overlap < self.min_overlap
 
     def model_declines(self, gate: Runnable | None, evidence: Evidence, config: RunnableConfig | None,
                        replies: list[Any]) -> bool:

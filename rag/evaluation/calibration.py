@@ -1,6 +1,6 @@
 """Calibrate on gold data: the refusal thresholds and the citation support threshold.
 
-**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH``, ``RAG_MIN_OVERLAP``): every case of the
+**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH/UNNAMED``, ``RAG_MIN_OVERLAP``): every case of the
 split is run through retrieval and evidence selection (no answerer needed); for
 each pair of thresholds, refusal recall (unanswerable cases refused) and
 over-refusal (answerable cases refused) are counted with the chain's own
@@ -34,13 +34,13 @@ chain's use of the thresholds.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dataclasses import dataclass
 
 from rag.answer.chain import RagChain
-from rag.answer.refusal import RefusalPolicy, answerable, ask_model
+from rag.answer.refusal import UNNAMED, RefusalPolicy, answerable, ask_model
 from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
@@ -48,6 +48,7 @@ from rag.evaluation.datasets import EvalCase, load_datasets
 from rag.evaluation.splits import load_splits
 from rag.factory import build_chain, ensure_ingested, open_store
 from rag.models import Sentence
+from rag.retrieval.question import for_search
 from rag.text import detect_language
 
 THRESHOLDS = [round(0.10 + 0.04 * i, 2) for i in range(16)]
@@ -73,6 +74,7 @@ class Point:
     relevance: float
     overlap: float
     has_evidence: bool
+    named: bool = True
 
 
 def refusal_points(split: str, settings: Settings) -> list[Point]:
@@ -81,10 +83,10 @@ def refusal_points(split: str, settings: Settings) -> list[Point]:
     points = []
     for case in _cases(split):
         history = [t.model_dump() for t in case.history]
-        evidence, _ = chain.gather(case.question, history)
+        evidence, _ = chain.gather(for_search(case.question), history)  # as the chain asks it
         points.append(Point(case.answerable, detect_language(evidence.standalone_question),
                             evidence.relevance, evidence.term_overlap,
-                            answerable(evidence)))
+                            answerable(evidence), evidence.named))
     return points
 
 
@@ -97,7 +99,7 @@ def rates(refused: Sequence[bool], answerable: Sequence[bool]) -> tuple[float, f
 
 def refused_by(policy: RefusalPolicy, points: Sequence[Point]) -> list[bool]:
     """Whether ``policy`` refuses each of ``points``."""
-    return [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language) for p in points]
+    return [policy.refuse_on(p.has_evidence, p.relevance, p.overlap, p.language, p.named) for p in points]
 
 
 def refusal_table(points: Sequence[Point]) -> list[tuple[float, float, float, float, float]]:
@@ -118,25 +120,35 @@ def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str
     """Per question language, the relevance threshold with the fewest errors on ``points`` (an
     unanswerable case answered and an answerable one refused count alike), in the middle of the
     run of grid values that tie (the widest margin to the cases on either side); of several such
-    runs, the lowest, which refuses the fewest answerable cases.
+    runs, the lowest, which refuses the fewest answerable cases. Then, the same way, the bar for
+    questions that name no one and nothing (``UNNAMED``), with the language thresholds in force.
 
     "The best refusal recall with over-refusal at most 5%" picked thresholds a hair above an
     answerable case or below an unanswerable one (Chinese 0.36 refused n091 at 0.358 and, for it,
     two answerable cases), which a new question crosses as easily as not.
     """
-    grid = [round(0.10 + 0.01 * i, 2) for i in range(41)]
     chosen: dict[str, float] = {}
     for language in sorted({p.language for p in points}):
-        mine = [p for p in points if p.language == language]
-        answerable = [p.answerable for p in mine]
-        counts = [sum(r != (not a) for r, a in zip(refused_by(RefusalPolicy({language: t}, overlap), mine), answerable))
-                  for t in grid]
-        # the lowest run of ties refuses the fewest answerable cases
-        first = last = counts.index(min(counts))
-        while last + 1 < len(grid) and counts[last + 1] == counts[first]:
-            last += 1
-        chosen[language] = round((grid[first] + grid[last]) / 2, 2)
+        chosen[language] = _fewest_errors([p for p in points if p.language == language],
+                                          lambda t, lang=language: RefusalPolicy({lang: t}, overlap))
+    unnamed = [p for p in points if not p.named]  # then the bar for questions naming nothing, on top
+    if unnamed:
+        chosen[UNNAMED] = _fewest_errors(unnamed, lambda t: RefusalPolicy({**chosen, UNNAMED: t}, overlap))
     return chosen
+
+
+def _fewest_errors(points: Sequence[Point], policy: Callable[[float], RefusalPolicy]) -> float:
+    """The grid value with the fewest errors on ``points`` under ``policy(value)``, in the middle of the lowest run
+    of ties (which refuses the fewest answerable cases)."""
+    grid = [round(0.10 + 0.01 * i, 2) for i in range(41)]
+    answerable = [p.answerable for p in points]
+    counts = [sum(r != (not a) for r, a in zip(refused_by(policy(t), points), answerable)) for t in grid]
+    first = last = counts.index(min(counts))
+    while last + 1 < len(grid) and counts[last + 1] == counts[first]:
+        last += 1
+    if not any(p.answerable and p.relevance >= grid[first] for p in points):
+        return grid[first]  # no answerable case above bounds the run: its middle would be the grid's, not the data's
+    return round((grid[first] + grid[last]) / 2, 2)
 
 
 def gate_points(split: str, settings: Settings) -> list[tuple[bool, bool, float | None]]:
@@ -155,7 +167,7 @@ def gate_points(split: str, settings: Settings) -> list[tuple[bool, bool, float 
     for case in _cases(split):
         if case.filters:
             continue
-        evidence, _ = chain.gather(case.question, [t.model_dump() for t in case.history])
+        evidence, _ = chain.gather(for_search(case.question), [t.model_dump() for t in case.history])
         refused = chain.policy.refuse(evidence, detect_language(evidence.standalone_question))
         points.append((case.answerable, refused, None if refused else ask_model(chain.gate_chain, evidence)[0]))
     return points
