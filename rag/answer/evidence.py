@@ -41,7 +41,10 @@ data and compute lines) is one unit with that question, scored at its best line;
 question of the same kind as the user's is scored with its words, at its similarity up to the best any sentence
 has alone (``question_before``). An ellipsis inside a line ends no quoted sentence (``trails_off``). A why
 question's evidence says, in or beside it, what the question asks about, when enough does. A question that asks
-two things (``question.compound``) keeps evidence within a slightly wider margin.
+two things (``question.compound``) keeps evidence within a slightly wider margin. A question naming an outlet
+("according to Jiemian", "the OKEx piece": ``rag.answer.outlets``) is answered from that outlet's articles, when
+some candidate is one. A quote whose speaker is a pronoun ("「…,」他说。") is quoted with the sentence naming
+the speaker (``said_by_before``).
 ``term_overlap`` (how much of the question the evidence covers, in any language)
 and ``states_figure`` (a question that asks how much, also beside another kind
 ("How many … currently …?" is a "latest" question too), has evidence stating a figure of the relation
@@ -67,6 +70,7 @@ from rag.retrieval.question import kind as question_kind
 from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate, opens_pointing_back,
                       quote_opened_before, quote_runs_on, speaker_is_pronoun)
 from rag.answer.focus import counted
+from rag.answer.outlets import named_outlets
 from rag.answer.framing import forged
 from rag.answer.relations import relation_forms, relations_asked, states_asked_figure, states_figure
 from rag.retrieval.glossary import name_groups, spellings
@@ -189,7 +193,8 @@ def select(
     scored, so the evidence can come from a candidate the fused ranking placed low.
     The passages returned are the ones holding evidence (at most ``k``), then the best
     fused others, ``k`` in all. ``about`` (names, each in all its spellings): only sentences naming
-    one of them, or beside one that does, are evidence, when some are. ``quotes``: phrases the question quotes.
+    one of them, or beside one that does, are evidence, when some are; so are only sentences of the outlets the
+    question names, when some are. ``quotes``: phrases the question quotes.
     A why question's evidence says, in or beside it, what the question asks about (one of its topic words that
     is not a name: "leave", 退出), when two such sentences are within the margin of the best: "…974亿美元的收购
     要约…" names Musk and OpenAI but gives no reason he left.
@@ -211,6 +216,9 @@ def select(
     scored.sort(key=lambda x: (-x[0], x[1].n, x[2]))
     if about:  # a follow-up that names someone or something new is answered about it
         scored = [x for x in scored if mentions(about, _beside(sentences[x[1].chunk_id], x[2]))] or scored
+    outlets = named_outlets(f"{question} {standalone}", [p.outlet or "" for p in passages])
+    if outlets:  # "according to Jiemian", "the OKEx piece": what that outlet's articles say
+        scored = [x for x in scored if x[1].outlet in outlets] or scored
     doing = [forms for forms in topic if not is_name(forms)]
     if kind == "why" and doing:  # a cause of what is asked about: said beside it
         on_it = [x for x in scored if coverage(doing, set(keyword_tokens(_beside(sentences[x[1].chunk_id], x[2])))) > 0]
