@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         description="Offline follow-ups: 'topic' (the question plus the earlier question's topic words) or "
         "'previous' (the earlier question and this one, concatenated). With an LLM the model condenses.",
     )
+    condense: str = Field(
+        "auto", pattern="^(auto|model|offline)$",
+        description="How a follow-up becomes a standalone question when an LLM answers: 'model' (the LLM rewrites "
+        "it), 'offline' (as without a model, RAG_FOLLOWUP) or 'auto' (offline for the embedded/local model, whose "
+        "rewrites lost facts on dev and the probes; the model for others).",
+    )
     evidence_cues: bool = Field(
         True, description="Question-aware evidence: reward sentences carrying what the question's kind asks "
         "for (a cause for why, an amount for how much, a date for when, a reply for how).",

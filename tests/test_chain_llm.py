@@ -148,3 +148,15 @@ def test_llm_translation_is_searched_and_cached(server, settings_factory) -> Non
     assert "Translate" in asked and "Why did Musk leave OpenAI?" in asked
     assert evidence.queries == ["Why did Musk leave OpenAI?", "马斯克为什么离开OpenAI？"]
     assert first.standalone_question == "Why did Musk leave OpenAI?" and not first.refused
+
+
+def test_the_embedded_model_condenses_follow_ups_offline_and_other_models_rewrite_them(server, settings_factory) -> None:
+    """RAG_CONDENSE=auto: the embedded/local model's rewrites lost facts the joined questions keep, so its
+    follow-ups are joined offline, with no call; any other model rewrites them."""
+    from rag.factory import condense_style
+
+    assert condense_style("auto", "local:/m.gguf") == condense_style("auto", "embedded") == "offline"
+    assert condense_style("auto", "openai:gpt-4o-mini") == "model" and condense_style("model", "local") == "model"
+    history = [{"role": "user", "content": "Who is Musk?"}, {"role": "assistant", "content": "An investor."}]
+    evidence, _ = chain_for(server, settings_factory, condense="offline").gather("Why did he leave?", history)
+    assert evidence.standalone_question == "Who is Musk? Why did he leave?" and server.requests == []

@@ -173,6 +173,11 @@ def test_the_condense_call_reads_the_conversation_as_a_transcript_and_wants_a_re
                               "How did Altman respond?", offer)
     assert usable_rewrite("How did Sam Altman respond to Musk's offer to buy OpenAI?", "How did Altman respond?", offer)
     assert usable_rewrite("What was Sam Altman's response to Musk's offer?", "How did Altman respond?", offer)
+    # a Chinese rewrite that keeps none of the follow-up's own words answers or re-asks the earlier question
+    paper = [{"role": "user", "content": "马斯克在诉状里用什么证明GPT-4已经是AGI？"},
+             {"role": "assistant", "content": "他引用了微软的一篇论文。 [1]"}]
+    assert not usable_rewrite("微软在哪一年发表了证明GPT-4是AGI的论文？", "文章作者认同这个观点吗？", paper)
+    assert usable_rewrite("文章作者认同马斯克说GPT-4已经是AGI的观点吗？", "文章作者认同这个观点吗？", paper)
     # a pronoun refers to someone the latest question named
     said_back = offer + [{"role": "user", "content": "What did Altman say back?"},
                          {"role": "assistant", "content": "He joked that OpenAI could buy Twitter. [1]"}]

@@ -96,6 +96,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         translation: str = "dictionary",
         rerank_depth: int = 25,
         followup: str = "previous",
+        condense: str = "model",
         generation: str = "synthesis",
         evidence_cues: bool = True,
         memo_size: int = MEMO_SIZE,
@@ -116,7 +117,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         self.restate_chain = (RESTATE_PROMPT | llm) if llm is not None else None
         self.gate_chain = (GATE_PROMPT | llm.bind(max_tokens=1, logprobs=True, top_logprobs=10)
                            if llm is not None and generation == "restate" else None)  # restating never refuses
-        self.condense_chain = (CONDENSE_PROMPT | llm | StrOutputParser()) if llm is not None else None
+        self.condense_chain = ((CONDENSE_PROMPT | llm | StrOutputParser()) if llm is not None and condense == "model"
+                               else None)  # 'offline': follow-ups are joined as without a model
         self.translate_chain = (TRANSLATE_PROMPT | llm | StrOutputParser()) if llm is not None else None
         self.memo = Memo(memo_size)  # questions translated for search, evidence sentences translated for the reader
 

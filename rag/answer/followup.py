@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from rag.answer.cite import strip_markers
+from rag.answer.evidence import ZH_ASKING
 from rag.answer.unknown import names
 from rag.retrieval.glossary import name_groups, spellings
 from rag.retrieval.question import for_search
@@ -181,7 +182,8 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
     tweet about OpenAI after suing it?" for "And how did OpenAI react at first?"): a rewrite that
     does not end as a question, changes language, runs far longer than the question and the
     conversation, adds no word of the conversation or has no word the earlier questions lack is not
-    used (the offline follow-up is searched instead). Nor is one that drops every word the follow-up
+    used (the offline follow-up is searched instead); nor one that keeps none of a Chinese follow-up's own
+    words (``keeps_own_chinese``). Nor is one that drops every word the follow-up
     adds to the conversation: "How did Altman respond?" after a question about Musk's offer came back
     as "What did Sam Altman, the CEO of OpenAI, do when Elon Musk offered him $97.4 billion to buy
     the company?", which asks for the offer again (``keeps_own_words``). Nor one that names none of
@@ -201,7 +203,23 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
             and bool((words - asked) & said)
             and not words <= asked_before
             and keeps_own_words(words, {w for w in asked if w.isascii() and w.isalpha()} - said)
+            and keeps_own_chinese(text, question, " ".join(t.get("content", "") for t in turns))
             and keeps_a_name(text, question, latest))
+
+
+# Words a Chinese follow-up asks with or points with, not what it is about.
+_ZH_FILLER = ZH_ASKING | frozenset("这种 这个 那个 这些 那些 这样 那样 这么 那么 他们 它们 一个".split())
+
+
+def keeps_own_chinese(rewritten: str, question: str, conversation: str) -> bool:
+    """Does a rewrite keep at least one of the Chinese follow-up's own dictionary words (two characters or more;
+    not question or pointing words, nor words the ``conversation`` has said), when it has any? "那文章作者认同这种说法吗？"
+    (作者, 认同, 说法) came back as "谁在2023年发表了一篇论文，该论文声称GPT-4…？", the earlier question again, answered.
+    Whole words, not character pairs: "为什么不多持一些股份？" keeps 股份 in "为什么微软只持有OpenAI 49%的股份？"."""
+    if detect_language(question) != "zh":
+        return True
+    own = [w for w in segment(for_search(question)) if w not in _ZH_FILLER and w not in for_search(conversation)]
+    return not own or any(w in for_search(rewritten) for w in own)
 
 
 def keeps_a_name(rewritten: str, question: str, latest: str) -> bool:
