@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rag.llm.answerer import AUTO, LOCAL_PROVIDERS, AnswererStatus, resolve_auto, status
 from rag.answer.chain import RagChain
-from rag.answer.refusal import UNNAMED
+from rag.answer.refusal import unnamed
 from rag.config import Settings
 from rag.store.embeddings import make_embeddings
 from rag.errors import ConfigError
@@ -106,7 +106,8 @@ def build_chain(
         model_name=spec,
         embedding_model=settings.embedding_model,
         min_relevance={"en": settings.min_relevance_en, "zh": settings.min_relevance_zh,
-                       UNNAMED: settings.min_relevance_unnamed},
+                       unnamed("en"): settings.min_relevance_unnamed_en,
+                       unnamed("zh"): settings.min_relevance_unnamed_zh},
         min_overlap=settings.min_overlap,
         min_answer_probability=settings.min_answer_probability,
         translation=settings.translation,

@@ -119,9 +119,9 @@ def test_the_relevance_thresholds_sit_in_the_middle_of_the_fewest_errors() -> No
 
 
 def test_questions_naming_nothing_get_their_own_bar_on_top_of_the_language_ones() -> None:
-    """The bar for questions that name no one and nothing is chosen among them, after the language thresholds;
+    """The bar for questions that name no one and nothing is chosen among them, per language, after the language thresholds;
     with no answerable one above to bound it, it sits just above the unanswerable ones, not at the grid's middle."""
-    from rag.answer.refusal import UNNAMED, RefusalPolicy
+    from rag.answer.refusal import RefusalPolicy, unnamed
     from rag.evaluation.calibration import Point, chosen_thresholds
 
     points = [Point(True, "en", 0.25, 1.0, True), Point(True, "en", 0.40, 1.0, True),
@@ -129,8 +129,8 @@ def test_questions_naming_nothing_get_their_own_bar_on_top_of_the_language_ones(
               Point(False, "en", 0.22, 1.0, True, named=False), Point(False, "en", 0.29, 1.0, True, named=False)]
     chosen = chosen_thresholds(points)
     assert chosen["en"] == pytest.approx(0.24, abs=0.006)  # between 0.22 and the answerable 0.25 (0.29 costs one)
-    assert chosen[UNNAMED] == 0.3  # the lowest that refuses 0.29
+    assert chosen[unnamed("en")] == 0.3 and unnamed("zh") not in chosen  # the lowest that refuses 0.29
     policy = RefusalPolicy(chosen)
     assert policy.refuse_on(True, 0.29, 1.0, "en", named=False) and not policy.refuse_on(True, 0.29, 1.0, "en")
     points.append(Point(True, "en", 0.40, 1.0, True, named=False))
-    assert chosen_thresholds(points)[UNNAMED] == pytest.approx(0.345, abs=0.006)  # bounded by the answerable 0.40
+    assert chosen_thresholds(points)[unnamed("en")] == pytest.approx(0.345, abs=0.006)  # bounded by the answerable 0.40

@@ -29,14 +29,16 @@ from rag.answer.prompts import GATE_SENTENCES, NO_ANSWER
 from rag.models import Evidence, Language
 
 
-UNNAMED = "unnamed"  # the key of ``RefusalPolicy.min_relevance`` for questions that name nothing
+def unnamed(language: str) -> str:
+    """The ``RefusalPolicy.min_relevance`` key of the bar for questions in ``language`` that name nothing."""
+    return f"unnamed:{language}"
 
 
 @dataclass(frozen=True)
 class RefusalPolicy:
     """Thresholds per question language on the evidence's relevance and topic coverage. ``min_relevance`` may
-    also hold ``UNNAMED``: the bar for a question that names no one and nothing, whatever its language (it has
-    no name for the evidence to match, only everyday words: "What's a good ratio of coffee to water…?")."""
+    also hold, per language (``unnamed``), the bar for a question that names no one and nothing (it has no name
+    for the evidence to match, only everyday words: "What's a good ratio of coffee to water…?")."""
 
     min_relevance: dict[str, float]
     min_overlap: float = 0.0
@@ -52,7 +54,7 @@ class RefusalPolicy:
             return True
         bar = self.min_relevance.get(language, -1.0)
         if not named:
-            bar = max(bar, self.min_relevance.get(UNNAMED, -1.0))
+            bar = max(bar, self.min_relevance.get(unnamed(language), -1.0))
         return relevance < bar or overlap < self.min_overlap
 
     def model_declines(self, gate: Runnable | None, evidence: Evidence, config: RunnableConfig | None,

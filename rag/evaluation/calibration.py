@@ -1,6 +1,6 @@
 """Calibrate on gold data: the refusal thresholds and the citation support threshold.
 
-**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH/UNNAMED``, ``RAG_MIN_OVERLAP``): every case of the
+**Refusal** (``RAG_MIN_RELEVANCE_EN/ZH``, ``RAG_MIN_RELEVANCE_UNNAMED_EN/ZH``, ``RAG_MIN_OVERLAP``): every case of the
 split is run through retrieval and evidence selection (no answerer needed); for
 each pair of thresholds, refusal recall (unanswerable cases refused) and
 over-refusal (answerable cases refused) are counted with the chain's own
@@ -40,7 +40,7 @@ from pathlib import Path
 from dataclasses import dataclass
 
 from rag.answer.chain import RagChain
-from rag.answer.refusal import UNNAMED, RefusalPolicy, answerable, ask_model
+from rag.answer.refusal import RefusalPolicy, answerable, ask_model, unnamed
 from rag.answer.cite import support
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
@@ -121,7 +121,7 @@ def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str
     unanswerable case answered and an answerable one refused count alike), in the middle of the
     run of grid values that tie (the widest margin to the cases on either side); of several such
     runs, the lowest, which refuses the fewest answerable cases. Then, the same way, the bar for
-    questions that name no one and nothing (``UNNAMED``), with the language thresholds in force.
+    questions in each language that name no one and nothing (``unnamed``), with the language thresholds in force.
 
     "The best refusal recall with over-refusal at most 5%" picked thresholds a hair above an
     answerable case or below an unanswerable one (Chinese 0.36 refused n091 at 0.358 and, for it,
@@ -131,9 +131,11 @@ def chosen_thresholds(points: Sequence[Point], overlap: float = 0.0) -> dict[str
     for language in sorted({p.language for p in points}):
         chosen[language] = _fewest_errors([p for p in points if p.language == language],
                                           lambda t, lang=language: RefusalPolicy({lang: t}, overlap))
-    unnamed = [p for p in points if not p.named]  # then the bar for questions naming nothing, on top
-    if unnamed:
-        chosen[UNNAMED] = _fewest_errors(unnamed, lambda t: RefusalPolicy({**chosen, UNNAMED: t}, overlap))
+    for language in sorted({p.language for p in points}):  # then the bar for questions naming nothing, on top
+        mine = [p for p in points if not p.named and p.language == language]
+        if mine:
+            chosen[unnamed(language)] = _fewest_errors(
+                mine, lambda t, lang=language: RefusalPolicy({**chosen, unnamed(lang): t}, overlap))
     return chosen
 
 
