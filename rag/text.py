@@ -138,21 +138,9 @@ def is_content(sentence: str) -> bool:
     return len(s) >= 10
 
 
-# A sentence opening with a word that points back to the sentence before it.
-# Also after a short adverb or conjunction: "也许这会在接下来的6-12个月内发生", "But this…".
-_POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
-                          r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
-                          r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Hh]e|[Ss]he|[Tt]hey"
-                          r"|Such)\b"
-                          r"|[^，,。：:“”\"]{1,12}?也(?:附和|呼应|赞同|同意))")  # "马斯克也附和道:" echoes the one before
 # A quote whose speaker is a pronoun: "「让他们陷入更多冲突的是双方都需要赚钱,」他说。", '"…," he said.'
 _SAID_BY_PRONOUN = re.compile(r"[」”\"'’][,，]?\s*(?:他们|她们|他|她)(?:说|表示|指出|补充|写道|称)"
                               r"|[”\"'’],?\s+(?:he|she|they)\s+(?:said|says|added|told|wrote|noted)\b", re.I)
-
-
-def opens_pointing_back(sentence: str) -> bool:
-    """``sentence`` opens with a word pointing back to the sentence before it ("这一提议…", "He founded…")."""
-    return bool(_POINTS_BACK.match(sentence))
 
 
 def speaker_is_pronoun(sentence: str) -> bool:

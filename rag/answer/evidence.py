@@ -67,7 +67,7 @@ from rag.dates import DATE_WORDS, find_dates
 from rag.models import Evidence, EvidenceItem, Passage, Sentence
 from rag.retrieval.question import CUES, Kind, asked_name, compound, cue_for, follow_up_kinds, holds_phrase, kinds
 from rag.retrieval.question import kind as question_kind
-from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate, opens_pointing_back,
+from rag.text import (char_tokens, detect_language, is_content, keyword_tokens, near_duplicate,
                       quote_opened_before, quote_runs_on, speaker_is_pronoun)
 from rag.answer.focus import counted
 from rag.answer.outlets import named_outlets
@@ -86,6 +86,13 @@ MARGIN = 0.12
 COMPOUND_MARGIN = 0.03  # added to the margin for a question that asks two things
 FIGURE_MARGIN = 0.24  # for a sentence stating a figure of the relation a how-much question asks
 
+# A sentence opening with a word that points back to the sentence before it.
+# Also after a short adverb or conjunction: "也许这会在接下来的6-12个月内发生", "But this…".
+_POINTS_BACK = re.compile(r"^(?:(?:也许|或许|可能|但|而|但是|不过|然而|其实|所以|因此|于是)?(?:这一|这些|这个|这种|这项|这次|这笔|这场|这篇"
+                          r"|这就|这与|这|此举|此事)|该|对此|他们|他|她|它"
+                          r"|(?:(?:But|And|Perhaps|Maybe|So|Yet)\s+)?(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Hh]e|[Ss]he|[Tt]hey"
+                          r"|Such)\b"
+                          r"|[^，,。：:“”\"]{1,12}?也(?:附和|呼应|赞同|同意))")  # "马斯克也附和道:" echoes the one before
 
 
 # Chinese question words: what is asked, not what the evidence must contain.
@@ -376,7 +383,7 @@ def answers_how_much(sentence: str, asked: set[str], count_of: Sequence[str] | N
 
 def points_back(sents: Sequence[Sentence], i: int, text: str) -> bool:
     """Sentence ``i`` opens by pointing back to the one before it, in the same paragraph."""
-    return (i > 0 and opens_pointing_back(sents[i].text)
+    return (i > 0 and bool(_POINTS_BACK.match(sents[i].text))
             and not text[sents[i - 1].end : sents[i].start].strip(" ")  # no paragraph break between
             and is_content(sents[i - 1].text) and not _near_forgery(sents, i - 1))
 

@@ -203,7 +203,7 @@ def usable_rewrite(rewritten: str, question: str, history: History) -> bool:
             and bool((words - asked) & said)
             and not words <= asked_before
             and keeps_own_words(words, {w for w in asked if w.isascii() and w.isalpha()} - said)
-            and keeps_own_chinese(text, question, " ".join(t.get("content", "") for t in turns))
+            and keeps_own_chinese(text, question, _said(turns))
             and keeps_a_name(text, question, latest))
 
 
@@ -218,8 +218,9 @@ def keeps_own_chinese(rewritten: str, question: str, conversation: str) -> bool:
     Whole words, not character pairs: "为什么不多持一些股份？" keeps 股份 in "为什么微软只持有OpenAI 49%的股份？"."""
     if detect_language(question) != "zh":
         return True
-    own = [w for w in segment(for_search(question)) if w not in _ZH_FILLER and w not in for_search(conversation)]
-    return not own or any(w in for_search(rewritten) for w in own)
+    said, kept = for_search(conversation), for_search(rewritten)
+    own = [w for w in segment(for_search(question)) if w not in _ZH_FILLER and w not in said]
+    return not own or any(w in kept for w in own)
 
 
 def keeps_a_name(rewritten: str, question: str, latest: str) -> bool:

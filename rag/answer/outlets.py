@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rag.retrieval.translate import romanised, segment
 
@@ -22,8 +23,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def forms(outlet: str) -> set[str]:
-    """The ways a question may name ``outlet``, lower-cased."""
+@lru_cache(maxsize=256)
+def forms(outlet: str) -> frozenset[str]:
+    """The ways a question may name ``outlet``, lower-cased (worked out once per outlet: pinyin reads CC-CEDICT)."""
     name = outlet.strip()
     out = {name.lower(), *(a.lower() for a in ALIASES.get(name.lower(), ()))}
     han = re.sub(r"[^\u4e00-\u9fff]", "", name)
@@ -34,7 +36,7 @@ def forms(outlet: str) -> set[str]:
         first = (segment(han) or [han[:2]])[0]
         out.add(first)
         out.update(w.lower() for w in romanised(first))
-    return out
+    return frozenset(out)
 
 
 def named_outlets(question: str, outlets: Iterable[str]) -> set[str]:

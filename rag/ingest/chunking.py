@@ -3,9 +3,9 @@
 Sentences end at Chinese and English terminators or line breaks
 (``rag.text.sentence_spans``); they are packed greedily up to a token budget
 counted with tiktoken, and the last sentences of a chunk (up to the overlap
-budget) open the next one. A chunk does not open on a sentence that leans on the one
-before it ("他于2023年创办了…", "「…,」他说。" after the sentence naming who said it):
-that one opens it too, so the speaker or subject is in the same passage. A sentence longer than the budget is cut into
+budget) open the next one. A chunk does not open on a quote whose speaker is a pronoun
+("「…,」他说。" after the sentence naming who said it): that sentence opens it too, so the
+speaker is in the same passage. A sentence longer than the budget is cut into
 pieces. Every chunk is a verbatim slice ``doc.text[start:end]``, so quotes and
 spans always point into the real text. Chunk ids are ``<doc_id>#<nnnn>`` with a
 content hash beside them for change detection. Embedding is not done here.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from rag.models import Chunk, Document
-from rag.text import detect_language, opens_pointing_back, sentence_spans, speaker_is_pronoun
+from rag.text import detect_language, sentence_spans, speaker_is_pronoun
 from rag.tokens import count_tokens
 
 CHUNKER = "2"  # raise when a change to this module cuts the same text differently: ingest then cuts every file again
@@ -38,12 +38,6 @@ def _pieces(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int,
         spans.append((start, cut))
         start = cut
     return spans
-
-
-def _leans_back(sentence: str) -> bool:
-    """``sentence`` needs the one before it to be understood: it points back to it, or quotes a speaker it names
-    only by a pronoun."""
-    return speaker_is_pronoun(sentence)
 
 
 def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 40) -> list[Chunk]:
@@ -83,8 +77,9 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap_tokens: int = 4
                and count_tokens(text[sents[k - 1][0] : sents[j][1]]) <= max_tokens):
             carried += sents[k - 1][2]
             k -= 1
-        # Nor open on a sentence that leans on the one before ("他于2023年创办了…", "「…,」他说。"): take that one too.
-        while k - 1 > i and _leans_back(text[sents[k][0] : sents[k][1]]) and count_tokens(text[sents[k - 1][0] : sents[k][1]]) <= max_tokens:
+        # Nor open on a quote whose speaker is a pronoun ("「…,」他说。"): the sentence naming him opens it too.
+        while (k - 1 > i and speaker_is_pronoun(text[sents[k][0] : sents[k][1]])
+               and count_tokens(text[sents[k - 1][0] : sents[k][1]]) <= max_tokens):
             k -= 1
         i = k
     return chunks
